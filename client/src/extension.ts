@@ -1,0 +1,47 @@
+// The extension client: starts the bundled language server and wires editor commands.
+// Everything language-aware lives in the server (server/src); this file only connects.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  LanguageClient,
+  type LanguageClientOptions,
+  type ServerOptions,
+  TransportKind,
+} from 'vscode-languageclient/node';
+
+export const LANGUAGE_ID = 'x86-entry-asm';
+
+let client: LanguageClient | undefined;
+
+export interface EntryReviewApi {
+  /** The running language client (tests use it to wait for the server). */
+  readonly client: LanguageClient;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<EntryReviewApi> {
+  const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
+  const serverOptions: ServerOptions = {
+    run: { module: serverModule, transport: TransportKind.ipc },
+    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [
+      { scheme: 'file', language: LANGUAGE_ID },
+      { scheme: 'untitled', language: LANGUAGE_ID },
+      { scheme: 'vscode-remote', language: LANGUAGE_ID },
+    ],
+    synchronize: {
+      configurationSection: 'entryReview',
+      fileEvents: vscode.workspace.createFileSystemWatcher('**/{*.h,*.S,*.s,*.inc,.config,.entry-review.json}'),
+    },
+  };
+  client = new LanguageClient('entryReview', 'Entry Review', serverOptions, clientOptions);
+  await client.start();
+  context.subscriptions.push({ dispose: () => void client?.stop() });
+  return { client };
+}
+
+export async function deactivate(): Promise<void> {
+  if (client) await client.stop();
+  client = undefined;
+}

@@ -1,0 +1,24 @@
+// Runs the compiled unit and integration tests (out/test/**.test.js) with node's test runner.
+// Usage: node scripts/run-tests.mjs [substring...]   (filters test files by path)
+import { readdirSync, statSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const roots = ['out/test/unit', 'out/test/integration'];
+const filters = process.argv.slice(2);
+const files = [];
+function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (name.endsWith('.test.js')) files.push(p);
+  }
+}
+for (const r of roots) if (existsSync(r)) walk(r);
+const selected = files.filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
+if (selected.length === 0) {
+  console.error('run-tests: no compiled tests found under out/test (run `npm run compile-tests` first)');
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...selected], { stdio: 'inherit' });
+process.exit(r.status ?? 1);

@@ -1,0 +1,105 @@
+// The one entry point of the analysis: text in, Analysis out. No I/O of its own: every file it
+// needs beyond the document comes through the `files` reader, so every layer is testable with
+// plain strings, and the language server and the command line share exactly this code.
+import { parseProgram, type FileReader, type Location, type Program } from '../syntax';
+import type { AnalyzeOptions } from './options';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface SourceDocument {
+  /** Absolute file-system path of the document (for includes and messages). */
+  file: string;
+  text: string;
+  /** Editor version; the language server caches one Analysis per version. */
+  version?: number;
+}
+
+/** One step of the path from an entry to a finding, as the user sees it. */
+export interface PathStep {
+  loc: Location;
+  text: string;
+}
+
+export interface Finding {
+  code: string;
+  severity: Severity;
+  message: string;
+  /** Where the finding lands in the analysed file (a macro invocation when it came from one). */
+  loc: Location;
+  /** Concrete register values that reach the finding, as hex strings. */
+  witness?: Record<string, string>;
+  path?: PathStep[];
+  vendor?: 'intel' | 'amd' | 'both';
+  vaBits?: 48 | 57;
+  /** What the verdict depends on beyond the file itself (contracts, built-ins). */
+  assumes?: string[];
+}
+
+export interface AnalysisStats {
+  paths: number;
+  instructions: number;
+  millis: number;
+}
+
+export interface Analysis {
+  file: string;
+  version: number | undefined;
+  program: Program;
+  findings: Finding[];
+  stats: AnalysisStats;
+}
+
+function emptyProgram(file: string): Program {
+  return {
+    file,
+    statements: [],
+    symbols: [],
+    labels: new Map(),
+    constants: new Map(),
+    diagnostics: [],
+    inactiveRanges: [],
+    includes: [],
+  } as unknown as Program;
+}
+
+/** Analyses one document. Never throws: an internal failure becomes a diagnostic at the top. */
+export function analyze(doc: SourceDocument, options: AnalyzeOptions, files: FileReader): Analysis {
+  const started = performance.now();
+  const findings: Finding[] = [];
+  let program: Program;
+  try {
+    program = parseProgram(doc.file, doc.text, { defines: options.defines, includePaths: options.includePaths }, files);
+  } catch (err) {
+    program = emptyProgram(doc.file);
+    findings.push(internalError(doc.file, 'parsing', err));
+  }
+  for (const d of program.diagnostics) {
+    findings.push({ code: d.code, severity: d.severity, message: d.message, loc: d.loc });
+  }
+  let instructions = 0;
+  for (const s of program.statements) if (s.kind === 'instruction') instructions++;
+  findings.sort(compareFindings);
+  return {
+    file: doc.file,
+    version: doc.version,
+    program,
+    findings,
+    stats: { paths: 0, instructions, millis: Math.round(performance.now() - started) },
+  };
+}
+
+function internalError(file: string, phase: string, err: unknown): Finding {
+  const what = err instanceof Error ? err.message : String(err);
+  return {
+    code: 'parse',
+    severity: 'error',
+    message: `internal error while ${phase}: ${what} (please report this with the file)`,
+    loc: { file, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } },
+  };
+}
+
+export function compareFindings(a: Finding, b: Finding): number {
+  const ra = a.loc.range.start;
+  const rb = b.loc.range.start;
+  return ra.line - rb.line || ra.character - rb.character || a.code.localeCompare(b.code);
+}

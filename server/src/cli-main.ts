@@ -1,0 +1,18 @@
+// Entry point of the bundled command line (dist/cli.js, the `entry-review` bin).
+import { main, type CliIO } from './cli';
+
+const io: CliIO = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  cwd: process.cwd(),
+};
+
+main(process.argv.slice(2), io).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`entry-review: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,160 @@
+// `entry-review`: the same analysis the editor shows, for terminals and CI.
+//   entry-review check FILE... [--vendor intel|amd|both] [--va-bits 48|57|both] [-D NAME[=VALUE]]...
+//                              [-I DIR]... [--entry LABEL]... [--format text|json|sarif]
+//   entry-review lsp --stdio
+import { readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { analyze, defaultOptions, parseDefine, parseVaBits, parseVendor, type Analysis, type AnalyzeOptions } from './analysis';
+import { formatJson, formatSarif, formatText } from './features/report';
+import type { FileReader } from './syntax';
+
+const VERSION = '0.1.0';
+
+const USAGE = `usage: entry-review check FILE... [--vendor intel|amd|both] [--va-bits 48|57|both]
+                          [-D NAME[=VALUE]]... [-I DIR]... [--entry LABEL]... [--format text|json|sarif]
+       entry-review lsp --stdio
+       entry-review --help | --version`;
+
+export class UsageError extends Error {}
+
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  cwd: string;
+}
+
+/** Reads files from disk; a missing or unreadable file is `undefined`, never an exception. */
+export const diskReader: FileReader = {
+  read(p: string): string | undefined {
+    try {
+      if (!statSync(p).isFile()) return undefined;
+      return readFileSync(p, 'utf8');
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+interface CheckArgs {
+  files: string[];
+  options: AnalyzeOptions;
+  format: 'text' | 'json' | 'sarif';
+}
+
+export function parseCheckArgs(args: string[], cwd: string): CheckArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        vendor: { type: 'string' },
+        'va-bits': { type: 'string' },
+        define: { type: 'string', short: 'D', multiple: true },
+        include: { type: 'string', short: 'I', multiple: true },
+        entry: { type: 'string', multiple: true },
+        format: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const v = parsed.values;
+  const vendor = v.vendor === undefined ? defaultOptions.vendor : parseVendor(v.vendor);
+  if (vendor === undefined) throw new UsageError(`--vendor must be intel, amd or both, not '${v.vendor}'`);
+  const vaBits = v['va-bits'] === undefined ? defaultOptions.vaBits : parseVaBits(v['va-bits']);
+  if (vaBits === undefined) throw new UsageError(`--va-bits must be 48, 57 or both, not '${v['va-bits']}'`);
+  const format = v.format ?? 'text';
+  if (format !== 'text' && format !== 'json' && format !== 'sarif') {
+    throw new UsageError(`--format must be text, json or sarif, not '${format}'`);
+  }
+  const defines: Record<string, string> = {};
+  for (const d of v.define ?? []) {
+    const kv = parseDefine(d);
+    if (!kv) throw new UsageError(`-D expects NAME or NAME=VALUE, not '${d}'`);
+    defines[kv[0]] = kv[1];
+  }
+  if (parsed.positionals.length === 0) throw new UsageError('check needs at least one FILE');
+  return {
+    files: parsed.positionals,
+    format,
+    options: {
+      vendor,
+      vaBits,
+      defines,
+      includePaths: (v.include ?? []).map((d) => path.resolve(cwd, d)),
+      entries: v.entry ?? [],
+    },
+  };
+}
+
+/** Runs `check`; returns the exit code (0 clean, 1 findings of severity warning or error, 2 usage/unreadable). */
+export function runCheck(args: string[], io: CliIO): number {
+  const parsed = parseCheckArgs(args, io.cwd);
+  const results: { shown: string; analysis: Analysis }[] = [];
+  for (const shown of parsed.files) {
+    const abs = path.resolve(io.cwd, shown);
+    const text = diskReader.read(abs);
+    if (text === undefined) {
+      io.stderr(`entry-review: cannot read '${shown}': ${describeReadError(abs)}\n`);
+      return 2;
+    }
+    results.push({ shown, analysis: analyze({ file: abs, text }, parsed.options, diskReader) });
+  }
+  const out =
+    parsed.format === 'json' ? formatJson(results) : parsed.format === 'sarif' ? formatSarif(results, VERSION) : formatText(results);
+  io.stdout(out);
+  const severe = results.some((r) => r.analysis.findings.some((f) => f.severity !== 'info'));
+  return severe ? 1 : 0;
+}
+
+function describeReadError(p: string): string {
+  try {
+    const st = statSync(p);
+    if (st.isDirectory()) return 'is a directory';
+    readFileSync(p);
+    return 'unreadable';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'no such file';
+    if (code === 'EACCES') return 'permission denied';
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'check':
+        return runCheck(rest, io);
+      case 'lsp': {
+        if (rest.length !== 1 || rest[0] !== '--stdio') throw new UsageError('lsp takes exactly --stdio');
+        const { startServer } = await import('./server');
+        startServer();
+        return -1; // keeps running until the client exits it
+      }
+      case '--version':
+      case '-v':
+        io.stdout(`entry-review ${VERSION}\n`);
+        return 0;
+      case '--help':
+      case '-h':
+      case 'help':
+        io.stdout(USAGE + '\n');
+        return 0;
+      case undefined:
+        throw new UsageError('missing command');
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`entry-review: ${err.message}\n${USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,38 @@
+// Findings → LSP diagnostics for the analysed document.
+import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
+import type { Analysis, Finding, Severity } from '../analysis';
+
+export const DIAGNOSTIC_SOURCE = 'entry-review';
+
+const severities: Record<Severity, DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  info: DiagnosticSeverity.Information,
+};
+
+export function toDiagnostic(f: Finding): Diagnostic {
+  const d: Diagnostic = {
+    range: f.loc.range,
+    severity: severities[f.severity],
+    code: f.code,
+    source: DIAGNOSTIC_SOURCE,
+    message: f.message + witnessSuffix(f),
+  };
+  return d;
+}
+
+function witnessSuffix(f: Finding): string {
+  if (!f.witness) return '';
+  const values = Object.entries(f.witness).map(([k, v]) => `${k}=${v}`);
+  return values.length ? `\nwitness: ${values.join(', ')}` : '';
+}
+
+/** Diagnostics for the analysed file itself (findings located in other files are not shown here). */
+export function diagnosticsFor(analysis: Analysis): Diagnostic[] {
+  return analysis.findings.filter((f) => f.loc.file === analysis.file).map(toDiagnostic);
+}
+
+/** Inactive (#if'd-out) regions of the analysed file, for the editor to dim. */
+export function inactiveRegions(analysis: Analysis) {
+  return analysis.program.inactiveRanges;
+}

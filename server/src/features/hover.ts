@@ -1,0 +1,57 @@
+// Hovers: instruction semantics from the x86 model, values of constants, macro and label facts.
+import { MarkupKind, type Hover } from 'vscode-languageserver';
+import type { Analysis } from '../analysis';
+import type { Pos, Statement } from '../syntax';
+import { describeInstruction, type InstructionInfo } from '../x86';
+import { findSymbol, formatValue, resolveNumericLabel } from './symbols';
+import { contains, wordAt } from './text';
+
+export function hover(analysis: Analysis, text: string, pos: Pos): Hover | undefined {
+  const word = wordAt(text, pos);
+  if (!word) return undefined;
+  const stmt = statementAt(analysis, pos);
+  if (stmt && stmt.kind === 'instruction' && word.text.toLowerCase() === stmt.name) {
+    const info = describeInstruction(stmt.name);
+    if (info) return { contents: { kind: MarkupKind.Markdown, value: instructionMarkdown(info) }, range: word.range };
+  }
+  const sym = resolveNumericLabel(analysis, word.text, pos) ?? findSymbol(analysis, word.text);
+  if (sym) {
+    const lines = [`**${sym.name}** — ${sym.kind}`];
+    if (sym.value !== undefined) lines.push('', `value: \`${formatValue(sym.value)}\``);
+    if (sym.detail) lines.push('', '```', sym.detail, '```');
+    lines.push('', `defined at ${shortFile(sym.loc.file, analysis.file)}:${sym.loc.range.start.line + 1}`);
+    return { contents: { kind: MarkupKind.Markdown, value: lines.join('\n') }, range: word.range };
+  }
+  const value = analysis.program.constants.get(word.text);
+  if (value !== undefined) {
+    return { contents: { kind: MarkupKind.Markdown, value: `**${word.text}** — constant (built in)\n\nvalue: \`${formatValue(value)}\`` }, range: word.range };
+  }
+  return undefined;
+}
+
+export function instructionMarkdown(info: InstructionInfo): string {
+  const lines = [`**${info.mnemonic}** — ${info.title}`, '', info.summary];
+  const flags: string[] = [];
+  if (info.flagsRead.length) flags.push(`reads ${info.flagsRead.join(' ')}`);
+  if (info.flagsWritten.length) flags.push(`writes ${info.flagsWritten.join(' ')}`);
+  if (info.flagsUndefined.length) flags.push(`leaves ${info.flagsUndefined.join(' ')} undefined`);
+  if (flags.length) lines.push('', `Flags: ${flags.join('; ')}.`);
+  if (info.privileged) lines.push('', 'Privileged: ring 0 only.');
+  return lines.join('\n');
+}
+
+/** The first statement written on the given line of the analysed file (macro invocations included). */
+function statementAt(analysis: Analysis, pos: Pos): Statement | undefined {
+  let best: Statement | undefined;
+  for (const s of analysis.program.statements) {
+    if (s.loc.file !== analysis.file) continue;
+    if (contains(s.loc.range, pos) || s.loc.range.start.line === pos.line) {
+      if (!best || (contains(s.loc.range, pos) && !contains(best.loc.range, pos))) best = s;
+    }
+  }
+  return best;
+}
+
+function shortFile(file: string, main: string): string {
+  return file === main ? 'line' : file;
+}

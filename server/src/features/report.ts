@@ -1,0 +1,147 @@
+// Analysis → the command line's output formats: compiler-style text, SPEC's JSON, SARIF 2.1.0.
+import { pathToFileURL } from 'node:url';
+import type { Analysis, Finding } from '../analysis';
+
+export interface FileResult {
+  /** The file name as the user gave it. */
+  shown: string;
+  analysis: Analysis;
+}
+
+/** 1-based line/column span of a finding, as SPEC's JSON and compilers print it. */
+export function span(f: Finding) {
+  const r = f.loc.range;
+  return { line: r.start.line + 1, column: r.start.character + 1, endLine: r.end.line + 1, endColumn: r.end.character + 1 };
+}
+
+function pathSteps(f: Finding) {
+  return (f.path ?? []).map((p) => ({ line: p.loc.range.start.line + 1, text: p.text }));
+}
+
+export function formatText(results: FileResult[]): string {
+  const out: string[] = [];
+  let errors = 0;
+  let warnings = 0;
+  let infos = 0;
+  for (const { shown, analysis } of results) {
+    for (const f of analysis.findings) {
+      if (f.severity === 'error') errors++;
+      else if (f.severity === 'warning') warnings++;
+      else infos++;
+      const s = span(f);
+      const where = f.loc.file === analysis.file ? shown : f.loc.file;
+      const sev = f.severity === 'info' ? 'note' : f.severity;
+      out.push(`${where}:${s.line}:${s.column}: ${sev}: ${f.message} [${f.code}]`);
+      if (f.vendor || f.vaBits) {
+        out.push(`    on: ${[f.vendor ? `vendor ${f.vendor}` : '', f.vaBits ? `${f.vaBits}-bit addresses` : ''].filter(Boolean).join(', ')}`);
+      }
+      if (f.witness && Object.keys(f.witness).length) {
+        out.push(`    witness: ${Object.entries(f.witness).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      }
+      const steps = pathSteps(f);
+      if (steps.length) {
+        out.push('    path:');
+        for (const st of steps) out.push(`      ${String(st.line).padStart(5)}  ${st.text}`);
+      }
+      if (f.assumes?.length) out.push(`    assumes: ${f.assumes.join('; ')}`);
+    }
+  }
+  const files = results.length === 1 ? '1 file' : `${results.length} files`;
+  out.push(`entry-review: ${errors} error(s), ${warnings} warning(s), ${infos} note(s) in ${files}`);
+  return out.join('\n') + '\n';
+}
+
+export function toJson(results: FileResult[]) {
+  let paths = 0;
+  let instructions = 0;
+  let millis = 0;
+  const files = results.map(({ shown, analysis }) => {
+    paths += analysis.stats.paths;
+    instructions += analysis.stats.instructions;
+    millis += analysis.stats.millis;
+    return {
+      file: shown,
+      diagnostics: analysis.findings.map((f) => ({
+        code: f.code,
+        severity: f.severity,
+        ...span(f),
+        ...(f.loc.file !== analysis.file ? { inFile: f.loc.file } : {}),
+        message: f.message,
+        ...(f.witness ? { witness: f.witness } : {}),
+        ...(f.path ? { path: pathSteps(f) } : {}),
+        ...(f.vendor ? { vendor: f.vendor } : {}),
+        ...(f.vaBits ? { vaBits: f.vaBits } : {}),
+        ...(f.assumes ? { assumes: f.assumes } : {}),
+      })),
+    };
+  });
+  return { files, stats: { paths, instructions, millis } };
+}
+
+export function formatJson(results: FileResult[]): string {
+  return JSON.stringify(toJson(results), null, 2) + '\n';
+}
+
+const sarifLevel = { error: 'error', warning: 'warning', info: 'note' } as const;
+
+export function formatSarif(results: FileResult[], version: string): string {
+  const codes = new Set<string>();
+  for (const r of results) for (const f of r.analysis.findings) codes.add(f.code);
+  const sarif = {
+    version: '2.1.0',
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'entry-review',
+            version,
+            informationUri: 'https://example.invalid/entry-review',
+            rules: [...codes].sort().map((id) => ({ id })),
+          },
+        },
+        results: results.flatMap(({ analysis }) =>
+          analysis.findings.map((f) => {
+            const s = span(f);
+            return {
+              ruleId: f.code,
+              level: sarifLevel[f.severity],
+              message: { text: f.message },
+              locations: [
+                {
+                  physicalLocation: {
+                    artifactLocation: { uri: pathToFileURL(f.loc.file).href },
+                    region: { startLine: s.line, startColumn: s.column, endLine: s.endLine, endColumn: s.endColumn },
+                  },
+                },
+              ],
+              ...(f.witness ? { properties: { witness: f.witness, vendor: f.vendor, vaBits: f.vaBits } } : {}),
+              ...(f.path?.length
+                ? {
+                    codeFlows: [
+                      {
+                        threadFlows: [
+                          {
+                            locations: f.path.map((p) => ({
+                              location: {
+                                physicalLocation: {
+                                  artifactLocation: { uri: pathToFileURL(p.loc.file).href },
+                                  region: { startLine: p.loc.range.start.line + 1 },
+                                },
+                                message: { text: p.text },
+                              },
+                            })),
+                          },
+                        ],
+                      },
+                    ],
+                  }
+                : {}),
+            };
+          }),
+        ),
+      },
+    ],
+  };
+  return JSON.stringify(sarif, null, 2) + '\n';
+}

@@ -1,0 +1,4 @@
+// Entry point of the bundled language server (dist/server.js): stdio or IPC, chosen from argv.
+import { startServer } from './server';
+
+startServer();

@@ -1,0 +1,239 @@
+// LSP wiring only: requests in, analysis results out. All language knowledge lives in
+// analysis/ and features/; this file keeps documents, settings and the per-version cache.
+import { readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  createConnection,
+  DiagnosticSeverity,
+  DiagnosticTag,
+  DidChangeConfigurationNotification,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type Connection,
+  type Diagnostic,
+  type InitializeParams,
+  type InitializeResult,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import {
+  analyze,
+  defaultOptions,
+  parseDefine,
+  parseVaBits,
+  parseVendor,
+  type Analysis,
+  type AnalyzeOptions,
+} from './analysis';
+import { diagnosticsFor, DIAGNOSTIC_SOURCE } from './features/diagnostics';
+import { hover } from './features/hover';
+import { definition, documentSymbols } from './features/symbols';
+import type { FileReader } from './syntax';
+
+/** Settings as the client sends them (`entryReview.*`), all optional. */
+interface Settings {
+  vendor?: string;
+  vaBits?: string | number;
+  defines?: string[];
+  includePaths?: string[];
+}
+
+export function settingsToOptions(s: Settings | undefined, workspaceRoots: string[]): AnalyzeOptions {
+  const defines: Record<string, string> = {};
+  for (const d of s?.defines ?? []) {
+    const kv = typeof d === 'string' ? parseDefine(d.trim()) : undefined;
+    if (kv) defines[kv[0]] = kv[1];
+  }
+  const includePaths = (s?.includePaths ?? [])
+    .filter((p): p is string => typeof p === 'string' && p.length > 0)
+    .flatMap((p) => (path.isAbsolute(p) ? [p] : workspaceRoots.map((r) => path.resolve(r, p))));
+  return {
+    ...defaultOptions,
+    vendor: (typeof s?.vendor === 'string' && parseVendor(s.vendor)) || defaultOptions.vendor,
+    vaBits: parseVaBits(String(s?.vaBits ?? 'both')) ?? defaultOptions.vaBits,
+    defines,
+    includePaths,
+  };
+}
+
+/** Maps a document URI to the file-system path the analysis uses. */
+export function uriToPath(uri: string): string {
+  if (uri.startsWith('file:')) {
+    try {
+      return fileURLToPath(uri);
+    } catch {
+      /* fall through */
+    }
+  }
+  // untitled:, vscode-remote: and others: a stable pseudo path (no includes relative to it).
+  return '/' + uri.replace(/^[a-z-]+:\/*/i, '').replace(/[?#].*$/, '');
+}
+
+export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
+  const documents = new TextDocuments(TextDocument);
+  const cache = new Map<string, Analysis>();
+  const fileCache = new Map<string, { mtimeMs: number; text: string | undefined }>();
+  let options: AnalyzeOptions = defaultOptions;
+  let workspaceRoots: string[] = [];
+  let hasConfiguration = false;
+
+  const uriByPath = new Map<string, string>();
+  documents.onDidOpen((e) => uriByPath.set(uriToPath(e.document.uri), e.document.uri));
+  documents.onDidClose((e) => {
+    uriByPath.delete(uriToPath(e.document.uri));
+    cache.delete(e.document.uri);
+    pending.delete(e.document.uri);
+    void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  });
+
+  /** Open editors first (unsaved text wins), then the disk, with an mtime-checked cache. */
+  const files: FileReader = {
+    read(p: string): string | undefined {
+      const uri = uriByPath.get(p);
+      const open = uri === undefined ? undefined : documents.get(uri);
+      if (open) return open.getText();
+      try {
+        const st = statSync(p);
+        if (!st.isFile()) return undefined;
+        const hit = fileCache.get(p);
+        if (hit && hit.mtimeMs === st.mtimeMs) return hit.text;
+        const text = readFileSync(p, 'utf8');
+        fileCache.set(p, { mtimeMs: st.mtimeMs, text });
+        return text;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+
+  function analysisOf(doc: TextDocument): Analysis {
+    const hit = cache.get(doc.uri);
+    if (hit && hit.version === doc.version) return hit;
+    const a = analyze({ file: uriToPath(doc.uri), text: doc.getText(), version: doc.version }, options, files);
+    cache.set(doc.uri, a);
+    return a;
+  }
+
+  function publish(doc: TextDocument): void {
+    let diagnostics: Diagnostic[];
+    try {
+      const a = analysisOf(doc);
+      diagnostics = diagnosticsFor(a);
+      for (const r of a.program.inactiveRanges) {
+        diagnostics.push({
+          range: r,
+          severity: DiagnosticSeverity.Hint,
+          tags: [DiagnosticTag.Unnecessary],
+          source: DIAGNOSTIC_SOURCE,
+          message: 'inactive: excluded by a preprocessor or assembler condition',
+        });
+      }
+    } catch (err) {
+      connection.console.error(`entry-review: analysis failed for ${doc.uri}: ${String(err)}`);
+      diagnostics = [];
+    }
+    void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
+  }
+
+  // Edits arrive faster than analysis on a big file: coalesce them, analyse only the newest version.
+  const pending = new Set<string>();
+  let scheduled = false;
+  function schedule(uri: string): void {
+    pending.add(uri);
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      const uris = [...pending];
+      pending.clear();
+      for (const u of uris) {
+        const doc = documents.get(u);
+        if (doc) publish(doc);
+      }
+    });
+  }
+
+  function reanalyzeAll(): void {
+    cache.clear();
+    for (const d of documents.all()) schedule(d.uri);
+  }
+
+  connection.onInitialize((params: InitializeParams): InitializeResult => {
+    hasConfiguration = !!params.capabilities.workspace?.configuration;
+    workspaceRoots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri));
+    if (workspaceRoots.length === 0 && params.rootUri) workspaceRoots = [uriToPath(params.rootUri)];
+    const init = params.initializationOptions as Settings | undefined;
+    if (init && typeof init === 'object') options = settingsToOptions(init, workspaceRoots);
+    return {
+      capabilities: {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        documentSymbolProvider: true,
+        definitionProvider: true,
+        hoverProvider: true,
+      },
+      serverInfo: { name: 'entry-review', version: '0.1.0' },
+    };
+  });
+
+  connection.onInitialized(() => {
+    if (hasConfiguration) {
+      void connection.client.register(DidChangeConfigurationNotification.type, { section: 'entryReview' });
+      void refreshSettings();
+    }
+  });
+
+  async function refreshSettings(): Promise<void> {
+    try {
+      const s = (await connection.workspace.getConfiguration('entryReview')) as Settings | null;
+      options = settingsToOptions(s ?? undefined, workspaceRoots);
+    } catch {
+      /* the client may not answer: keep what we have */
+    }
+    reanalyzeAll();
+  }
+
+  connection.onDidChangeConfiguration((change) => {
+    if (hasConfiguration) {
+      void refreshSettings();
+    } else {
+      const s = (change.settings as { entryReview?: Settings } | undefined)?.entryReview;
+      options = settingsToOptions(s, workspaceRoots);
+      reanalyzeAll();
+    }
+  });
+
+  connection.onDidChangeWatchedFiles(() => {
+    fileCache.clear();
+    reanalyzeAll();
+  });
+
+  documents.onDidChangeContent((e) => schedule(e.document.uri));
+
+  connection.onDocumentSymbol((p) => guard(() => {
+    const doc = documents.get(p.textDocument.uri);
+    return doc ? documentSymbols(analysisOf(doc)) : null;
+  }));
+  connection.onDefinition((p) => guard(() => {
+    const doc = documents.get(p.textDocument.uri);
+    return doc ? definition(analysisOf(doc), doc.getText(), p.position) ?? null : null;
+  }));
+  connection.onHover((p) => guard(() => {
+    const doc = documents.get(p.textDocument.uri);
+    return doc ? hover(analysisOf(doc), doc.getText(), p.position) ?? null : null;
+  }));
+
+  /** A request never takes the server down: a failure is logged and answered with null. */
+  function guard<T>(fn: () => T): T | null {
+    try {
+      return fn();
+    } catch (err) {
+      connection.console.error(`entry-review: request failed: ${err instanceof Error ? err.stack : String(err)}`);
+      return null;
+    }
+  }
+
+  documents.listen(connection);
+  connection.listen();
+  return connection;
+}
