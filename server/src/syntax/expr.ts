@@ -1,0 +1,202 @@
+// Assembler expressions: parsing (GAS operator precedence) and 64-bit evaluation.
+import type { Expr } from './types';
+import { charValue, type Tok } from './lexer';
+
+/** GAS binary operator ranks (higher binds tighter), from the GNU as manual "Infix Operators". */
+const GAS_RANK: Record<string, number> = {
+  '*': 4, '/': 4, '%': 4, '<<': 4, '>>': 4,
+  '|': 3, '&': 3, '^': 3, '!': 3,
+  '+': 2, '-': 2, '==': 2, '!=': 2, '<>': 2, '<': 2, '>': 2, '<=': 2, '>=': 2,
+  '&&': 1, '||': 1,
+};
+
+export interface ExprError {
+  message: string;
+  start: number;
+  end: number;
+}
+
+export type NumParse = { value: bigint } | { label: string; dir: 'f' | 'b' } | { error: string };
+
+/** Interprets a number token: 0x.., 0b.., 0.. (octal), decimal, or a numeric label reference Nf/Nb. */
+export function parseNumber(s: string, allowCSuffix = false): NumParse {
+  let t = s;
+  if (allowCSuffix) t = t.replace(/[uUlL]+$/, '');
+  if (/^0[xX][0-9a-fA-F]+$/.test(t)) return { value: BigInt(t) };
+  if (/^0[bB][01]+$/.test(t)) return { value: BigInt(t) };
+  if (/^[0-9]+[bf]$/.test(t)) return { label: t.slice(0, -1), dir: t.endsWith('f') ? 'f' : 'b' };
+  if (/^0[0-7]*$/.test(t)) return { value: t.length > 1 ? BigInt('0o' + t.slice(1)) : 0n };
+  if (/^[1-9][0-9]*$/.test(t)) return { value: BigInt(t) };
+  if (!allowCSuffix && /^[0-9]+[uUlL]+$/.test(t)) {
+    return { error: `bad number '${s}': C suffixes (U, L) are not valid in assembler expressions` };
+  }
+  return { error: `bad number '${s}'` };
+}
+
+/** Parses an assembler expression from toks[pos..end). */
+export class ExprParser {
+  pos: number;
+  error?: ExprError;
+  /** Numeric label references met: the Expr nodes to patch once labels are resolved. */
+  numericRefs: { node: { kind: 'sym'; name: string }; label: string; dir: 'f' | 'b' }[] = [];
+
+  constructor(private toks: Tok[], start: number, private end: number) {
+    this.pos = start;
+  }
+
+  private peek(): Tok | undefined {
+    return this.pos < this.end ? this.toks[this.pos] : undefined;
+  }
+
+  private fail(message: string, tok?: Tok): undefined {
+    if (!this.error) {
+      const t = tok ?? this.peek() ?? this.toks[this.end - 1];
+      const at = t ? (tok || this.peek() ? t.start : t.end) : 0;
+      this.error = { message, start: at, end: t ? (tok || this.peek() ? t.end : t.end) : 0 };
+    }
+    return undefined;
+  }
+
+  parse(minRank = 0): Expr | undefined {
+    let left = this.unary();
+    if (!left) return undefined;
+    for (;;) {
+      const t = this.peek();
+      if (!t || t.k !== 'op') break;
+      const rank = GAS_RANK[t.s];
+      if (rank === undefined || rank <= minRank) break;
+      this.pos++;
+      if (this.pos >= this.end) return this.fail(`expected an operand after '${t.s}'`, t);
+      const right = this.parse(rank);
+      if (!right) return this.fail(`expected an operand after '${t.s}'`);
+      left = { kind: 'binary', op: t.s === '<>' ? '!=' : t.s, left, right };
+    }
+    return left;
+  }
+
+  private unary(): Expr | undefined {
+    const t = this.peek();
+    if (!t) return this.fail('expected an expression');
+    if (t.k === 'op' && (t.s === '-' || t.s === '~' || t.s === '!' || t.s === '+')) {
+      this.pos++;
+      const arg = this.unary();
+      if (!arg) return undefined;
+      return t.s === '+' ? arg : { kind: 'unary', op: t.s, arg };
+    }
+    if (t.k === 'op' && t.s === '(') {
+      this.pos++;
+      const e = this.parse(0);
+      if (!e) return undefined;
+      const c = this.peek();
+      if (!c || c.s !== ')') return this.fail("expected ')'");
+      this.pos++;
+      return e;
+    }
+    if (t.k === 'num') {
+      this.pos++;
+      const n = parseNumber(t.s);
+      if ('value' in n) return { kind: 'num', value: n.value };
+      if ('label' in n) {
+        const node: { kind: 'sym'; name: string } = { kind: 'sym', name: t.s };
+        this.numericRefs.push({ node, label: n.label, dir: n.dir });
+        return node;
+      }
+      return this.fail(n.error, t);
+    }
+    if (t.k === 'chr') {
+      this.pos++;
+      return { kind: 'num', value: charValue(t.s) };
+    }
+    if (t.k === 'id') {
+      this.pos++;
+      return { kind: 'sym', name: t.s };
+    }
+    if (t.k === 'reg') return this.fail(`expected an expression, found register '${t.s}'`, t);
+    if (t.k === 'str') return this.fail('expected an expression, found a string', t);
+    return this.fail(`expected an expression, found '${t.s}'`, t);
+  }
+}
+
+/** Parses toks[start..end) as exactly one expression. */
+export function parseExprTokens(toks: Tok[], start: number, end: number): { expr?: Expr; error?: ExprError; refs: ExprParser['numericRefs'] } {
+  const p = new ExprParser(toks, start, end);
+  const expr = p.parse(0);
+  if (expr && !p.error && p.pos < end) {
+    const t = toks[p.pos];
+    return { error: { message: `unexpected '${t.s}' in expression`, start: t.start, end: t.end }, refs: p.numericRefs };
+  }
+  return { expr: p.error ? undefined : expr, error: p.error, refs: p.numericRefs };
+}
+
+const MASK64 = (1n << 64n) - 1n;
+export function wrap64(v: bigint): bigint {
+  return BigInt.asIntN(64, v);
+}
+
+/**
+ * Evaluates with GAS semantics on 64-bit values: comparisons yield -1 (true) or 0, arithmetic
+ * wraps; `lookup` gives symbol values (undefined = not constant). Division by zero → undefined.
+ */
+export function evalExpr(e: Expr, lookup: (name: string) => bigint | undefined): bigint | undefined {
+  switch (e.kind) {
+    case 'num':
+      return wrap64(e.value);
+    case 'sym':
+      return lookup(e.name);
+    case 'unary': {
+      const a = evalExpr(e.arg, lookup);
+      if (a === undefined) return undefined;
+      switch (e.op) {
+        case '-': return wrap64(-a);
+        case '~': return wrap64(~a);
+        case '!': return a === 0n ? 1n : 0n;
+        default: return undefined;
+      }
+    }
+    case 'binary': {
+      const a = evalExpr(e.left, lookup);
+      if (a === undefined) return undefined;
+      if (e.op === '&&' && a === 0n) return 0n;
+      if (e.op === '||' && a !== 0n) return 1n;
+      const b = evalExpr(e.right, lookup);
+      if (b === undefined) return undefined;
+      const ua = a & MASK64;
+      switch (e.op) {
+        case '+': return wrap64(a + b);
+        case '-': return wrap64(a - b);
+        case '*': return wrap64(a * b);
+        case '/': return b === 0n ? undefined : wrap64(a / b);
+        case '%': return b === 0n ? undefined : wrap64(a % b);
+        case '<<': return b < 0n || b > 63n ? 0n : wrap64(a << b);
+        case '>>': return b < 0n || b > 63n ? (a < 0n ? -1n : 0n) : wrap64(a >> b);
+        case '&': return wrap64(a & b);
+        case '|': return wrap64(a | b);
+        case '^': return wrap64(a ^ b);
+        case '!': return wrap64(ua | ~b);
+        case '==': return a === b ? -1n : 0n;
+        case '!=': return a !== b ? -1n : 0n;
+        case '<': return a < b ? -1n : 0n;
+        case '>': return a > b ? -1n : 0n;
+        case '<=': return a <= b ? -1n : 0n;
+        case '>=': return a >= b ? -1n : 0n;
+        case '&&': return b !== 0n ? 1n : 0n;
+        case '||': return b !== 0n ? 1n : 0n;
+        default: return undefined;
+      }
+    }
+  }
+}
+
+/** Renders an expression back to text (fully parenthesised where needed). */
+export function exprText(e: Expr): string {
+  switch (e.kind) {
+    case 'num': return e.value < 0n ? `(${e.value})` : e.value > 9n ? '0x' + e.value.toString(16) : e.value.toString();
+    case 'sym': return e.name;
+    case 'unary': return e.op + (e.arg.kind === 'binary' ? `(${exprText(e.arg)})` : exprText(e.arg));
+    case 'binary': {
+      const l = e.left.kind === 'binary' ? `(${exprText(e.left)})` : exprText(e.left);
+      const r = e.right.kind === 'binary' ? `(${exprText(e.right)})` : exprText(e.right);
+      return `${l} ${e.op} ${r}`;
+    }
+  }
+}

@@ -1,0 +1,1203 @@
+// The assembler stage: GNU as statements in AT&T syntax, after the C preprocessor.
+// Labels, instructions with operands, directives, .macro/.irp/.rept, .if family, .set/.equ/=,
+// sections, .error/.warning; numeric labels resolved per statement.
+//
+// Limits (each reported as a `parse` error at the invocation the user wrote):
+//   - macro nesting depth (a macro expanding itself, directly or not): MAX_MACRO_DEPTH
+//   - one .rept count: MAX_REPT
+//   - statements produced by expansion in one program: MAX_EXPANDED
+import type {
+  AlternativeGroup, AlternativeTag, ExceptionTableEntry, Expr, Location, MacroExpansion, Operand, Origin,
+  Range, Statement, SymbolInfo, SyntaxDiagnostic,
+} from './types';
+import { decodeString, lex, type Tok } from './lexer';
+import { evalExpr, exprText, parseExprTokens, type ExprParser } from './expr';
+import { isBranchMnemonic, parseOperand, type OperandContext } from './operands';
+import { macrosIn, mapRange, outermost, type LogicalLine } from './source';
+
+export const MAX_MACRO_DEPTH = 100;
+export const MAX_REPT = 100_000;
+export const MAX_EXPANDED = 500_000;
+
+export interface MacroParam {
+  name: string;
+  def?: string;
+  req?: boolean;
+  vararg?: boolean;
+}
+export interface MacroDef {
+  name: string;
+  params: MacroParam[];
+  body: LogicalLine[];
+  loc: Location;
+  /** Defined by the built-in prelude: a later definition replaces it silently. */
+  weak: boolean;
+}
+
+export interface MacroCall {
+  name: string;
+  /** Positional arguments, quotes removed. */
+  args: string[];
+  /** name=value arguments. */
+  named: Map<string, string>;
+  /** The argument text as written. */
+  argText: string;
+  origin: Origin;
+  loc: Location;
+  line: LogicalLine;
+}
+
+/** A macro implemented by the model itself (ALTERNATIVE family, static branches, ...). */
+export type BuiltinMacro = (asm: Assembler, call: MacroCall) => void;
+
+const PREFIXES = new Set(['lock', 'rep', 'repe', 'repz', 'repne', 'repnz', 'data16', 'data32', 'addr32', 'addr16', 'rex64', 'notrack', 'xacquire', 'xrelease', 'bnd', 'cs', 'ds', 'es', 'fs', 'gs', 'ss']);
+const PURE_PREFIXES = new Set(['lock', 'rep', 'repe', 'repz', 'repne', 'repnz', 'data16', 'data32', 'addr32', 'addr16', 'rex64', 'notrack', 'xacquire', 'xrelease', 'bnd']);
+
+const COND_START = new Set(['.if', '.ifdef', '.ifndef', '.ifnotdef', '.ifb', '.ifnb', '.ifc', '.ifnc', '.ifeq', '.ifne', '.ifgt', '.ifge', '.iflt', '.ifle', '.ifeqs', '.ifnes']);
+const DATA_DIRECTIVES = new Set(['.byte', '.word', '.short', '.hword', '.value', '.long', '.int', '.quad', '.octa', '.2byte', '.4byte', '.8byte', '.dc.b', '.dc.w', '.dc.l', '.dc.a']);
+const EXPR_DIRECTIVES = new Set(['.align', '.balign', '.p2align', '.balignw', '.balignl', '.p2alignw', '.p2alignl', '.skip', '.space', '.org', '.fill', '.zero']);
+const STRING_DIRECTIVES = new Set(['.ascii', '.asciz', '.string', '.string8']);
+
+interface Cond {
+  /** This branch is being assembled. */
+  active: boolean;
+  /** Some branch of this .if has been taken. */
+  taken: boolean;
+  /** The enclosing context is active. */
+  outer: boolean;
+  elseSeen: boolean;
+  loc: Location;
+  /** Main-file line where the current inactive stretch began (for inactiveRanges). */
+  inactiveFrom?: number;
+}
+
+interface Capture {
+  kind: 'macro' | 'rept' | 'irp' | 'irpc';
+  depth: number;
+  body: LogicalLine[];
+  loc: Location;
+  origin: Origin;
+  line: LogicalLine;
+  // macro
+  def?: MacroDef;
+  // rept/irp
+  count?: number;
+  param?: string;
+  values?: string[];
+}
+
+interface NumericRef {
+  node: { kind: 'sym'; name: string };
+  label: string;
+  dir: 'f' | 'b';
+  stmt: number;
+}
+
+export interface StatementSlice {
+  line: LogicalLine;
+  start: number;
+  end: number;
+}
+
+function trimSlice(text: string, start: number, end: number): [number, number] {
+  while (start < end && /\s/.test(text[start])) start++;
+  while (end > start && /\s/.test(text[end - 1])) end--;
+  return [start, end];
+}
+
+/** Splits a line's text at `;` outside strings and character constants. */
+export function splitStatements(text: string): [number, number][] {
+  const out: [number, number][] = [];
+  let s = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      i++;
+      while (i < text.length && text[i] !== '"') {
+        if (text[i] === '\\') i++;
+        i++;
+      }
+    } else if (c === "'") {
+      if (text[i + 1] === '\\') i += 2;
+      else i += 1;
+      if (text[i + 1] === "'") i++;
+    } else if (c === ';') {
+      out.push([s, i]);
+      s = i + 1;
+    }
+  }
+  out.push([s, text.length]);
+  return out;
+}
+
+/** Splits GAS macro arguments: separated by commas and/or blanks; quotes and parentheses group. */
+export function splitMacroArgs(text: string): { raw: string; value: string; quoted: boolean }[] {
+  const args: { raw: string; value: string; quoted: boolean }[] = [];
+  let i = 0;
+  const n = text.length;
+  const skipWs = () => {
+    while (i < n && /\s/.test(text[i])) i++;
+  };
+  skipWs();
+  while (i < n) {
+    const start = i;
+    let depth = 0;
+    let quoted = false;
+    if (text[i] === ',') {
+      // An empty argument.
+      args.push({ raw: '', value: '', quoted: false });
+      i++;
+      skipWs();
+      continue;
+    }
+    while (i < n) {
+      const c = text[i];
+      if (c === '"') {
+        quoted = true;
+        i++;
+        while (i < n && text[i] !== '"') {
+          if (text[i] === '\\') i++;
+          i++;
+        }
+        i++;
+        continue;
+      }
+      if (c === '(' || c === '[') depth++;
+      else if ((c === ')' || c === ']') && depth > 0) depth--;
+      else if (depth === 0 && (c === ',' || /\s/.test(c))) {
+        // `name = value` with blanks around '=' stays one argument.
+        if (/\s/.test(c)) {
+          let k = i;
+          while (k < n && /\s/.test(text[k])) k++;
+          if (text[k] === '=' && text[k + 1] !== '=') {
+            i = k + 1;
+            while (i < n && /\s/.test(text[i])) i++;
+            continue;
+          }
+          if (text[i - 1] === '=' && i - 1 > start) {
+            i = k;
+            continue;
+          }
+        }
+        break;
+      }
+      i++;
+    }
+    if (i > n) i = n;
+    const raw = text.slice(start, i);
+    let value = raw;
+    const eq = /^([A-Za-z_.$][\w.$]*)\s*=\s*/.exec(raw);
+    const valPart = eq ? raw.slice(eq[0].length) : raw;
+    if (/^"(?:[^"\\]|\\.)*"$/.test(valPart)) {
+      value = (eq ? raw.slice(0, eq[0].length) : '') + decodeMacroString(valPart);
+    }
+    args.push({ raw, value, quoted: quoted && /^"/.test(valPart) });
+    skipWs();
+    if (text[i] === ',') {
+      i++;
+      skipWs();
+      if (i >= n) args.push({ raw: '', value: '', quoted: false });
+    }
+  }
+  return args;
+}
+
+/** GAS removes the quotes of a quoted macro argument; `\"` stands for a quote. */
+function decodeMacroString(s: string): string {
+  return s.slice(1, -1).replace(/\\"/g, '"');
+}
+
+export class Assembler {
+  statements: Statement[] = [];
+  diagnostics: SyntaxDiagnostic[] = [];
+  symbols: SymbolInfo[] = [];
+  labels = new Map<string, number>();
+  constants = new Map<string, bigint>();
+  /** .set symbols whose value is not constant (aliases), by name → expression. */
+  symbolExprs = new Map<string, Expr>();
+  inactiveRanges: Range[] = [];
+  macroExpansions: MacroExpansion[] = [];
+  alternatives: AlternativeGroup[] = [];
+  exceptionTable: ExceptionTableEntry[] = [];
+  macros = new Map<string, MacroDef>();
+  builtins = new Map<string, BuiltinMacro>();
+  /** Applies the C preprocessor's object-like macros to text made by builtins (may be unset). */
+  cppExpand?: (text: string) => string;
+  /** Resolves `.include "file"`; returns the file's lines or undefined. */
+  includeFile?: (name: string, from: Origin) => LogicalLine[] | undefined;
+
+  mainFile: string;
+  private conds: Cond[] = [];
+  private capture?: Capture;
+  private macroDepth = 0;
+  private expansionCounter = 0;
+  private expanded = 0;
+  private expansionLimitHit = false;
+  private exitMacro = false;
+  private section = '.text';
+  private prevSection = '.text';
+  private sectionStack: [string, string][] = [];
+  private pendingPrefixes: string[] = [];
+  private numericDefs = new Map<string, number[]>();
+  private numericCount = new Map<string, number>();
+  private numericRefs: NumericRef[] = [];
+  private altTag?: AlternativeTag;
+  private nextGroup = 0;
+  private labelSites = new Map<string, Location>();
+
+  constructor(mainFile: string) {
+    this.mainFile = mainFile;
+  }
+
+  // ---- diagnostics and locations -------------------------------------------------------------
+
+  private isMainLine(line: LogicalLine): boolean {
+    return !line.origin.parent && line.origin.kind === 'source';
+  }
+
+  /** Origin of text [start, end) of a line. */
+  originOf(line: LogicalLine, start: number, end: number): Origin {
+    const range = mapRange(line, start, end);
+    const here: Origin = { ...line.origin, loc: { file: line.file, range } };
+    if (this.isMainLine(line)) {
+      const macros = macrosIn(line, start, end);
+      if (macros.length > 0 && macros[0].def) {
+        return { loc: macros[0].def, kind: 'macro', name: macros[0].macro, parent: here };
+      }
+    }
+    return here;
+  }
+
+  locOf(line: LogicalLine, start: number, end: number): Location {
+    return outermost(this.originOf(line, start, end)).loc;
+  }
+
+  error(loc: Location, message: string, severity: SyntaxDiagnostic['severity'] = 'error'): void {
+    // One diagnostic per location and message (a macro body error repeats per invocation).
+    if (this.diagnostics.length < 2000 && !this.diagnostics.some((d) => d.message === message && d.loc.file === loc.file &&
+      d.loc.range.start.line === loc.range.start.line && d.loc.range.start.character === loc.range.start.character)) {
+      this.diagnostics.push({ code: 'parse', severity, message, loc });
+    }
+  }
+
+  // ---- driving -------------------------------------------------------------------------------
+
+  /** Feeds one logical line. */
+  feed(line: LogicalLine): void {
+    for (const [s, e] of splitStatements(line.text)) {
+      if (this.exitMacro) return;
+      const [a, b] = trimSlice(line.text, s, e);
+      this.statement(line, a, b);
+    }
+    if (this.isMainLine(line)) this.noteInactiveLine(line);
+  }
+
+  /** Marks main-file lines inside a false GAS conditional. */
+  private noteInactiveLine(line: LogicalLine): void {
+    const active = this.conds.every((c) => c.active);
+    const l = line.origin.loc.range.start.line;
+    if (!active) {
+      const last = this.inactiveRanges[this.inactiveRanges.length - 1];
+      const endL = line.origin.loc.range.end.line;
+      const endC = line.origin.loc.range.end.character;
+      if (last && last.end.line >= l - 1 && last.end.line <= l) {
+        last.end = { line: endL, character: endC };
+      } else if (!line.text.trim().startsWith('.if') || this.conds.length > 1) {
+        this.inactiveRanges.push({ start: { line: l, character: 0 }, end: { line: endL, character: endC } });
+      }
+    }
+  }
+
+  /** Checks that everything opened was closed; resolves numeric labels. */
+  finish(): void {
+    if (this.capture) {
+      const c = this.capture;
+      const what = c.kind === 'macro' ? '.macro' : '.' + c.kind;
+      const close = c.kind === 'macro' ? '.endm' : '.endr';
+      this.error(c.loc, `unterminated ${what} started at line ${c.loc.range.start.line + 1}: expected '${close}'`);
+      this.capture = undefined;
+    }
+    for (const c of this.conds) {
+      this.error(c.loc, `unterminated .if started at line ${c.loc.range.start.line + 1}: expected '.endif'`);
+    }
+    this.conds = [];
+    this.resolveNumeric();
+  }
+
+  private resolveNumeric(): void {
+    for (const r of this.numericRefs) {
+      const defs = this.numericDefs.get(r.label) ?? [];
+      let found: number | undefined;
+      if (r.dir === 'b') {
+        for (let i = defs.length - 1; i >= 0; i--) if (defs[i] < r.stmt) { found = defs[i]; break; }
+      } else {
+        for (const d of defs) if (d > r.stmt) { found = d; break; }
+      }
+      if (found === undefined) {
+        const st = this.statements[r.stmt];
+        this.error(st.loc, r.dir === 'b'
+          ? `undefined local label '${r.label}b': expected a '${r.label}:' before this statement`
+          : `undefined local label '${r.label}f': expected a '${r.label}:' after this statement`);
+      } else {
+        r.node.name = this.statements[found].name;
+      }
+    }
+    this.numericRefs = [];
+  }
+
+  // ---- one statement -------------------------------------------------------------------------
+
+  private statement(line: LogicalLine, start: number, end: number): void {
+    const text = line.text;
+    if (start >= end) return;
+    if (this.capture) {
+      this.captureStatement(line, start, end);
+      return;
+    }
+    const toks = lex(text, start, end, []);
+    if (toks.length === 0) return;
+    const active = this.conds.length === 0 || this.conds[this.conds.length - 1].active;
+    // Labels.
+    let i = 0;
+    if (active) {
+      while (i + 1 < toks.length && (toks[i].k === 'id' || (toks[i].k === 'num' && /^\d+$/.test(toks[i].s))) && toks[i + 1].s === ':' && toks[i + 1].k === 'op') {
+        this.defineLabel(toks[i], line);
+        i += 2;
+      }
+    } else {
+      while (i + 1 < toks.length && (toks[i].k === 'id' || toks[i].k === 'num') && toks[i + 1].s === ':') i += 2;
+    }
+    if (i >= toks.length) return;
+    const first = toks[i];
+    const stmtStart = first.start;
+    if (first.k !== 'id') {
+      if (!active) return;
+      if (first.k === 'num' && i + 1 < toks.length && toks[i + 1].s === ':') return;
+      this.error(this.locOf(line, first.start, first.end), `expected an instruction, directive or label, found '${first.s}'`);
+      return;
+    }
+    const name = first.s;
+    const lname = name.toLowerCase();
+    if (lname.startsWith('.') && (COND_START.has(lname) || lname === '.else' || lname === '.elseif' || lname === '.endif')) {
+      this.conditional(lname, toks, i, line, stmtStart, end);
+      return;
+    }
+    if (!active) return;
+    // Assignment: sym = expr
+    if (i + 1 < toks.length && toks[i + 1].k === 'op' && toks[i + 1].s === '=') {
+      this.assign(name, toks, i + 2, line, stmtStart, end, first);
+      return;
+    }
+    const macro = this.macros.get(lname);
+    if (macro && !lname.startsWith('.') || (macro && lname.startsWith('.'))) {
+      this.invokeMacro(macro!, line, stmtStart, end, first.end);
+      return;
+    }
+    const builtin = this.builtins.get(name);
+    if (builtin) {
+      this.invokeBuiltin(name, builtin, line, stmtStart, end, first.end);
+      return;
+    }
+    if (lname.startsWith('.')) {
+      this.directive(lname, toks, i, line, stmtStart, end);
+      return;
+    }
+    this.instruction(toks, i, line, stmtStart, end);
+  }
+
+  private defineLabel(t: Tok, line: LogicalLine): void {
+    const loc = this.locOf(line, t.start, t.end + 1);
+    const origin = this.originOf(line, t.start, t.end + 1);
+    let name = t.s;
+    let written: string | undefined;
+    if (t.k === 'num') {
+      written = t.s;
+      const k = (this.numericCount.get(t.s) ?? 0) + 1;
+      this.numericCount.set(t.s, k);
+      name = `${t.s}#${k}`;
+      const defs = this.numericDefs.get(t.s) ?? [];
+      defs.push(this.statements.length);
+      this.numericDefs.set(t.s, defs);
+    } else if (this.labels.has(name)) {
+      const prev = this.labelSites.get(name);
+      this.error(loc, `symbol '${name}' is already defined${prev && prev.file === this.mainFile ? ` at line ${prev.range.start.line + 1}` : ''}`);
+      return;
+    }
+    const st: Statement = { kind: 'label', name, operands: [], loc, origin, section: this.section, text: `${t.s}:` };
+    if (written !== undefined) st.written = written;
+    if (this.altTag) st.alternative = { ...this.altTag };
+    this.labels.set(name, this.statements.length);
+    this.labelSites.set(name, origin.loc);
+    if (t.k !== 'num') this.symbols.push({ name, kind: 'label', loc: origin.loc });
+    this.push(st);
+  }
+
+  private push(st: Statement): void {
+    this.statements.push(st);
+  }
+
+  private opContext(line: LogicalLine): OperandContext {
+    return {
+      text: line.text,
+      range: (s, e) => this.locOf(line, s, e).range,
+      lookup: (n) => this.constants.get(n),
+      evaluate: (e) => this.evaluate(e),
+    };
+  }
+
+  evaluate(e: Expr): bigint | undefined {
+    const seen = new Set<string>();
+    const lookup = (n: string): bigint | undefined => {
+      const v = this.constants.get(n);
+      if (v !== undefined) return v;
+      const alias = this.symbolExprs.get(n);
+      if (alias && !seen.has(n)) {
+        seen.add(n);
+        return evalExpr(alias, lookup);
+      }
+      return undefined;
+    };
+    return evalExpr(e, lookup);
+  }
+
+  /** Splits toks[a..b) at top-level commas. */
+  private splitCommas(toks: Tok[], a: number, b: number): [number, number][] {
+    const parts: [number, number][] = [];
+    let depth = 0;
+    let s = a;
+    for (let j = a; j < b; j++) {
+      const t = toks[j];
+      if (t.k !== 'op') continue;
+      if (t.s === '(') depth++;
+      else if (t.s === ')') depth--;
+      else if (t.s === ',' && depth === 0) {
+        parts.push([s, j]);
+        s = j + 1;
+      }
+    }
+    parts.push([s, b]);
+    return parts;
+  }
+
+  private operands(toks: Tok[], a: number, b: number, line: LogicalLine, mode: 'branch' | 'insn' | 'directive', stmtEnd: number): Operand[] | undefined {
+    if (a >= b) return [];
+    const ctx = this.opContext(line);
+    const out: Operand[] = [];
+    const parts = this.splitCommas(toks, a, b);
+    for (let p = 0; p < parts.length; p++) {
+      const [s, e] = parts[p];
+      if (s >= e) {
+        const at = s < toks.length ? toks[s] : undefined;
+        const prev = toks[s - 1];
+        const msg = p === 0 ? "expected an operand before ','" : "expected an operand after ','";
+        const off = prev ? prev.start : at ? at.start : stmtEnd;
+        this.error(this.locOf(line, off, (prev ?? at)?.end ?? stmtEnd), msg);
+        return undefined;
+      }
+      const r = parseOperand(toks, s, e, ctx, mode);
+      if (!r.op) {
+        const er = r.error ?? { message: 'expected an operand', start: toks[s].start, end: toks[e - 1].end };
+        this.error(this.locOf(line, er.start, Math.max(er.end, er.start + 1)), er.message);
+        return undefined;
+      }
+      for (const ref of r.refs) this.numericRefs.push({ ...ref, stmt: this.statements.length });
+      out.push(r.op);
+    }
+    return out;
+  }
+
+  private instruction(toks: Tok[], i: number, line: LogicalLine, start: number, end: number): void {
+    const prefixes = this.pendingPrefixes;
+    this.pendingPrefixes = [];
+    let mn = toks[i].s.toLowerCase();
+    let j = i + 1;
+    while (PREFIXES.has(mn) && j < toks.length && toks[j].k === 'id' && (PURE_PREFIXES.has(mn) || j + 1 >= toks.length || toks[j + 1].s !== ':')) {
+      prefixes.push(mn);
+      mn = toks[j].s.toLowerCase();
+      j++;
+    }
+    if (PURE_PREFIXES.has(mn) && j >= toks.length) {
+      // A prefix on its own (`lock; incl (%rax)`): it applies to the next instruction.
+      this.pendingPrefixes = [...prefixes, mn];
+      return;
+    }
+    if (j < toks.length && toks[j].k === 'op' && toks[j].s === ':' ) {
+      this.error(this.locOf(line, toks[j].start, toks[j].end), `expected an operand after '${toks[j - 1].s}', found ':'`);
+      return;
+    }
+    const mode = isBranchMnemonic(mn) ? 'branch' : 'insn';
+    const ops = this.operands(toks, j, toks.length, line, mode, end);
+    if (!ops) return;
+    const origin = this.originOf(line, start, end);
+    const st: Statement = { kind: 'instruction', name: mn, operands: ops, loc: outermost(origin).loc, origin, section: this.section, text: line.text.slice(start, end) };
+    if (prefixes.length) st.prefixes = prefixes;
+    if (this.altTag) st.alternative = { ...this.altTag };
+    this.push(st);
+  }
+
+  // ---- directives ----------------------------------------------------------------------------
+
+  private directive(name: string, toks: Tok[], i: number, line: LogicalLine, start: number, end: number): void {
+    const argStart = i + 1 < toks.length ? toks[i + 1].start : end;
+    const argText = line.text.slice(argStart, end);
+    const loc = () => this.locOf(line, start, end);
+    switch (name) {
+      case '.macro':
+        this.beginMacro(toks, i, line, start, end);
+        return;
+      case '.endm':
+      case '.endmacro':
+        this.error(loc(), `'${name}' without a matching '.macro'`);
+        return;
+      case '.exitm':
+        if (this.macroDepth > 0) this.exitMacro = true;
+        else this.error(loc(), "'.exitm' outside a macro");
+        return;
+      case '.purgem': {
+        const n = argText.trim().replace(/^"|"$/g, '').toLowerCase();
+        if (!this.macros.delete(n)) this.error(loc(), `'.purgem': no macro named '${argText.trim()}'`);
+        return;
+      }
+      case '.rept':
+      case '.irp':
+      case '.irpc':
+        this.beginRepeat(name, toks, i, line, start, end);
+        return;
+      case '.endr':
+        this.error(loc(), "'.endr' without a matching '.rept', '.irp' or '.irpc'");
+        return;
+      case '.set':
+      case '.equ':
+      case '.equiv':
+      case '.eqv': {
+        const nt = toks[i + 1];
+        if (!nt || nt.k !== 'id') {
+          this.error(loc(), `expected a symbol name after '${name}'`);
+          return;
+        }
+        const comma = toks[i + 2];
+        if (!comma || comma.s !== ',') {
+          this.error(this.locOf(line, nt.start, nt.end), `expected ',' after '${nt.s}' in '${name}'`);
+          return;
+        }
+        if (name === '.equiv' && (this.constants.has(nt.s) || this.symbolExprs.has(nt.s) || this.labels.has(nt.s))) {
+          this.error(loc(), `symbol '${nt.s}' is already defined ('.equiv' does not redefine)`);
+          return;
+        }
+        this.assign(nt.s, toks, i + 3, line, start, end, nt);
+        return;
+      }
+      case '.error':
+      case '.err':
+      case '.warning': {
+        const msg = argText.trim() === '' ? (name === '.warning' ? '.warning directive invoked' : '.error directive invoked')
+          : /^".*"$/s.test(argText.trim()) ? decodeString(argText.trim()) : argText.trim();
+        this.error(loc(), msg, name === '.warning' ? 'warning' : 'error');
+        return;
+      }
+      case '.print':
+      case '.end':
+        return;
+      case '.include': {
+        const m = /^\s*"([^"]*)"\s*$/.exec(argText);
+        if (!m) {
+          this.error(loc(), "expected a quoted file name after '.include'");
+          return;
+        }
+        const origin = this.originOf(line, start, end);
+        const lines = this.includeFile?.(m[1], origin);
+        if (!lines) {
+          this.error(loc(), `cannot find '.include' file "${m[1]}"`, 'warning');
+          return;
+        }
+        for (const l of lines) this.feed(l);
+        return;
+      }
+      case '.text':
+      case '.data':
+      case '.bss':
+        this.setSection(name + (argText.trim() ? ' ' + argText.trim() : ''));
+        break;
+      case '.section':
+      case '.pushsection': {
+        const sec = /^\s*("[^"]*"|[^\s,]+)/.exec(argText);
+        if (!sec) {
+          this.error(loc(), `expected a section name after '${name}'`);
+          return;
+        }
+        if (name === '.pushsection') this.sectionStack.push([this.section, this.prevSection]);
+        this.setSection(sec[1].replace(/^"|"$/g, ''));
+        break;
+      }
+      case '.popsection': {
+        const top = this.sectionStack.pop();
+        if (!top) {
+          this.error(loc(), "'.popsection' without a matching '.pushsection'");
+          return;
+        }
+        [this.section, this.prevSection] = top;
+        break;
+      }
+      case '.previous': {
+        const cur = this.section;
+        this.section = this.prevSection;
+        this.prevSection = cur;
+        break;
+      }
+    }
+    // Emitted directives: arguments as operands.
+    let ops: Operand[] | undefined = [];
+    const strict = DATA_DIRECTIVES.has(name) || EXPR_DIRECTIVES.has(name) || STRING_DIRECTIVES.has(name);
+    if (strict) {
+      ops = this.operands(toks, i + 1, toks.length, line, 'directive', end);
+      if (!ops) return;
+      if (STRING_DIRECTIVES.has(name)) {
+        for (const o of ops) {
+          if (o.kind !== 'sym' || o.string === undefined) {
+            this.error(this.locOf(line, argStart, end), `expected a string after '${name}'`);
+            return;
+          }
+        }
+      }
+    } else {
+      ops = this.looseOperands(toks, i + 1, line);
+    }
+    const origin = this.originOf(line, start, end);
+    const st: Statement = { kind: 'directive', name, operands: ops, loc: outermost(origin).loc, origin, section: this.section, text: line.text.slice(start, end) };
+    if (this.altTag) st.alternative = { ...this.altTag };
+    this.push(st);
+  }
+
+  /** Directive arguments that need not be expressions (`.type foo, @function`, `.cfi_offset %rax, 8`). */
+  private looseOperands(toks: Tok[], a: number, line: LogicalLine): Operand[] {
+    const ops: Operand[] = [];
+    const ctx = this.opContext(line);
+    for (const [s, e] of this.splitCommas(toks, a, toks.length)) {
+      if (s >= e) continue;
+      const r = parseOperand(toks, s, e, ctx, 'directive');
+      if (r.op) {
+        ops.push(r.op);
+        for (const ref of r.refs) this.numericRefs.push({ ...ref, stmt: this.statements.length });
+      } else {
+        const text = line.text.slice(toks[s].start, toks[e - 1].end);
+        ops.push({ kind: 'sym', expr: { kind: 'sym', name: text }, text, range: ctx.range(toks[s].start, toks[e - 1].end) });
+      }
+    }
+    return ops;
+  }
+
+  private setSection(s: string): void {
+    if (s !== this.section) {
+      this.prevSection = this.section;
+      this.section = s;
+    }
+  }
+
+  private assign(name: string, toks: Tok[], a: number, line: LogicalLine, start: number, end: number, nameTok: Tok): void {
+    if (a >= toks.length) {
+      this.error(this.locOf(line, start, end), `expected an expression after '${name} ='`);
+      return;
+    }
+    const r = parseExprTokens(toks, a, toks.length);
+    if (!r.expr) {
+      const er = r.error!;
+      this.error(this.locOf(line, er.start, Math.max(er.end, er.start + 1)), er.message);
+      return;
+    }
+    const origin = this.originOf(line, nameTok.start, nameTok.end);
+    const v = this.evaluate(r.expr);
+    if (v !== undefined) {
+      this.constants.set(name, v);
+      this.symbolExprs.delete(name);
+    } else {
+      this.constants.delete(name);
+      this.symbolExprs.set(name, r.expr);
+    }
+    const info: SymbolInfo = { name, kind: 'constant', loc: origin.loc, detail: exprText(r.expr) };
+    if (v !== undefined) info.value = v;
+    if (origin.kind === 'prelude' || (origin.parent && outermost(origin).kind === 'prelude')) info.builtin = true;
+    this.symbols.push(info);
+  }
+
+  // ---- conditionals --------------------------------------------------------------------------
+
+  private conditional(name: string, toks: Tok[], i: number, line: LogicalLine, start: number, end: number): void {
+    const loc = this.locOf(line, start, end);
+    const top = this.conds[this.conds.length - 1];
+    const outerActive = this.conds.length === 0 || top.active;
+    const argStart = i + 1 < toks.length ? toks[i + 1].start : end;
+    const argText = line.text.slice(argStart, end);
+    if (COND_START.has(name)) {
+      const cond: Cond = { active: false, taken: false, outer: outerActive, elseSeen: false, loc };
+      if (outerActive) {
+        const v = this.evalCondition(name, toks, i + 1, argText, line, start, end);
+        cond.active = v;
+        cond.taken = v;
+      } else {
+        cond.taken = true; // never take a branch inside an inactive region
+      }
+      this.conds.push(cond);
+      return;
+    }
+    if (!top) {
+      this.error(loc, `'${name}' without a matching '.if'`);
+      return;
+    }
+    if (name === '.endif') {
+      this.conds.pop();
+      return;
+    }
+    if (top.elseSeen) {
+      this.error(loc, `'${name}' after '.else' (the .if at line ${top.loc.range.start.line + 1} already has its '.else')`);
+      return;
+    }
+    if (name === '.else') {
+      top.elseSeen = true;
+      top.active = top.outer && !top.taken;
+      top.taken = true;
+      return;
+    }
+    // .elseif
+    if (top.outer && !top.taken) {
+      const v = this.evalCondition('.if', toks, i + 1, argText, line, start, end);
+      top.active = v;
+      top.taken = v;
+    } else top.active = false;
+  }
+
+  private evalCondition(name: string, toks: Tok[], a: number, argText: string, line: LogicalLine, start: number, end: number): boolean {
+    const loc = () => this.locOf(line, start, end);
+    switch (name) {
+      case '.ifdef':
+      case '.ifndef':
+      case '.ifnotdef': {
+        const t = toks[a];
+        if (!t || t.k !== 'id') {
+          this.error(loc(), `expected a symbol name after '${name}'`);
+          return false;
+        }
+        const def = this.constants.has(t.s) || this.symbolExprs.has(t.s) || this.labels.has(t.s);
+        return name === '.ifdef' ? def : !def;
+      }
+      case '.ifb':
+        return argText.trim() === '';
+      case '.ifnb':
+        return argText.trim() !== '';
+      case '.ifc':
+      case '.ifnc':
+      case '.ifeqs':
+      case '.ifnes': {
+        const parts = splitCompareStrings(argText);
+        if (!parts) {
+          this.error(loc(), `expected two strings separated by ',' after '${name}'`);
+          return false;
+        }
+        const eq = parts[0] === parts[1];
+        return name === '.ifc' || name === '.ifeqs' ? eq : !eq;
+      }
+      default: {
+        if (a >= toks.length) {
+          this.error(loc(), `expected an expression after '${name}'`);
+          return false;
+        }
+        const r = parseExprTokens(toks, a, toks.length);
+        if (!r.expr) {
+          const er = r.error!;
+          this.error(this.locOf(line, er.start, Math.max(er.end, er.start + 1)), er.message);
+          return false;
+        }
+        const v = this.evaluate(r.expr);
+        if (v === undefined) {
+          const unknown = firstUnknown(r.expr, (n) => this.constants.has(n) || this.symbolExprs.has(n));
+          this.error(loc(), `non-constant expression in '${name}'${unknown ? `: '${unknown}' has no known value` : ''}`);
+          return false;
+        }
+        switch (name) {
+          case '.if': case '.ifne': return v !== 0n;
+          case '.ifeq': return v === 0n;
+          case '.ifgt': return v > 0n;
+          case '.ifge': return v >= 0n;
+          case '.iflt': return v < 0n;
+          case '.ifle': return v <= 0n;
+        }
+        return false;
+      }
+    }
+  }
+
+  // ---- macros --------------------------------------------------------------------------------
+
+  private beginMacro(toks: Tok[], i: number, line: LogicalLine, start: number, end: number): void {
+    const nt = toks[i + 1];
+    const loc = this.locOf(line, start, end);
+    if (!nt || nt.k !== 'id') {
+      this.error(loc, "expected a macro name after '.macro'");
+      // Still swallow the body so its lines are not read as code.
+      this.capture = { kind: 'macro', depth: 1, body: [], loc, origin: this.originOf(line, start, end), line };
+      return;
+    }
+    let rest = line.text.slice(nt.end, end).trim();
+    if (rest.startsWith(',')) rest = rest.slice(1);
+    const params: MacroParam[] = [];
+    const re = /\s*([A-Za-z_.$][\w.$]*)(?::(req|vararg))?(?:\s*=\s*("(?:[^"\\]|\\.)*"|[^\s,]*))?\s*,?/y;
+    let p = 0;
+    let bad = false;
+    while (p < rest.length) {
+      re.lastIndex = p;
+      const m = re.exec(rest);
+      if (!m || m[0].length === 0) {
+        bad = true;
+        break;
+      }
+      const prm: MacroParam = { name: m[1] };
+      if (m[2] === 'req') prm.req = true;
+      if (m[2] === 'vararg') prm.vararg = true;
+      if (m[3] !== undefined) prm.def = m[3].startsWith('"') ? decodeMacroString(m[3]) : m[3];
+      params.push(prm);
+      p = re.lastIndex;
+      while (p < rest.length && /\s/.test(rest[p])) p++;
+    }
+    if (bad) this.error(loc, `expected macro parameters (name, name=default, name:req, name:vararg) after '.macro ${nt.s}'`);
+    const origin = this.originOf(line, nt.start, nt.end);
+    const weak = outermost(origin).kind === 'prelude';
+    const def: MacroDef = { name: nt.s, params, body: [], loc: origin.loc, weak };
+    this.capture = { kind: 'macro', depth: 1, body: def.body, loc, origin, line, def };
+  }
+
+  private beginRepeat(name: string, toks: Tok[], i: number, line: LogicalLine, start: number, end: number): void {
+    const loc = this.locOf(line, start, end);
+    const origin = this.originOf(line, start, end);
+    const cap: Capture = { kind: name.slice(1) as Capture['kind'], depth: 1, body: [], loc, origin, line };
+    if (name === '.rept') {
+      const r = parseExprTokens(toks, i + 1, toks.length);
+      const v = r.expr ? this.evaluate(r.expr) : undefined;
+      if (v === undefined) {
+        this.error(loc, r.error ? `expected a constant count after '.rept': ${r.error.message}` : "expected a constant count after '.rept'");
+        cap.count = 0;
+      } else if (v > BigInt(MAX_REPT)) {
+        this.error(loc, `'.rept ${v}' exceeds the repeat limit of ${MAX_REPT}; the block is skipped`);
+        cap.count = 0;
+      } else cap.count = v < 0n ? 0 : Number(v);
+    } else {
+      const argText = toks.length > i + 1 ? line.text.slice(toks[i + 1].start, end) : '';
+      const m = /^([A-Za-z_.$][\w.$]*)\s*(?:,\s*)?(.*)$/s.exec(argText);
+      if (!m) {
+        this.error(loc, `expected a parameter name after '${name}'`);
+        cap.values = [];
+        cap.param = '';
+      } else {
+        cap.param = m[1];
+        if (name === '.irp') {
+          cap.values = m[2].trim() === '' ? [''] : splitMacroArgs(m[2]).map((x) => x.value);
+        } else {
+          const s = m[2].trim();
+          cap.values = s === '' ? [''] : [...decodeMaybeQuoted(s)];
+        }
+      }
+    }
+    this.capture = cap;
+  }
+
+  private captureStatement(line: LogicalLine, start: number, end: number): void {
+    const c = this.capture!;
+    const m = /^(?:[A-Za-z_.$][\w.$]*:\s*)*(\.[A-Za-z_.$][\w.$]*)/.exec(line.text.slice(start, end));
+    const d = m ? m[1].toLowerCase() : '';
+    if (c.kind === 'macro') {
+      if (d === '.macro') c.depth++;
+      else if (d === '.endm' || d === '.endmacro') c.depth--;
+    } else {
+      if (d === '.rept' || d === '.irp' || d === '.irpc') c.depth++;
+      else if (d === '.endr') c.depth--;
+    }
+    if (c.depth > 0) {
+      c.body.push(sliceLine(line, start, end));
+      return;
+    }
+    this.capture = undefined;
+    if (c.kind === 'macro') {
+      if (!c.def) return;
+      const key = c.def.name.toLowerCase();
+      if (this.builtins.has(c.def.name) || this.builtins.has(key.toUpperCase())) {
+        // The model implements this macro itself (see prelude.ts): the header's body is not used.
+        return;
+      }
+      const prev = this.macros.get(key);
+      if (prev && !prev.weak) {
+        this.error(c.loc, `macro '${c.def.name}' is already defined${prev.loc.file === this.mainFile ? ` at line ${prev.loc.range.start.line + 1}` : ''}`);
+        return;
+      }
+      if (prev && prev.weak && c.def.weak) return;
+      this.macros.set(key, c.def);
+      this.symbols.push({ name: c.def.name, kind: 'macro', loc: c.def.loc, detail: macroSignature(c.def), ...(c.def.weak ? { builtin: true } : {}) });
+      return;
+    }
+    this.runRepeat(c);
+  }
+
+  private runRepeat(c: Capture): void {
+    if (this.macroDepth >= MAX_MACRO_DEPTH) {
+      this.error(c.loc, `'.${c.kind}' nested more than ${MAX_MACRO_DEPTH} deep`);
+      return;
+    }
+    const iterations: Map<string, string>[] = [];
+    if (c.kind === 'rept') for (let k = 0; k < (c.count ?? 0); k++) iterations.push(new Map());
+    else for (const v of c.values ?? []) iterations.push(new Map([[c.param!, v]]));
+    const top = !c.origin.parent && c.origin.kind === 'source';
+    const before = this.statements.length;
+    this.macroDepth++;
+    try {
+      for (const subst of iterations) {
+        if (!this.feedBody(c.body, subst, c.origin, '.' + c.kind, c.loc)) break;
+      }
+    } finally {
+      this.macroDepth--;
+    }
+    if (top) this.recordExpansion(c.loc, '.' + c.kind, before);
+  }
+
+  /** Substitutes and feeds body lines; false when the expansion limit is hit. */
+  private feedBody(body: LogicalLine[], subst: Map<string, string>, parent: Origin, name: string, loc: Location): boolean {
+    const counter = String(this.expansionCounter);
+    for (const bl of body) {
+      if (this.expanded++ > MAX_EXPANDED) {
+        if (!this.expansionLimitHit) {
+          this.expansionLimitHit = true;
+          this.error(loc, `expansion stopped: more than ${MAX_EXPANDED} statements produced by macros and repeats (runaway expansion?)`);
+        }
+        return false;
+      }
+      const text = substituteBody(bl.text, subst, counter);
+      const origin: Origin = { loc: bl.origin.loc, kind: 'macro', name, parent };
+      this.feed({ text, segs: [], origin, file: bl.file });
+      if (this.exitMacro) break;
+    }
+    return true;
+  }
+
+  private invokeMacro(m: MacroDef, line: LogicalLine, start: number, end: number, nameEnd: number): void {
+    const origin = this.originOf(line, start, end);
+    const loc = outermost(origin).loc;
+    if (this.macroDepth >= MAX_MACRO_DEPTH) {
+      this.error(loc, `macro '${m.name}' nested more than ${MAX_MACRO_DEPTH} deep (recursive macro?)`);
+      return;
+    }
+    const argText = line.text.slice(nameEnd, end);
+    const subst = new Map<string, string>();
+    const args = splitMacroArgs(argText);
+    let pi = 0;
+    const named = new Set<string>();
+    for (let k = 0; k < args.length; k++) {
+      const a = args[k];
+      const eq = /^([A-Za-z_.$][\w.$]*)\s*=\s*/.exec(a.raw);
+      if (eq && m.params.some((p) => p.name === eq[1])) {
+        subst.set(eq[1], a.value.slice(a.value.indexOf('=') + 1).trimStart());
+        named.add(eq[1]);
+        continue;
+      }
+      while (pi < m.params.length && named.has(m.params[pi].name)) pi++;
+      const p = m.params[pi];
+      if (!p) {
+        this.error(loc, `too many arguments to macro '${m.name}': expected at most ${m.params.length}`);
+        return;
+      }
+      if (p.vararg) {
+        subst.set(p.name, args.slice(k).map((x) => x.raw).join(', '));
+        pi++;
+        break;
+      }
+      subst.set(p.name, a.value);
+      pi++;
+    }
+    for (const p of m.params) {
+      if (!subst.has(p.name) || (subst.get(p.name) === '' && p.def !== undefined)) {
+        if (p.req && !subst.has(p.name)) {
+          this.error(loc, `missing value for required parameter '${p.name}' of macro '${m.name}'`);
+          return;
+        }
+        subst.set(p.name, p.def ?? '');
+      }
+    }
+    const top = this.isMainLine(line);
+    const before = this.statements.length;
+    this.expansionCounter++;
+    this.macroDepth++;
+    try {
+      this.feedBody(m.body, subst, origin, m.name, loc);
+    } finally {
+      this.macroDepth--;
+      this.exitMacro = false;
+    }
+    if (top) this.recordExpansion(loc, m.name, before);
+  }
+
+  private invokeBuiltin(name: string, fn: BuiltinMacro, line: LogicalLine, start: number, end: number, nameEnd: number): void {
+    const origin = this.originOf(line, start, end);
+    const loc = outermost(origin).loc;
+    const argText = line.text.slice(nameEnd, end);
+    const args: string[] = [];
+    const named = new Map<string, string>();
+    for (const a of splitMacroArgs(argText)) {
+      const eq = /^([A-Za-z_.$][\w.$]*)\s*=\s*/.exec(a.raw);
+      if (eq) named.set(eq[1], a.value.slice(a.value.indexOf('=') + 1).trimStart());
+      else args.push(a.value);
+    }
+    const before = this.statements.length;
+    this.expansionCounter++;
+    fn(this, { name, args, named, argText, origin, loc, line });
+    if (this.isMainLine(line)) this.recordExpansion(loc, name, before);
+  }
+
+  private recordExpansion(loc: Location, name: string, before: number): void {
+    const text = this.statements.slice(before).map((s) => (s.kind === 'label' ? s.text ?? s.name + ':' : '\t' + (s.text ?? s.name))).join('\n');
+    this.macroExpansions.push({ loc, name, text });
+  }
+
+  // ---- services for builtin macros -----------------------------------------------------------
+
+  /** Opens an ALTERNATIVE-style group; returns its number. */
+  beginAlternative(call: MacroCall, arms: { feature: string; text: string }[]): number {
+    const group = this.nextGroup++;
+    this.alternatives.push({ group, loc: call.loc, name: call.name, arms: arms.map((a, k) => ({ arm: k, feature: a.feature, text: a.text })) });
+    return group;
+  }
+
+  /**
+   * Assembles `text` (statements separated by ';' or newlines) as the expansion of a builtin,
+   * tagged with `tag` when given. Object-like cpp macros in it are expanded first.
+   */
+  emitText(call: MacroCall, text: string, tag?: AlternativeTag): void {
+    const saved = this.altTag;
+    if (tag) this.altTag = tag;
+    const depthOk = this.macroDepth < MAX_MACRO_DEPTH;
+    if (!depthOk) {
+      this.error(call.loc, `macro '${call.name}' nested more than ${MAX_MACRO_DEPTH} deep (recursive macro?)`);
+      return;
+    }
+    this.macroDepth++;
+    try {
+      for (const raw of text.split('\n')) {
+        const t = this.cppExpand ? this.cppExpand(raw) : raw;
+        const origin: Origin = { loc: call.origin.loc, kind: 'macro', name: call.name, parent: call.origin };
+        this.feed({ text: t, segs: [], origin, file: call.origin.loc.file });
+      }
+    } finally {
+      this.macroDepth--;
+      this.altTag = saved;
+    }
+  }
+
+  /** Adds an exception-table entry (from → fixup). */
+  addExtable(call: MacroCall, from: string, to: string): void {
+    this.exceptionTable.push({ from: from.trim(), to: to.trim(), kind: call.name, loc: call.loc });
+    this.pendingExtable.push({ entry: this.exceptionTable[this.exceptionTable.length - 1], stmt: this.statements.length });
+  }
+  private pendingExtable: { entry: ExceptionTableEntry; stmt: number }[] = [];
+
+  /** Resolves numeric label names in exception-table entries (after finish()). */
+  resolveExtable(): void {
+    for (const { entry, stmt } of this.pendingExtable) {
+      entry.from = this.resolveLabelText(entry.from, stmt);
+      entry.to = this.resolveLabelText(entry.to, stmt);
+    }
+  }
+
+  private resolveLabelText(t: string, stmt: number): string {
+    const m = /^(\d+)([bf])$/.exec(t);
+    if (!m) return t;
+    const defs = this.numericDefs.get(m[1]) ?? [];
+    if (m[2] === 'b') {
+      for (let i = defs.length - 1; i >= 0; i--) if (defs[i] < stmt) return this.statements[defs[i]].name;
+    } else for (const d of defs) if (d >= stmt) return this.statements[d].name;
+    return t;
+  }
+
+  /** A statement count (for builtins that look at what they emitted). */
+  get statementCount(): number {
+    return this.statements.length;
+  }
+}
+
+function sliceLine(line: LogicalLine, start: number, end: number): LogicalLine {
+  const segs = line.segs
+    .filter((s) => s.out + s.len > start && s.out < end)
+    .map((s) => {
+      const cut = Math.max(0, start - s.out);
+      return s.exact
+        ? { ...s, out: Math.max(0, s.out - start), len: s.len - cut - Math.max(0, s.out + s.len - end), col: s.col + cut }
+        : { ...s, out: Math.max(0, s.out - start), len: Math.min(s.out + s.len, end) - Math.max(s.out, start) };
+    });
+  const range = mapRange(line, start, end);
+  return { text: line.text.slice(start, end), segs, origin: { ...line.origin, loc: { file: line.file, range } }, file: line.file };
+}
+
+/** Replaces \name, \() and \@ in a macro body line. */
+function substituteBody(text: string, subst: Map<string, string>, counter: string): string {
+  if (text.indexOf('\\') < 0) return text;
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '"') {
+      // Substitution also happens inside strings in GAS.
+      out += c;
+      i++;
+      continue;
+    }
+    if (c !== '\\') {
+      out += c;
+      i++;
+      continue;
+    }
+    const n = text[i + 1];
+    if (n === '(' && text[i + 2] === ')') {
+      i += 3;
+      continue;
+    }
+    if (n === '@') {
+      out += counter;
+      i += 2;
+      continue;
+    }
+    const m = /^[A-Za-z_.$][\w.$]*/.exec(text.slice(i + 1));
+    if (m) {
+      // Longest parameter name that prefixes the identifier (GAS takes the whole identifier).
+      let name = m[0];
+      while (name.length > 0 && !subst.has(name)) name = name.slice(0, -1);
+      if (name.length > 0) {
+        out += subst.get(name);
+        i += 1 + name.length;
+        continue;
+      }
+    }
+    out += c;
+    i++;
+  }
+  return out;
+}
+
+function splitCompareStrings(s: string): [string, string] | undefined {
+  const t = s.trim();
+  const one = /^("(?:[^"\\]|\\.)*"|'[^']*'|[^,]*?)\s*,\s*("(?:[^"\\]|\\.)*"|'[^']*'|.*?)$/s.exec(t);
+  if (!one) return undefined;
+  const norm = (x: string) => (x.startsWith('"') || x.startsWith("'") ? x.slice(1, -1) : x.trim());
+  return [norm(one[1]), norm(one[2])];
+}
+
+function decodeMaybeQuoted(s: string): string {
+  return s.startsWith('"') && s.endsWith('"') && s.length >= 2 ? s.slice(1, -1) : s;
+}
+
+function firstUnknown(e: Expr, known: (n: string) => boolean): string | undefined {
+  switch (e.kind) {
+    case 'num': return undefined;
+    case 'sym': return known(e.name) ? undefined : e.name;
+    case 'unary': return firstUnknown(e.arg, known);
+    case 'binary': return firstUnknown(e.left, known) ?? firstUnknown(e.right, known);
+  }
+}
+
+function macroSignature(m: MacroDef): string {
+  return `.macro ${m.name} ${m.params.map((p) => p.name + (p.req ? ':req' : '') + (p.vararg ? ':vararg' : '') + (p.def !== undefined ? '=' + p.def : '')).join(', ')}`.trim();
+}
+
+export type { ExprParser };
