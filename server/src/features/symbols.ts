@@ -3,7 +3,7 @@ import { SymbolKind, type DocumentSymbol, type Location as LspLocation } from 'v
 import type { Analysis } from '../analysis';
 import type { Pos, SymbolInfo } from '../syntax';
 import { pathToFileURL } from 'node:url';
-import { wordAt } from './text';
+import { contains, wordAt } from './text';
 
 const kinds: Record<SymbolInfo['kind'], SymbolKind> = {
   label: SymbolKind.Function,
@@ -48,19 +48,22 @@ export function findSymbol(analysis: Analysis, name: string): SymbolInfo | undef
 }
 
 /**
- * Resolves a numeric label reference (`1f`, `1b`) at a position to the label it names,
- * following GNU as: the nearest definition after (f) or before (b) the referring statement.
+ * The label a numeric reference (`1f`, `1b`) under the cursor names, as the parser resolved it
+ * (GNU as: the nearest definition after or before the referring statement).
  */
 export function resolveNumericLabel(analysis: Analysis, ref: string, pos: Pos): SymbolInfo | undefined {
-  const m = /^(\d+)([fb])$/.exec(ref);
-  if (!m) return undefined;
-  const defs = analysis.program.symbols
-    .filter((s) => s.kind === 'label' && s.name === m[1] && s.loc.file === analysis.file)
-    .sort((a, b) => a.loc.range.start.line - b.loc.range.start.line || a.loc.range.start.character - b.loc.range.start.character);
-  const before = (s: SymbolInfo) =>
-    s.loc.range.start.line < pos.line || (s.loc.range.start.line === pos.line && s.loc.range.start.character < pos.character);
-  if (m[2] === 'b') return defs.filter(before).pop();
-  return defs.find((s) => !before(s));
+  if (!/^\d+[fb]$/.test(ref)) return undefined;
+  for (const st of analysis.program.statements) {
+    if (st.origin.kind !== 'source' || st.loc.file !== analysis.file) continue;
+    for (const op of st.operands) {
+      if (op.kind !== 'sym' || op.expr.kind !== 'sym' || op.text !== ref || !contains(op.range, pos)) continue;
+      const index = analysis.program.labels.get(op.expr.name);
+      const target = index === undefined ? undefined : analysis.program.statements[index];
+      if (!target) return undefined;
+      return { name: target.written ?? target.name, kind: 'label', loc: target.loc };
+    }
+  }
+  return undefined;
 }
 
 export function definition(analysis: Analysis, text: string, pos: Pos): LspLocation | undefined {

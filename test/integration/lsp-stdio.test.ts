@@ -1,0 +1,112 @@
+// Speaks real JSON-RPC over stdio to the bundled server (`entry-review lsp --stdio`) and checks
+// diagnostics, documentSymbol, definition, hover and re-analysis after an incremental edit.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import {
+  DiagnosticSeverity,
+  type DocumentSymbol,
+  type Hover,
+  type InitializeResult,
+  type Location,
+  type MarkupContent,
+} from 'vscode-languageserver-protocol';
+import { fixture } from '../support/paths';
+import { StdioLspClient } from '../support/lsp-client';
+
+describe('language server over stdio', () => {
+  const file = fixture('lsp', 'basic.S');
+  const uri = pathToFileURL(file).href;
+  const text = readFileSync(file, 'utf8');
+  let client: StdioLspClient;
+  let init: InitializeResult;
+
+  before(async () => {
+    client = new StdioLspClient();
+    init = await client.conn.sendRequest('initialize', {
+      processId: process.pid,
+      rootUri: pathToFileURL(fixture('lsp')).href,
+      capabilities: {},
+      workspaceFolders: null,
+    });
+    await client.conn.sendNotification('initialized', {});
+    await client.conn.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'x86-entry-asm', version: 1, text },
+    });
+  });
+
+  after(async () => {
+    assert.equal(await client.close(), 0, 'server exits 0 after shutdown + exit');
+  });
+
+  test('advertises incremental sync, symbols, definition and hover', () => {
+    assert.equal(init.serverInfo?.name, 'entry-review');
+    const caps = init.capabilities;
+    const sync = caps.textDocumentSync;
+    assert.equal(typeof sync === 'object' ? sync.change : sync, 2, 'TextDocumentSyncKind.Incremental');
+    assert.equal(caps.documentSymbolProvider, true);
+    assert.equal(caps.definitionProvider, true);
+    assert.equal(caps.hoverProvider, true);
+  });
+
+  test('publishes the parse error on line 14 for version 1', async () => {
+    const p = await client.waitForDiagnostics(uri, (d) => d.version === 1);
+    const errors = p.diagnostics.filter((d) => d.severity === DiagnosticSeverity.Error);
+    assert.equal(errors.length, 1, JSON.stringify(p.diagnostics));
+    assert.equal(errors[0].code, 'parse');
+    assert.equal(errors[0].source, 'entry-review');
+    assert.equal(errors[0].range.start.line, 13);
+    assert.equal(errors[0].range.end.line, 13);
+  });
+
+  test('document symbols list labels, macros and #defines with their lines', async () => {
+    const symbols = (await client.conn.sendRequest('textDocument/documentSymbol', { textDocument: { uri } })) as DocumentSymbol[];
+    const byName = new Map(symbols.map((s) => [s.name, s]));
+    assert.equal(byName.get('SCRATCH_CS')?.range.start.line, 1);
+    assert.equal(byName.get('CLEAR_REG')?.range.start.line, 3);
+    assert.equal(byName.get('fixture_entry')?.range.start.line, 9);
+    assert.equal(byName.get('fixture_exit')?.range.start.line, 15);
+  });
+
+  test('definition of a label, of a numeric label (1f) and of a macro', async () => {
+    const def = async (line: number, character: number) =>
+      (await client.conn.sendRequest('textDocument/definition', { textDocument: { uri }, position: { line, character } })) as Location | null;
+    const exit = await def(14, 8); // `1:	jmp	fixture_exit` → fixture_exit:
+    assert.equal(exit?.uri, uri);
+    assert.equal(exit?.range.start.line, 15);
+    const one = await def(12, 5); // `jne	1f` → `1:` on line 15 (1-based)
+    assert.equal(one?.range.start.line, 14);
+    const mac = await def(16, 3); // CLEAR_REG invocation → .macro line
+    assert.equal(mac?.range.start.line, 3);
+    assert.equal(await def(0, 0), null, 'no definition inside a comment');
+  });
+
+  test('hover on a #define shows its value', async () => {
+    const h = (await client.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 11, character: 11 } })) as Hover;
+    assert.match((h.contents as MarkupContent).value, /SCRATCH_CS/);
+    assert.match((h.contents as MarkupContent).value, /0x33/);
+  });
+
+  test('an incremental edit that fixes the error clears it in version 2', async () => {
+    await client.conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version: 2 },
+      contentChanges: [{ range: { start: { line: 13, character: 10 }, end: { line: 13, character: 11 } }, text: '' }],
+    });
+    const p = await client.waitForDiagnostics(uri, (d) => d.version === 2);
+    assert.deepEqual(p.diagnostics.filter((d) => d.severity === DiagnosticSeverity.Error), []);
+  });
+
+  test('survives garbage text and requests past the end of the document', async () => {
+    await client.conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version: 3 },
+      contentChanges: [{ text: '\u0000\u0001 ))((%% $$$ .macro\n#if (\n.endm .endm\n\tmovq (%rax,%rbx,3), %%r\n' }],
+    });
+    const p = await client.waitForDiagnostics(uri, (d) => d.version === 3);
+    assert.ok(p.diagnostics.some((d) => d.code === 'parse'));
+    const h = await client.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 999, character: 999 } });
+    assert.equal(h, null);
+    const s = await client.conn.sendRequest('textDocument/documentSymbol', { textDocument: { uri } });
+    assert.ok(Array.isArray(s));
+  });
+});
