@@ -1,0 +1,881 @@
+// Instruction semantics, written once against the algebra.
+
+import { AddressKey, Algebra, isSet, isZero, mask } from './algebra';
+import { CONDITIONS, parseMnemonic, ParsedMnemonic } from './describe';
+import { applySyscall, ExitRecord, Fault, iret, LINUX_SELECTORS, Selectors, sysret } from './exits';
+import { Instruction, MemOperand, Operand } from './insn';
+import { CONTROL_REGS, ControlReg, Flag, lookupRegister, MachineState, MSR_NAMES, RegRef, Segment, SEGMENTS, STATUS_FLAGS, VaBits } from './state';
+
+export interface MemoryAccess<V> {
+  kind: 'read' | 'write';
+  /** Segment override (gs, fs) when there is one. */
+  seg?: string;
+  key: AddressKey;
+  width: number;
+  /** The value read or written. */
+  value: V;
+  /** The 1-bit GS-kernel flag at the time of a %gs: access. */
+  gsKernel?: V;
+}
+
+export interface StepContext<V> {
+  /** Virtual-address width for canonical checks (default 48). */
+  vaBits?: VaBits;
+  /** Value of a symbol used as displacement or immediate, when known. */
+  resolveSymbol?(name: string): bigint | undefined;
+  /** The address of the next instruction (pushed by call, saved by syscall). */
+  nextRip?: V;
+  /** Selectors the IRET model accepts (default: Linux's). */
+  selectors?: Selectors;
+  /** Told of every data memory access. */
+  onAccess?(access: MemoryAccess<V>): void;
+}
+
+export type JumpTarget<V> = { kind: 'label'; name: string } | { kind: 'value'; value: V };
+
+export type StepOutcome<V, B> =
+  | { kind: 'next' }
+  /** jcc: continue at `target` when `cond` holds, else fall through. */
+  | { kind: 'branch'; cond: B; target: string }
+  | { kind: 'jump'; target: JumpTarget<V> }
+  /** The return address has been pushed. */
+  | { kind: 'call'; target: JumpTarget<V> }
+  /** The return address has been popped. */
+  | { kind: 'ret'; target: V }
+  | { kind: 'exit'; exit: ExitRecord<V, B> }
+  | { kind: 'fault'; fault: Fault<B> }
+  /** SYSCALL executed: the state is the kernel entry state. */
+  | { kind: 'syscall' }
+  | { kind: 'unknown'; reason: string };
+
+/** Thrown inside a step for an instruction the model cannot run; turned into an 'unknown' outcome. */
+class Unmodeled extends Error {}
+
+let undefCounter = 0;
+
+type Handler = <V, B>(x: Exec<V, B>) => StepOutcome<V, B> | void;
+
+/** The working context of one instruction. */
+class Exec<V, B> {
+  readonly ops: Operand[];
+  constructor(
+    readonly A: Algebra<V, B>,
+    readonly s: MachineState<V, B>,
+    readonly ctx: StepContext<V>,
+    readonly insn: Instruction,
+    readonly pm: ParsedMnemonic,
+  ) {
+    this.ops = insn.operands;
+  }
+
+  fail(msg: string): never {
+    throw new Unmodeled(msg);
+  }
+
+  c(width: number, v: bigint): V {
+    return this.A.const(width, v);
+  }
+
+  // --- operand sizes ------------------------------------------------------------------
+  gprRef(op: Operand | undefined): RegRef | undefined {
+    return op && op.kind === 'reg' ? lookupRegister(op.name) : undefined;
+  }
+  /** Operand size: the suffix, else a general-register operand (destination first). */
+  size(opts: { skipFirst?: boolean; dflt?: number } = {}): number {
+    if (this.pm.size) return this.pm.size;
+    const ops = this.ops;
+    const last = this.gprRef(ops[ops.length - 1]);
+    if (last) return last.width;
+    for (let i = opts.skipFirst ? 1 : 0; i < ops.length; i++) {
+      const r = this.gprRef(ops[i]);
+      if (r) return r.width;
+    }
+    if (opts.dflt) return opts.dflt;
+    return this.fail(`operand size of ${this.insn.mnemonic} is ambiguous (add a b/w/l/q suffix)`);
+  }
+  arity(n: number): void {
+    if (this.ops.length !== n) this.fail(`${this.insn.mnemonic} takes ${n} operand${n === 1 ? '' : 's'}, got ${this.ops.length}`);
+  }
+
+  // --- addresses and operands ---------------------------------------------------------
+  symbolValue(name: string): V {
+    const v = this.ctx.resolveSymbol?.(name);
+    if (v !== undefined) return this.c(64, v);
+    if (this.A.kind === 'symbolic') return this.A.fresh(name, 64);
+    return this.fail(`symbol ${name} has no value`);
+  }
+  reg64(name: string): V {
+    const r = lookupRegister(name);
+    if (!r || r.width < 32) this.fail(`bad address register %${name}`);
+    const v = this.s.readRef(r);
+    return r.width === 64 ? v : this.A.zext(v, 64);
+  }
+  /** The effective address (no segment base). */
+  ea(m: MemOperand): V {
+    const A = this.A;
+    let a = this.c(64, m.disp);
+    if (m.dispSymbol) a = A.add(this.symbolValue(m.dispSymbol), a);
+    if (m.base && m.base !== 'rip') a = A.add(a, this.reg64(m.base));
+    if (m.base === 'rip' && !m.dispSymbol) this.fail('RIP-relative address without a symbol');
+    if (m.index) {
+      const shift = { 1: 0n, 2: 1n, 4: 2n, 8: 3n }[m.scale];
+      if (shift === undefined) this.fail(`bad scale ${m.scale}`);
+      a = A.add(a, A.shl(this.reg64(m.index), this.c(64, shift)));
+    }
+    return a;
+  }
+  key(m: MemOperand, addr: V): AddressKey {
+    const k = this.A.addressKey(addr);
+    if (m.seg === 'gs' || m.seg === 'fs') return { base: m.seg + ':' + k.base, offset: k.offset };
+    return k;
+  }
+  load(m: MemOperand, width: number, addr = this.ea(m)): V {
+    const key = this.key(m, addr);
+    const v = this.s.loadAt(key, width);
+    this.ctx.onAccess?.({ kind: 'read', seg: m.seg, key, width, value: v, gsKernel: m.seg === 'gs' ? this.s.gsKernel : undefined });
+    return v;
+  }
+  store(m: MemOperand, v: V, addr = this.ea(m)): void {
+    const key = this.key(m, addr);
+    const width = this.A.width(v);
+    this.ctx.onAccess?.({ kind: 'write', seg: m.seg, key, width, value: v, gsKernel: m.seg === 'gs' ? this.s.gsKernel : undefined });
+    this.s.storeAt(key, v);
+  }
+  stackLoad(addr: V, width: number): V {
+    const key = this.A.addressKey(addr);
+    const v = this.s.loadAt(key, width);
+    this.ctx.onAccess?.({ kind: 'read', key, width, value: v });
+    return v;
+  }
+  stackStore(addr: V, v: V): void {
+    const key = this.A.addressKey(addr);
+    this.ctx.onAccess?.({ kind: 'write', key, width: this.A.width(v), value: v });
+    this.s.storeAt(key, v);
+  }
+
+  /** Reads an operand at `width` bits. */
+  read(op: Operand, width: number): V {
+    const A = this.A;
+    switch (op.kind) {
+      case 'reg': {
+        const r = lookupRegister(op.name);
+        if (r) {
+          if (r.width !== width) this.fail(`%${op.name} is ${r.width}-bit, ${width}-bit operand expected`);
+          return this.s.readRef(r);
+        }
+        if ((SEGMENTS as readonly string[]).includes(op.name)) return A.zext(this.s.seg[op.name as Segment], Math.max(16, width));
+        if ((CONTROL_REGS as readonly string[]).includes(op.name)) {
+          if (width !== 64) this.fail('control registers are 64-bit');
+          return this.s.cr[op.name as ControlReg];
+        }
+        return this.fail(`unknown register %${op.name}`);
+      }
+      case 'imm': {
+        let v = this.c(width, op.value);
+        if (op.symbol) v = A.add(A.extract(this.symbolValue(op.symbol), width - 1, 0), v);
+        return v;
+      }
+      case 'mem':
+        return this.load(op, width);
+      default:
+        return this.fail(`${op.kind} operand cannot be read as data`);
+    }
+  }
+  write(op: Operand, v: V): void {
+    const A = this.A;
+    switch (op.kind) {
+      case 'reg': {
+        const r = lookupRegister(op.name);
+        if (r) return this.s.writeRef(r, v);
+        if ((SEGMENTS as readonly string[]).includes(op.name)) {
+          if (op.name === 'cs') this.fail('mov to %cs is not an instruction');
+          this.s.seg[op.name as Segment] = A.extract(v, 15, 0);
+          return;
+        }
+        if ((CONTROL_REGS as readonly string[]).includes(op.name)) {
+          this.s.cr[op.name as ControlReg] = v;
+          return;
+        }
+        return this.fail(`unknown register %${op.name}`);
+      }
+      case 'mem':
+        return this.store(op, v);
+      default:
+        return this.fail(`cannot write to a ${op.kind} operand`);
+    }
+  }
+
+  // --- flags ------------------------------------------------------------------------------
+  bitB(b: B): V {
+    return this.A.bit(b);
+  }
+  msb(v: V): V {
+    const w = this.A.width(v);
+    return this.A.extract(v, w - 1, w - 1);
+  }
+  parity(r: V): V {
+    const A = this.A;
+    let p = A.extract(r, 0, 0);
+    for (let i = 1; i < 8; i++) p = A.xor(p, A.extract(r, i, i));
+    return A.not(p);
+  }
+  setResult(r: V): void {
+    const s = this.s;
+    s.setFlag('ZF', this.bitB(isZero(this.A, r)));
+    s.setFlag('SF', this.msb(r));
+    s.setFlag('PF', this.parity(r));
+  }
+  undef(f: Flag, v?: V): void {
+    const A = this.A;
+    const val = A.kind === 'symbolic' ? A.fresh(`undef.${f}#${++undefCounter}`, 1) : (v ?? this.s.flags[f]);
+    this.s.setUndefined(f, val);
+  }
+  flag(f: Flag): V {
+    return this.s.flags[f];
+  }
+  cond(cc: string): B {
+    const A = this.A;
+    const f = (n: Flag): B => isSet(A, this.flag(n));
+    const sfNeOf = (): B => A.notB(A.eq(this.flag('SF'), this.flag('OF')));
+    switch (cc) {
+      case 'o':
+        return f('OF');
+      case 'no':
+        return A.notB(f('OF'));
+      case 'b':
+        return f('CF');
+      case 'ae':
+        return A.notB(f('CF'));
+      case 'e':
+        return f('ZF');
+      case 'ne':
+        return A.notB(f('ZF'));
+      case 'be':
+        return A.orB(f('CF'), f('ZF'));
+      case 'a':
+        return A.notB(A.orB(f('CF'), f('ZF')));
+      case 's':
+        return f('SF');
+      case 'ns':
+        return A.notB(f('SF'));
+      case 'p':
+        return f('PF');
+      case 'np':
+        return A.notB(f('PF'));
+      case 'l':
+        return sfNeOf();
+      case 'ge':
+        return A.notB(sfNeOf());
+      case 'le':
+        return A.orB(f('ZF'), sfNeOf());
+      case 'g':
+        return A.notB(A.orB(f('ZF'), sfNeOf()));
+    }
+    return this.fail(`unknown condition ${cc}`);
+  }
+
+  // --- stack ------------------------------------------------------------------------------
+  push(v: V): void {
+    const A = this.A;
+    const n = A.width(v) / 8;
+    const rsp = A.sub(this.s.regs.rsp, this.c(64, BigInt(n)));
+    this.stackStore(rsp, v);
+    this.s.regs.rsp = rsp;
+  }
+  pop(width: number): V {
+    const A = this.A;
+    const v = this.stackLoad(this.s.regs.rsp, width);
+    this.s.regs.rsp = A.add(this.s.regs.rsp, this.c(64, BigInt(width / 8)));
+    return v;
+  }
+  target(op: Operand | undefined): JumpTarget<V> {
+    if (!op) return this.fail(`${this.insn.mnemonic} needs a target`);
+    if (op.kind === 'label') return { kind: 'label', name: op.name };
+    if (op.kind === 'indirect') return { kind: 'value', value: this.read(op.target, 64) };
+    if (op.kind === 'reg' || op.kind === 'mem') return { kind: 'value', value: this.read(op, 64) };
+    return this.fail('bad jump target');
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Arithmetic helpers
+
+function addWithFlags<V, B>(x: Exec<V, B>, a: V, b: V, carryIn?: V): V {
+  const A = x.A;
+  const w = A.width(a);
+  let r: V;
+  let cf: V;
+  if (carryIn) {
+    const wide = A.add(A.add(A.zext(a, w + 1), A.zext(b, w + 1)), A.zext(carryIn, w + 1));
+    r = A.extract(wide, w - 1, 0);
+    cf = A.extract(wide, w, w);
+  } else {
+    r = A.add(a, b);
+    cf = A.bit(A.ult(r, a));
+  }
+  x.s.setFlag('CF', cf);
+  x.s.setFlag('OF', x.msb(A.and(A.xor(a, r), A.xor(b, r))));
+  x.s.setFlag('AF', A.extract(A.xor(A.xor(a, b), r), 4, 4));
+  x.setResult(r);
+  return r;
+}
+
+function subWithFlags<V, B>(x: Exec<V, B>, a: V, b: V, borrowIn?: V): V {
+  const A = x.A;
+  const w = A.width(a);
+  let r: V;
+  let cf: V;
+  if (borrowIn) {
+    const wide = A.sub(A.sub(A.zext(a, w + 1), A.zext(b, w + 1)), A.zext(borrowIn, w + 1));
+    r = A.extract(wide, w - 1, 0);
+    cf = A.extract(wide, w, w);
+  } else {
+    r = A.sub(a, b);
+    cf = A.bit(A.ult(a, b));
+  }
+  x.s.setFlag('CF', cf);
+  x.s.setFlag('OF', x.msb(A.and(A.xor(a, b), A.xor(a, r))));
+  x.s.setFlag('AF', A.extract(A.xor(A.xor(a, b), r), 4, 4));
+  x.setResult(r);
+  return r;
+}
+
+function logicFlags<V, B>(x: Exec<V, B>, r: V): void {
+  x.s.setFlag('CF', x.c(1, 0n));
+  x.s.setFlag('OF', x.c(1, 0n));
+  x.undef('AF', x.c(1, 0n));
+  x.setResult(r);
+}
+
+function binop<V, B>(x: Exec<V, B>, f: (a: V, b: V, w: number) => V, store = true): void {
+  x.arity(2);
+  const w = x.size();
+  const [src, dst] = x.ops;
+  const b = x.read(src, w);
+  const a = x.read(dst, w);
+  const r = f(a, b, w);
+  if (store) x.write(dst, r);
+}
+
+function unop<V, B>(x: Exec<V, B>, f: (a: V, w: number) => V): void {
+  x.arity(1);
+  const w = x.size();
+  const a = x.read(x.ops[0], w);
+  x.write(x.ops[0], f(a, w));
+}
+
+// ---------------------------------------------------------------------------
+// Shifts and rotates
+
+function shiftCount<V, B>(x: Exec<V, B>, w: number): { count: V; dst: Operand } {
+  const A = x.A;
+  let raw: V;
+  let dst: Operand;
+  if (x.ops.length === 1) {
+    raw = x.c(8, 1n);
+    dst = x.ops[0];
+  } else {
+    x.arity(2);
+    const src = x.ops[0];
+    dst = x.ops[1];
+    if (src.kind === 'imm') raw = src.symbol ? x.read(src, 8) : x.c(8, src.value);
+    else if (src.kind === 'reg' && src.name === 'cl') raw = x.s.read('cl');
+    else return x.fail('shift count must be an immediate or %cl');
+  }
+  return { count: A.and(raw, x.c(8, w === 64 ? 0x3fn : 0x1fn)), dst };
+}
+
+type ShiftKind = 'shl' | 'shr' | 'sar';
+
+function shift<V, B>(x: Exec<V, B>, kind: ShiftKind): void {
+  const A = x.A;
+  const s = x.s;
+  const w = x.size({ skipFirst: true });
+  const { count, dst } = shiftCount(x, w);
+  const a = x.read(dst, w);
+  const nW = w === 8 ? count : A.zext(count, w);
+  const r = kind === 'shl' ? A.shl(a, nW) : kind === 'shr' ? A.lshr(a, nW) : A.ashr(a, nW);
+  // CF: the last bit shifted out (computed in w+1 bits so counts up to 31 behave)
+  const n1 = A.zext(count, w + 1);
+  let cf: V;
+  if (kind === 'shl') cf = A.extract(A.shl(A.zext(a, w + 1), n1), w, w);
+  else {
+    const ext = A.concat(a, A.const(1, 0n));
+    cf = A.extract(kind === 'shr' ? A.lshr(ext, n1) : A.ashr(ext, n1), 0, 0);
+  }
+  let of: V;
+  if (kind === 'shl') of = A.xor(x.msb(r), cf);
+  else if (kind === 'shr') of = x.msb(a);
+  else of = A.const(1, 0n);
+  const cc = A.asConst(count);
+  const isZeroCount = isZero(A, count);
+  const pick = (f: Flag, v: V): V => A.ite(isZeroCount, s.flags[f], v);
+  x.write(dst, r);
+  if (cc === 0n) return;
+  const wasUndefined = new Set(s.undefinedFlags);
+  const zf = pick('ZF', A.bit(isZero(A, r)));
+  const sf = pick('SF', x.msb(r));
+  const pf = pick('PF', x.parity(r));
+  s.setFlag('CF', pick('CF', cf));
+  s.setFlag('ZF', zf);
+  s.setFlag('SF', sf);
+  s.setFlag('PF', pf);
+  if (cc === undefined) {
+    // unknown count: a zero count keeps flags, so previously undefined ones may stay undefined
+    for (const f of ['CF', 'ZF', 'SF', 'PF'] as Flag[]) if (wasUndefined.has(f)) s.undefinedFlags.add(f);
+  }
+  if (cc === 1n) s.setFlag('OF', of);
+  else x.undef('OF', pick('OF', of));
+  x.undef('AF', pick('AF', A.const(1, 0n)));
+  // SHL/SHR: CF undefined when the count reaches the operand size (8/16-bit operands only)
+  if (kind !== 'sar' && w < 32 && (cc === undefined || cc >= BigInt(w))) x.undef('CF', s.flags.CF);
+}
+
+function rotate<V, B>(x: Exec<V, B>, left: boolean): void {
+  const A = x.A;
+  const s = x.s;
+  const w = x.size({ skipFirst: true });
+  const { count, dst } = shiftCount(x, w);
+  const a = x.read(dst, w);
+  const k8 = A.and(count, x.c(8, BigInt(w - 1)));
+  const kw = w === 8 ? k8 : A.zext(k8, w);
+  const back = A.sub(x.c(w, BigInt(w)), kw);
+  const backSafe = A.ite(isZero(A, kw), x.c(w, 0n), back);
+  const r = left ? A.or(A.shl(a, kw), A.lshr(a, backSafe)) : A.or(A.lshr(a, kw), A.shl(a, backSafe));
+  x.write(dst, r);
+  const cc = A.asConst(count);
+  if (cc === 0n) return;
+  const isZeroCount = isZero(A, count);
+  const cf = left ? A.extract(r, 0, 0) : x.msb(r);
+  const of = left ? A.xor(x.msb(r), cf) : A.xor(x.msb(r), A.extract(r, w - 2, w - 2));
+  s.setFlag('CF', A.ite(isZeroCount, s.flags.CF, cf));
+  if (cc === 1n) s.setFlag('OF', of);
+  else x.undef('OF', A.ite(isZeroCount, s.flags.OF, of));
+}
+
+// ---------------------------------------------------------------------------
+// Bit tests
+
+function bitTest<V, B>(x: Exec<V, B>, op: 'bt' | 'bts' | 'btr' | 'btc'): void {
+  const A = x.A;
+  x.arity(2);
+  const [src, dst] = x.ops;
+  const w = x.size({ skipFirst: src.kind === 'imm' });
+  if (w === 8) x.fail('bit tests have no 8-bit form');
+  let base: V;
+  let bitIndex: V;
+  let addr: V | undefined;
+  if (src.kind === 'imm') {
+    bitIndex = x.c(w, src.value & BigInt(w - 1));
+  } else {
+    const off = x.read(src, w);
+    bitIndex = A.and(off, x.c(w, BigInt(w - 1)));
+    if (dst.kind === 'mem') {
+      // bit string: the operand-sized unit at ea + (offset >> log2 w) * (w / 8)
+      const lg = BigInt(Math.log2(w));
+      const units = A.ashr(A.sext(off, 64), x.c(64, lg));
+      addr = A.add(x.ea(dst), A.shl(units, x.c(64, BigInt(Math.log2(w / 8)))));
+    }
+  }
+  if (dst.kind === 'mem') base = x.load(dst, w, addr);
+  else base = x.read(dst, w);
+  const one = A.shl(x.c(w, 1n), bitIndex);
+  const bit = A.extract(A.lshr(base, bitIndex), 0, 0);
+  x.s.setFlag('CF', bit);
+  for (const f of ['PF', 'AF', 'SF', 'OF'] as Flag[]) x.undef(f);
+  if (op === 'bt') return;
+  const r = op === 'bts' ? A.or(base, one) : op === 'btr' ? A.and(base, A.not(one)) : A.xor(base, one);
+  if (dst.kind === 'mem') x.store(dst, r, addr ?? x.ea(dst));
+  else x.write(dst, r);
+}
+
+// ---------------------------------------------------------------------------
+// Flags to and from the stack
+
+function popfValue<V, B>(x: Exec<V, B>, v: V): void {
+  const A = x.A;
+  const s = x.s;
+  const old = s.rflags();
+  // bits popf may change at each privilege level (VM, VIF, VIP never; RF cleared)
+  const base = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x4000 | 0x40000 | 0x200000;
+  const ring0 = BigInt(base | 0x200 | 0x3000);
+  const ioplOk = BigInt(base | 0x200);
+  const user = BigInt(base);
+  const cpl0 = isZero(A, s.cpl);
+  const cplLeIopl = A.ule(s.cpl, s.iopl);
+  const m = A.ite(cpl0, A.const(64, ring0), A.ite(cplLeIopl, A.const(64, ioplOk), A.const(64, user)));
+  const v64 = A.width(v) === 64 ? v : A.concat(A.extract(old, 63, 16), v);
+  const mm = A.width(v) === 64 ? m : A.and(m, A.const(64, 0xffffn));
+  const nv = A.or(A.and(v64, mm), A.and(old, A.not(mm)));
+  s.setRflags(A.and(A.or(nv, A.const(64, 2n)), A.const(64, ~0x10000n & mask(64))));
+  s.undefinedFlags.clear();
+}
+
+// ---------------------------------------------------------------------------
+// The instruction table
+
+const H: Record<string, Handler> = {
+  mov: (x) => {
+    x.arity(2);
+    const [src, dst] = x.ops;
+    const isSpecial = (o: Operand): boolean => o.kind === 'reg' && !lookupRegister(o.name);
+    if (isSpecial(src) || isSpecial(dst)) {
+      // control and segment registers
+      const g = x.gprRef(isSpecial(src) ? dst : src);
+      const w = g ? g.width : x.pm.size ?? 16;
+      if (isSpecial(src)) {
+        const v = x.read(src, Math.max(w, 16));
+        x.write(dst, x.A.width(v) === w ? v : w < x.A.width(v) ? x.A.extract(v, w - 1, 0) : x.A.zext(v, w));
+      } else {
+        const v = x.read(src, w);
+        const sr = (dst as { name: string }).name;
+        if ((CONTROL_REGS as readonly string[]).includes(sr) && w !== 64) x.fail('control registers are written from 64-bit registers');
+        x.write(dst, v);
+      }
+      return;
+    }
+    const w = x.size();
+    x.write(dst, x.read(src, w));
+  },
+  movabs: (x) => H.mov(x),
+  movzx: (x) => extendMove(x, false),
+  movsx: (x) => extendMove(x, true),
+  movsxd: (x) => extendMove(x, true),
+  lea: (x) => {
+    x.arity(2);
+    const [src, dst] = x.ops;
+    if (src.kind !== 'mem') return x.fail('lea needs a memory operand');
+    const w = x.size();
+    const a = x.ea(src);
+    x.write(dst, w === 64 ? a : x.A.extract(a, w - 1, 0));
+  },
+  push: (x) => {
+    x.arity(1);
+    const op = x.ops[0];
+    const w = op.kind === 'reg' && lookupRegister(op.name) ? x.size() : x.pm.size ?? 64;
+    if (w !== 64 && w !== 16) x.fail(`push of ${w} bits is not encodable in 64-bit mode`);
+    const v = op.kind === 'imm' ? x.A.sext(x.read(op, 32), w === 64 ? 64 : 32) : x.read(op, w);
+    x.push(w === 16 && x.A.width(v) !== 16 ? x.A.extract(v, 15, 0) : v);
+  },
+  pop: (x) => {
+    x.arity(1);
+    const op = x.ops[0];
+    const w = op.kind === 'reg' && lookupRegister(op.name) ? x.size() : x.pm.size ?? 64;
+    if (w !== 64 && w !== 16) x.fail(`pop of ${w} bits is not encodable in 64-bit mode`);
+    const v = x.pop(w);
+    // a memory destination based on RSP is addressed after the increment
+    x.write(op, v);
+  },
+  pushf: (x) => {
+    x.arity(0);
+    const w = x.pm.size ?? 64;
+    const f = x.A.and(x.s.rflags(), x.A.const(64, ~0x30000n & mask(64)));
+    x.push(w === 64 ? f : x.A.extract(f, 15, 0));
+  },
+  popf: (x) => {
+    x.arity(0);
+    popfValue(x, x.pop(x.pm.size ?? 64));
+  },
+  add: (x) => binop(x, (a, b) => addWithFlags(x, a, b)),
+  adc: (x) => binop(x, (a, b) => addWithFlags(x, a, b, x.flag('CF'))),
+  sub: (x) => binop(x, (a, b) => subWithFlags(x, a, b)),
+  sbb: (x) => binop(x, (a, b) => subWithFlags(x, a, b, x.flag('CF'))),
+  cmp: (x) => binop(x, (a, b) => subWithFlags(x, a, b), false),
+  and: (x) =>
+    binop(x, (a, b) => {
+      const r = x.A.and(a, b);
+      logicFlags(x, r);
+      return r;
+    }),
+  or: (x) =>
+    binop(x, (a, b) => {
+      const r = x.A.or(a, b);
+      logicFlags(x, r);
+      return r;
+    }),
+  xor: (x) =>
+    binop(x, (a, b) => {
+      const r = x.A.xor(a, b);
+      logicFlags(x, r);
+      return r;
+    }),
+  test: (x) =>
+    binop(
+      x,
+      (a, b) => {
+        const r = x.A.and(a, b);
+        logicFlags(x, r);
+        return r;
+      },
+      false,
+    ),
+  inc: (x) =>
+    unop(x, (a, w) => {
+      const cf = x.flag('CF');
+      const cfU = x.s.undefinedFlags.has('CF');
+      const r = addWithFlags(x, a, x.A.const(w, 1n));
+      x.s.setFlag('CF', cf);
+      if (cfU) x.s.undefinedFlags.add('CF');
+      return r;
+    }),
+  dec: (x) =>
+    unop(x, (a, w) => {
+      const cf = x.flag('CF');
+      const cfU = x.s.undefinedFlags.has('CF');
+      const r = subWithFlags(x, a, x.A.const(w, 1n));
+      x.s.setFlag('CF', cf);
+      if (cfU) x.s.undefinedFlags.add('CF');
+      return r;
+    }),
+  neg: (x) =>
+    unop(x, (a, w) => {
+      const r = subWithFlags(x, x.A.const(w, 0n), a);
+      return r;
+    }),
+  not: (x) => unop(x, (a) => x.A.not(a)),
+  shl: (x) => shift(x, 'shl'),
+  shr: (x) => shift(x, 'shr'),
+  sar: (x) => shift(x, 'sar'),
+  rol: (x) => rotate(x, true),
+  ror: (x) => rotate(x, false),
+  bt: (x) => bitTest(x, 'bt'),
+  bts: (x) => bitTest(x, 'bts'),
+  btr: (x) => bitTest(x, 'btr'),
+  btc: (x) => bitTest(x, 'btc'),
+  xchg: (x) => {
+    x.arity(2);
+    const w = x.size();
+    const [a, b] = x.ops;
+    const va = x.read(a, w);
+    const vb = x.read(b, w);
+    x.write(a, vb);
+    x.write(b, va);
+  },
+  jmp: (x) => {
+    x.arity(1);
+    return { kind: 'jump', target: x.target(x.ops[0]) };
+  },
+  call: (x) => {
+    x.arity(1);
+    const target = x.target(x.ops[0]);
+    const ret = x.ctx.nextRip ?? (x.A.kind === 'symbolic' ? x.A.fresh('return_address', 64) : x.fail('call needs the next instruction address'));
+    x.push(ret);
+    return { kind: 'call', target };
+  },
+  ret: (x) => {
+    if (x.ops.length > 1) x.fail('ret takes at most one operand');
+    const target = x.pop(64);
+    if (x.ops.length === 1) {
+      const n = x.ops[0];
+      if (n.kind !== 'imm') return x.fail('ret operand must be an immediate');
+      x.s.regs.rsp = x.A.add(x.s.regs.rsp, x.A.const(64, n.value & 0xffffn));
+    }
+    return { kind: 'ret', target };
+  },
+  cli: (x) => {
+    x.arity(0);
+    privilegedIf(x);
+    x.s.setFlag('IF', x.A.const(1, 0n));
+  },
+  sti: (x) => {
+    x.arity(0);
+    privilegedIf(x);
+    x.s.setFlag('IF', x.A.const(1, 1n));
+  },
+  cld: (x) => x.s.setFlag('DF', x.A.const(1, 0n)),
+  std: (x) => x.s.setFlag('DF', x.A.const(1, 1n)),
+  clc: (x) => x.s.setFlag('CF', x.A.const(1, 0n)),
+  stc: (x) => x.s.setFlag('CF', x.A.const(1, 1n)),
+  cmc: (x) => {
+    const u = x.s.undefinedFlags.has('CF');
+    x.s.setFlag('CF', x.A.not(x.flag('CF')));
+    if (u) x.s.undefinedFlags.add('CF');
+  },
+  clac: (x) => x.s.setFlag('AC', x.A.const(1, 0n)),
+  stac: (x) => x.s.setFlag('AC', x.A.const(1, 1n)),
+  swapgs: (x) => {
+    x.arity(0);
+    const s = x.s;
+    s.gsKernel = x.A.not(s.gsKernel);
+    const g = s.msr('GS_BASE');
+    s.msrs.set('GS_BASE', s.msr('KERNEL_GS_BASE'));
+    s.msrs.set('KERNEL_GS_BASE', g);
+  },
+  syscall: (x) => {
+    x.arity(0);
+    const next = x.ctx.nextRip ?? (x.A.kind === 'symbolic' ? x.A.fresh('syscall_return_address', 64) : x.fail('syscall needs the next instruction address'));
+    applySyscall(x.A, x.s, next);
+    return { kind: 'syscall' };
+  },
+  sysret: (x) => {
+    x.arity(0);
+    let size = (x.pm.size ?? 32) as 32 | 64;
+    if (x.insn.prefixes?.includes('rex64')) size = 64;
+    const exit = sysret(x.A, x.s, size, x.ctx.vaBits ?? 48);
+    return { kind: 'exit', exit };
+  },
+  iret: (x) => {
+    x.arity(0);
+    let size = (x.pm.size ?? 32) as 32 | 64;
+    if (x.insn.prefixes?.includes('rex64')) size = 64;
+    const exit = iret(x.A, x.s, size, x.ctx.vaBits ?? 48, x.ctx.selectors ?? LINUX_SELECTORS, (a, w) => x.stackLoad(a, w));
+    return { kind: 'exit', exit };
+  },
+  rdmsr: (x) => {
+    x.arity(0);
+    const v = x.s.msr(msrName(x));
+    x.s.write('eax', x.A.extract(v, 31, 0));
+    x.s.write('edx', x.A.extract(v, 63, 32));
+  },
+  wrmsr: (x) => {
+    x.arity(0);
+    const name = msrName(x);
+    const v = x.A.concat(x.s.read('edx'), x.s.read('eax'));
+    x.s.msrs.set(name, v);
+  },
+  lfence: () => undefined,
+  mfence: () => undefined,
+  sfence: () => undefined,
+  pause: () => undefined,
+  nop: () => undefined,
+  verw: (x) => {
+    x.arity(1);
+    // ZF reports writability of the selector's segment: not modelled, so unknown
+    x.undef('ZF');
+  },
+  ud2: (x) => ({ kind: 'fault', fault: { vector: 6, name: '#UD', ring: ringOf(x), vendor: 'both', when: x.A.bool(true), reason: 'ud2' } }),
+  int3: (x) => ({ kind: 'fault', fault: { vector: 3, name: '#BP', ring: ringOf(x), vendor: 'both', when: x.A.bool(true), reason: 'int3 breakpoint' } }),
+  cdqe: (x) => x.s.write('rax', x.A.sext(x.s.read('eax'), 64)),
+  cwde: (x) => x.s.write('eax', x.A.sext(x.s.read('ax'), 32)),
+  cdq: (x) => x.s.write('edx', x.A.ashr(x.s.read('eax'), x.A.const(32, 31n))),
+  cqo: (x) => x.s.write('rdx', x.A.ashr(x.s.read('rax'), x.A.const(64, 63n))),
+  leave: (x) => {
+    x.s.regs.rsp = x.s.regs.rbp;
+    x.s.regs.rbp = x.pop(64);
+  },
+};
+
+function ringOf<V, B>(x: Exec<V, B>): 0 | 3 {
+  const c = x.A.asConst(x.s.cpl);
+  return c === 3n ? 3 : 0;
+}
+
+function privilegedIf<V, B>(x: Exec<V, B>): void {
+  const cpl = x.A.asConst(x.s.cpl);
+  const iopl = x.A.asConst(x.s.iopl);
+  if (cpl !== undefined && iopl !== undefined && cpl > iopl) throw new PrivFault();
+}
+
+class PrivFault extends Error {}
+
+function msrName<V, B>(x: Exec<V, B>): string {
+  const ecx = x.A.asConst(x.s.read('ecx'));
+  if (ecx === undefined) return x.fail('MSR number in %ecx is not a known constant');
+  return MSR_NAMES.get(ecx) ?? 'MSR_0x' + ecx.toString(16);
+}
+
+function extendMove<V, B>(x: Exec<V, B>, signed: boolean): void {
+  x.arity(2);
+  const [src, dst] = x.ops;
+  const dr = x.gprRef(dst);
+  if (!dr) x.fail(`${x.insn.mnemonic} needs a register destination`);
+  const w = x.pm.size ?? dr.width;
+  if (w !== dr.width) x.fail(`${x.insn.mnemonic}: destination %${(dst as { name: string }).name} is not ${w}-bit`);
+  const sr = x.gprRef(src);
+  const sw = x.pm.srcSize ?? sr?.width ?? x.fail(`${x.insn.mnemonic}: source size is ambiguous`);
+  if (sw >= w && !(x.pm.canonical === 'movsxd' && sw === 32 && w === 32)) x.fail(`${x.insn.mnemonic}: source must be narrower than the destination`);
+  const v = x.read(src, sw);
+  x.write(dst, sw === w ? v : signed ? x.A.sext(v, w) : x.A.zext(v, w));
+}
+
+// ---------------------------------------------------------------------------
+// Conditional families
+
+function conditional<V, B>(x: Exec<V, B>): StepOutcome<V, B> | void {
+  const pm = x.pm;
+  const cc = pm.cc as string;
+  if (!CONDITIONS[cc]) x.fail(`unknown condition ${cc}`);
+  const A = x.A;
+  if (pm.ccKind === 'j') {
+    x.arity(1);
+    const t = x.ops[0];
+    if (t.kind !== 'label') x.fail('conditional jumps take a label');
+    return { kind: 'branch', cond: x.cond(cc), target: t.name };
+  }
+  if (pm.ccKind === 'set') {
+    x.arity(1);
+    const op = x.ops[0];
+    const r = x.gprRef(op);
+    if (r && r.width !== 8) x.fail('setcc writes a byte register');
+    x.write(op, A.zext(A.bit(x.cond(cc)), 8));
+    return;
+  }
+  // cmov
+  x.arity(2);
+  const [src, dst] = x.ops;
+  const w = x.size();
+  if (w === 8) x.fail('cmov has no 8-bit form');
+  if (!x.gprRef(dst)) x.fail('cmov needs a register destination');
+  const v = x.read(src, w);
+  const old = x.read(dst, w);
+  x.write(dst, A.ite(x.cond(cc), v, old));
+}
+
+/** The status flags an instruction reads, given its parsed mnemonic (for undefined-flag tracking). */
+export function flagsReadBy(pm: ParsedMnemonic): Flag[] {
+  if (pm.cc) return CONDITIONS[pm.cc].flags as Flag[];
+  switch (pm.canonical) {
+    case 'adc':
+    case 'sbb':
+    case 'cmc':
+      return ['CF'];
+    case 'pushf':
+      return [...STATUS_FLAGS];
+    // count-0 shifts and rotates keep flags, and inc/dec keep CF: copying an undefined flag is not reading it
+  }
+  return [];
+}
+
+/**
+ * Executes one instruction on `s` (in place) and says where control goes.
+ * Unknown or malformed instructions give `{ kind: 'unknown' }`, never an exception.
+ */
+export function step<V, B>(s: MachineState<V, B>, insn: Instruction, A: Algebra<V, B>, ctx: StepContext<V> = {}): StepOutcome<V, B> {
+  const prefixes = (insn.prefixes ?? []).map((p) => p.toLowerCase());
+  let mnemonic = insn.mnemonic.trim().toLowerCase();
+  // prefixes written into the mnemonic ("rep ret", "lock xaddl")
+  const words = mnemonic.split(/\s+/);
+  while (words.length > 1 && ['lock', 'rep', 'repe', 'repz', 'repne', 'repnz', 'rex64', 'notrack', 'ds', 'cs'].includes(words[0])) prefixes.push(words.shift() as string);
+  mnemonic = words.join(' ');
+  const pm = parseMnemonic(mnemonic);
+  if (!pm) return { kind: 'unknown', reason: `unknown instruction ${insn.mnemonic}` };
+  const handler: Handler | undefined = pm.cc ? (conditional as Handler) : H[pm.canonical];
+  if (!handler) return { kind: 'unknown', reason: `unmodelled instruction ${insn.mnemonic}` };
+  const work = s.clone();
+  const x = new Exec(A, work, ctx, { ...insn, mnemonic, prefixes }, pm);
+  let out: StepOutcome<V, B> | void;
+  try {
+    out = handler(x);
+  } catch (e) {
+    if (e instanceof PrivFault) {
+      return { kind: 'fault', fault: { vector: 13, name: '#GP', ring: ringOf(x), vendor: 'both', when: A.bool(true), reason: `${insn.mnemonic} with CPL > IOPL` } };
+    }
+    if (e instanceof Unmodeled) return { kind: 'unknown', reason: e.message };
+    return { kind: 'unknown', reason: `${insn.mnemonic}: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  // commit
+  Object.assign(s, work);
+  return out ?? { kind: 'next' };
+}
+
+/** Whether a mnemonic (any accepted spelling) has semantics in the model. */
+export function isModelled(mnemonic: string): boolean {
+  const pm = parseMnemonic(mnemonic.trim().toLowerCase().split(/\s+/).pop() ?? '');
+  if (!pm) return false;
+  return pm.cc !== undefined || H[pm.canonical] !== undefined;
+}
+
+/** Canonical mnemonics with semantics (without condition-code families). */
+export function modelledMnemonics(): string[] {
+  return Object.keys(H);
+}
