@@ -1,0 +1,157 @@
+// The extension in a real VS Code: activation, diagnostics (codes and ranges), edits, outline,
+// go-to-definition and hovers, all through VS Code's own APIs and commands, so every answer went
+// client → language server → client exactly as it does for a user.
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import {
+  activate,
+  codeOf,
+  fixtureUri,
+  formatDiagnostics,
+  formatRange,
+  getExtension,
+  hoverText,
+  LANGUAGE_ID,
+  ourDiagnostics,
+  waitForDiagnostics,
+} from './helper';
+import { test } from './harness';
+
+const entry = fixtureUri('entry.S');
+const clean = fixtureUri('clean.S');
+
+const hasParse = (ds: vscode.Diagnostic[]) => ds.some((d) => codeOf(d) === 'parse');
+
+test('extension activates on a .S file and its language server answers', async () => {
+  const ext = getExtension();
+  const { doc, api } = await activate(entry);
+  assert.equal(doc.languageId, LANGUAGE_ID, 'entry.S gets the x86-entry-asm language');
+  assert.equal(ext.isActive, true, 'extension is active');
+  assert.ok(api && api.client, 'activate() returns the API with the language client');
+  assert.equal(api.client.isRunning(), true, 'language client is running');
+  const expected = process.env.ENTRY_REVIEW_EXPECT_EXTENSION_DIR;
+  if (expected) {
+    assert.ok(ext.extensionPath.startsWith(expected), `extension loaded from ${ext.extensionPath}, expected under ${expected}`);
+  }
+});
+
+test('a lower-case .s file gets the same language', async () => {
+  const doc = await vscode.workspace.openTextDocument(fixtureUri('lower.s'));
+  assert.equal(doc.languageId, LANGUAGE_ID);
+});
+
+test('parse error: code, severity, range and message at entry.S line 20', async () => {
+  const ds = await waitForDiagnostics(entry, hasParse, 'a parse diagnostic in entry.S');
+  const parse = ds.filter((d) => codeOf(d) === 'parse');
+  assert.equal(parse.length, 1, `exactly one parse diagnostic: ${formatDiagnostics(ds)}`);
+  const d = parse[0];
+  assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
+  assert.equal(d.source, 'entry-review');
+  // Line 20 (0-based 19) is "\tmovq\t%rax,, %rbx": the diagnostic marks the second comma.
+  assert.equal(formatRange(d.range), '19:10-19:11', `range of ${formatDiagnostics([d])}`);
+  assert.match(d.message, /^expected an operand after ','/);
+});
+
+test('diagnostics follow edits: a bad line appears, is reported, is removed', async () => {
+  const { doc } = await activate(clean);
+  await waitForDiagnostics(clean, (ds) => !hasParse(ds), 'clean.S analysed without parse errors');
+  const initial = ourDiagnostics(clean).map((d) => codeOf(d));
+  try {
+    const insert = new vscode.WorkspaceEdit();
+    insert.insert(clean, new vscode.Position(5, 0), '\tfoo bar baz %%%\n');
+    assert.equal(await vscode.workspace.applyEdit(insert), true);
+    const after = await waitForDiagnostics(clean, hasParse, 'a parse diagnostic after inserting a bad line');
+    const parse = after.filter((d) => codeOf(d) === 'parse');
+    assert.equal(parse.length, 1, formatDiagnostics(after));
+    assert.equal(parse[0].range.start.line, 5, `parse diagnostic on the inserted line: ${formatDiagnostics(parse)}`);
+    assert.equal(parse[0].severity, vscode.DiagnosticSeverity.Error);
+
+    const remove = new vscode.WorkspaceEdit();
+    remove.delete(clean, new vscode.Range(5, 0, 6, 0));
+    assert.equal(await vscode.workspace.applyEdit(remove), true);
+    const back = await waitForDiagnostics(clean, (ds) => !hasParse(ds), 'the parse diagnostic to go away');
+    assert.deepEqual(back.map((d) => codeOf(d)), initial, 'the same diagnostics as before the edit');
+  } finally {
+    if (doc.isDirty) {
+      await vscode.window.showTextDocument(doc);
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
+  }
+});
+
+test('outline: labels, macros and constants as document symbols at exact ranges', async () => {
+  await activate(entry);
+  const symbols = await vscode.commands.executeCommand<vscode.DocumentSymbol[] | vscode.SymbolInformation[]>(
+    'vscode.executeDocumentSymbolProvider',
+    entry,
+  );
+  assert.ok(symbols && symbols.length > 0, 'document symbols returned');
+  const flat = symbols.map((s) => `${s.name} ${vscode.SymbolKind[s.kind]} ${formatRange('selectionRange' in s ? s.selectionRange : s.location.range)}`);
+  // Labels cover the name and its colon; the macro and the .set constant cover their names.
+  assert.deepEqual(flat.filter((s) => !s.startsWith('DEMO_USER_CS')), [
+    'DEMO_RF_TF Constant 5:6-5:16',
+    'DEMO_SWAPGS Method 7:7-7:18',
+    'demo_entry Function 13:0-13:11',
+    'demo_slow Function 23:0-23:10',
+    'demo_exit Function 26:0-26:10',
+  ]);
+});
+
+async function definitionAt(uri: vscode.Uri, line: number, character: number): Promise<string[]> {
+  const result = await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>(
+    'vscode.executeDefinitionProvider',
+    uri,
+    new vscode.Position(line, character),
+  );
+  return (result ?? []).map((r) => {
+    const target = 'targetUri' in r ? r.targetUri : r.uri;
+    const range = 'targetUri' in r ? (r.targetSelectionRange ?? r.targetRange) : r.range;
+    return `${vscode.workspace.asRelativePath(target)}@${formatRange(range)}`;
+  });
+}
+
+test('go to definition: labels from jumps, a macro from its invocation', async () => {
+  await activate(entry);
+  // Line 23 (0-based 22) is "\tjmp\tdemo_exit": the name starts at character 5.
+  assert.deepEqual(await definitionAt(entry, 22, 7), ['entry.S@26:0-26:10']);
+  // Line 18 (0-based 17) is "\tjne\tdemo_slow".
+  assert.deepEqual(await definitionAt(entry, 17, 5), ['entry.S@23:0-23:10']);
+  // Line 15 (0-based 14) invokes DEMO_SWAPGS, defined on line 8.
+  assert.deepEqual(await definitionAt(entry, 14, 3), ['entry.S@7:7-7:18']);
+  // A register is not a symbol: no definition.
+  assert.deepEqual(await definitionAt(entry, 15, 7), []);
+});
+
+async function hoverAt(uri: vscode.Uri, line: number, character: number): Promise<string> {
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(line, character));
+  return hoverText(hovers ?? []);
+}
+
+test('hover on an instruction shows its semantics from the x86 model', async () => {
+  await activate(entry);
+  // Line 29 (0-based 28): sysretq.
+  const sysret = await hoverAt(entry, 28, 3);
+  assert.match(sysret, /Return from fast system call/, `hover on sysretq: ${sysret}`);
+  assert.match(sysret, /RIP from RCX/, `sysretq hover: the new RIP comes from RCX: ${sysret}`);
+  assert.match(sysret, /RFLAGS from \(R11 & 0x3C7FD7\) \| 2/, `sysretq hover: the new RFLAGS from R11: ${sysret}`);
+  assert.match(sysret, /Intel raises #GP\(0\) still in ring 0 when RCX is not canonical/, `sysretq hover: the Intel fault: ${sysret}`);
+  // Line 21 (0-based 20): shlq.
+  const shl = await hoverAt(entry, 20, 2);
+  assert.match(shl, /Shift left/, `hover on shlq: ${shl}`);
+  assert.match(shl, /CF receives the last bit shifted out/, `shlq hover: the carry: ${shl}`);
+});
+
+test('hover on a constant where it is used ($DEMO_RF_TF) shows its value', async () => {
+  await activate(entry);
+  // Line 19 (0-based 18) is "\ttestq\t$DEMO_RF_TF, %r11": the cursor on the name after '$'.
+  const text = await hoverAt(entry, 18, 10);
+  assert.match(text, /DEMO_RF_TF/, `hover at 18:10 on $DEMO_RF_TF: ${JSON.stringify(text)}`);
+  assert.match(text, /0x10100/, `hover: ${text}`);
+});
+
+test('hover on a macro invocation shows the macro', async () => {
+  await activate(entry);
+  const text = await hoverAt(entry, 14, 3);
+  assert.match(text, /DEMO_SWAPGS\*\* — macro/, `hover: ${text}`);
+  assert.match(text, /\.macro DEMO_SWAPGS/, `hover: ${text}`);
+});
