@@ -88,6 +88,21 @@ describe('language server over stdio', () => {
     assert.match((h.contents as MarkupContent).value, /0x33/);
   });
 
+  test('hover on a mnemonic explains the instruction from the x86 model, with its flags', async () => {
+    const h = (await client.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 11, character: 2 } })) as Hover;
+    const text = (h.contents as MarkupContent).value;
+    assert.match(text, /^\*\*cmp\*\* — Compare\n/);
+    assert.match(text, /Flags: writes CF PF AF ZF SF OF\./);
+    assert.deepEqual(h.range, { start: { line: 11, character: 1 }, end: { line: 11, character: 5 } });
+  });
+
+  test('hover on a macro invocation shows its expansion', async () => {
+    const h = (await client.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 16, character: 3 } })) as Hover;
+    const text = (h.contents as MarkupContent).value;
+    assert.match(text, /^\*\*CLEAR_REG\*\* — defined at line 4\n/);
+    assert.match(text, /```x86-entry-asm\n\s*xorl\s+%eax, ?%eax\n```/);
+  });
+
   test('an incremental edit that fixes the error clears it in version 2', async () => {
     await client.conn.sendNotification('textDocument/didChange', {
       textDocument: { uri, version: 2 },

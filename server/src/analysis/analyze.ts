@@ -1,7 +1,8 @@
 // The one entry point of the analysis: text in, Analysis out. No I/O of its own: every file it
 // needs beyond the document comes through the `files` reader, so every layer is testable with
 // plain strings, and the language server and the command line share exactly this code.
-import { parseProgram, type FileReader, type Location, type Program } from '../syntax';
+import { parseProgram, type FileReader, type Location, type Program, type Statement } from '../syntax';
+import { isModelled } from '../x86';
 import type { AnalyzeOptions } from './options';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -59,7 +60,11 @@ function emptyProgram(file: string): Program {
     diagnostics: [],
     inactiveRanges: [],
     includes: [],
-  } as unknown as Program;
+    macroExpansions: [],
+    alternatives: [],
+    exceptionTable: [],
+    missingIncludes: [],
+  };
 }
 
 /** Analyses one document. Never throws: an internal failure becomes a diagnostic at the top. */
@@ -77,7 +82,21 @@ export function analyze(doc: SourceDocument, options: AnalyzeOptions, files: Fil
     findings.push({ code: d.code, severity: d.severity, message: d.message, loc: d.loc });
   }
   let instructions = 0;
-  for (const s of program.statements) if (s.kind === 'instruction') instructions++;
+  const unmodeled = new Set<string>();
+  for (const s of program.statements) {
+    if (s.kind !== 'instruction') continue;
+    instructions++;
+    if (isModelled(s.name)) continue;
+    const key = `${s.loc.file}:${s.loc.range.start.line}:${s.loc.range.start.character}:${s.name}`;
+    if (unmodeled.has(key)) continue;
+    unmodeled.add(key);
+    findings.push({
+      code: 'unmodeled',
+      severity: 'info',
+      message: `'${writtenMnemonic(s)}' is neither an instruction the x86 model knows nor a macro defined here; the analysis goes on with its outputs unknown`,
+      loc: s.loc,
+    });
+  }
   findings.sort(compareFindings);
   return {
     file: doc.file,
@@ -86,6 +105,13 @@ export function analyze(doc: SourceDocument, options: AnalyzeOptions, files: Fil
     findings,
     stats: { paths: 0, instructions, millis: Math.round(performance.now() - started) },
   };
+}
+
+/** The mnemonic as the user wrote it (the parser lower-cases `name`). */
+function writtenMnemonic(s: Statement): string {
+  const words = (s.text ?? '').trim().split(/[\s(]+/);
+  const w = words.find((x) => x.toLowerCase() === s.name);
+  return w ?? s.name;
 }
 
 function internalError(file: string, phase: string, err: unknown): Finding {

@@ -1,7 +1,7 @@
 // Hovers: instruction semantics from the x86 model, values of constants, macro and label facts.
 import { MarkupKind, type Hover } from 'vscode-languageserver';
 import type { Analysis } from '../analysis';
-import type { Pos, Statement } from '../syntax';
+import type { Location, Pos, Statement } from '../syntax';
 import { describeInstruction, type InstructionInfo } from '../x86';
 import { findSymbol, formatValue, resolveNumericLabel } from './symbols';
 import { contains, wordAt } from './text';
@@ -14,12 +14,21 @@ export function hover(analysis: Analysis, text: string, pos: Pos): Hover | undef
     const info = describeInstruction(stmt.name);
     if (info) return { contents: { kind: MarkupKind.Markdown, value: instructionMarkdown(info) }, range: word.range };
   }
+  const expansion = analysis.program.macroExpansions.find(
+    (m) => m.loc.file === analysis.file && m.name === word.text && contains(m.loc.range, pos),
+  );
+  if (expansion) {
+    const def = findSymbol(analysis, expansion.name);
+    const where = def ? (def.builtin ? 'built-in kernel macro' : `defined at ${site(def.loc, analysis.file)}`) : 'macro';
+    const value = [`**${expansion.name}** — ${where}`, '', 'Expands to:', '```x86-entry-asm', expansion.text.trimEnd(), '```'].join('\n');
+    return { contents: { kind: MarkupKind.Markdown, value }, range: word.range };
+  }
   const sym = resolveNumericLabel(analysis, word.text, pos) ?? findSymbol(analysis, word.text);
   if (sym) {
     const lines = [`**${sym.name}** — ${sym.kind}`];
     if (sym.value !== undefined) lines.push('', `value: \`${formatValue(sym.value)}\``);
     if (sym.detail) lines.push('', '```', sym.detail, '```');
-    lines.push('', `defined at ${shortFile(sym.loc.file, analysis.file)}:${sym.loc.range.start.line + 1}`);
+    lines.push('', sym.builtin ? 'built in (no kernel header found)' : `defined at ${site(sym.loc, analysis.file)}`);
     return { contents: { kind: MarkupKind.Markdown, value: lines.join('\n') }, range: word.range };
   }
   const value = analysis.program.constants.get(word.text);
@@ -52,6 +61,8 @@ function statementAt(analysis: Analysis, pos: Pos): Statement | undefined {
   return best;
 }
 
-function shortFile(file: string, main: string): string {
-  return file === main ? 'line' : file;
+/** `line 12` in the analysed file, `path/to/header.h:12` elsewhere. */
+function site(loc: Location, main: string): string {
+  const line = loc.range.start.line + 1;
+  return loc.file === main ? `line ${line}` : `${loc.file}:${line}`;
 }
