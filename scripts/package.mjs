@@ -43,7 +43,6 @@ vsceArgs.push('--no-rewrite-relative-links');
 run(process.execPath, vsceArgs);
 
 // Check what went in: everything the extension loads at run time, nothing of node_modules.
-const list = spawnSync(process.execPath, [vsce, 'ls', '--no-dependencies', '--tree'], { cwd: repo, encoding: 'utf8' });
 const listed = spawnSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: repo, encoding: 'utf8' });
 const files = (listed.stdout ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
 const problems = [];
@@ -56,7 +55,6 @@ const serverBundle = readFileSync(join(repo, 'dist', 'server.js'), 'utf8');
 if (/z3-built/.test(serverBundle)) {
   for (const f of ['dist/z3-built.js', 'dist/z3-built.wasm']) if (!files.includes(f)) problems.push(`missing ${f} (the server bundle loads it)`);
 }
-if (list.stdout) console.log(list.stdout.trimEnd());
 if (problems.length) {
   console.error(`package: the .vsix is incomplete: ${problems.join('; ')}`);
   process.exit(1);

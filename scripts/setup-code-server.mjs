@@ -64,12 +64,13 @@ function link(target, path) {
 }
 
 export function setupCodeServer({ force = false } = {}) {
-  checkHostTools();
   const result = { root, bin: join(root, 'out', 'node', 'entry.js'), version: CODE_SERVER_VERSION };
   if (!force && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === CODE_SERVER_VERSION) {
     log(`code-server ${CODE_SERVER_VERSION} already installed in ${root.slice(repo.length + 1)}`);
     return result;
   }
+  // Building VS Code's native modules needs the Kerberos headers; search needs ripgrep.
+  checkHostTools(HOST_TOOLS.filter((t) => t.pkg !== 'chromium'));
   const t0 = Date.now();
   log(`installing code-server ${CODE_SERVER_VERSION} into ${cacheDir.slice(repo.length + 1)}`);
   rmSync(stamp, { force: true });
