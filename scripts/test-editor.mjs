@@ -1,7 +1,8 @@
 // `npm run test:editor`: the extension tests in a real VS Code (code-server 4.100.3 = VS Code
 // 1.100.3, driven by headless Chromium), then the packaged .vsix installed into code-server.
 //
-// Usage: node scripts/test-editor.mjs [--suite-only | --vsix-only] [--update-docs-image]
+// Usage: node scripts/test-editor.mjs [--suite-only | --vsix-only] [--vsix FILE] [--update-docs-image]
+//   --vsix FILE          test this .vsix instead of packaging one
 //   --update-docs-image  also copy the screenshot to docs/images/editor-diagnostic.png
 // Env:  ENTRY_REVIEW_EDITOR_FILTER=substr   run only tests whose name contains substr
 //       ENTRY_REVIEW_EDITOR_TIMEOUT=ms      per code-server run (default 180000)
@@ -28,6 +29,7 @@ const args = process.argv.slice(2);
 const runSuite = !args.includes('--vsix-only');
 const runVsix = !args.includes('--suite-only');
 const updateDocsImage = args.includes('--update-docs-image');
+const givenVsix = args.includes('--vsix') ? resolve(args[args.indexOf('--vsix') + 1] ?? '') : undefined;
 const runTimeoutMs = Number(process.env.ENTRY_REVIEW_EDITOR_TIMEOUT ?? 180000);
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -331,9 +333,12 @@ async function main() {
   }
 
   if (runVsix) {
-    const vsix = join(results, 'x86-entry-review.vsix');
-    rmSync(vsix, { force: true });
-    runOrDie(process.execPath, ['scripts/package.mjs', '--out', vsix, '--no-build'], 'npm run package');
+    let vsix = givenVsix;
+    if (!vsix) {
+      vsix = join(results, 'x86-entry-review.vsix');
+      rmSync(vsix, { force: true });
+      runOrDie(process.execPath, ['scripts/package.mjs', '--out', vsix, '--no-build'], 'npm run package');
+    }
     const profile = makeProfile('vsix');
     const installedDir = installVsix(cs, profile, vsix);
     say(`vsix: installed as ${installedDir}`);
