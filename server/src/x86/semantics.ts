@@ -646,10 +646,15 @@ const H: Record<string, Handler> = {
     x.arity(2);
     const w = x.size();
     const [a, b] = x.ops;
-    const va = x.read(a, w);
-    const vb = x.read(b, w);
-    x.write(a, vb);
-    x.write(b, va);
+    // a memory operand's address is formed before either write (its index may be the other operand)
+    const addrA = a.kind === 'mem' ? x.ea(a) : undefined;
+    const addrB = b.kind === 'mem' ? x.ea(b) : undefined;
+    const va = a.kind === 'mem' ? x.load(a, w, addrA) : x.read(a, w);
+    const vb = b.kind === 'mem' ? x.load(b, w, addrB) : x.read(b, w);
+    if (a.kind === 'mem') x.store(a, vb, addrA);
+    else x.write(a, vb);
+    if (b.kind === 'mem') x.store(b, va, addrB);
+    else x.write(b, va);
   },
   jmp: (x) => {
     x.arity(1);
