@@ -171,6 +171,21 @@ export class SymbolicAlgebra implements Algebra<Expr, Expr> {
     if (a === b) return a;
     if ((a.op === 'not' && a.args[0] === b) || (b.op === 'not' && b.args[0] === a)) return this.const(w, 0n);
     if (cb !== undefined && a.op === 'and' && a.args[1].op === 'const') return this.and(a.args[0], this.const(w, a.args[1].value & cb));
+    if (cb !== undefined && (a.op === 'concat' || a.op === 'zext')) return this.splitConst(a, cb, (x, y) => this.and(x, y));
+    if (cb !== undefined && a.op === 'extract') {
+      // a slice masked by a constant: keep the selected bit runs, zeros elsewhere
+      let acc: Expr | undefined;
+      let i = 0;
+      while (i < w) {
+        const bit = (cb >> BigInt(i)) & 1n;
+        let j = i;
+        while (j < w && ((cb >> BigInt(j)) & 1n) === bit) j++;
+        const piece = bit ? this.extract(a, j - 1, i) : this.const(j - i, 0n);
+        acc = acc ? this.concat(piece, acc) : piece;
+        i = j;
+      }
+      return acc as Expr;
+    }
     if (w === 1 && a.op === 'bit' && b.op === 'bit') return this.bit(this.andB(a.args[0], b.args[0]));
     return this.node('and', w, [a, b]);
   }
@@ -186,6 +201,7 @@ export class SymbolicAlgebra implements Algebra<Expr, Expr> {
     if (a === b) return a;
     if ((a.op === 'not' && a.args[0] === b) || (b.op === 'not' && b.args[0] === a)) return this.const(w, mask(w));
     if (cb !== undefined && a.op === 'or' && a.args[1].op === 'const') return this.or(a.args[0], this.const(w, a.args[1].value | cb));
+    if (cb !== undefined && (a.op === 'concat' || a.op === 'zext')) return this.splitConst(a, cb, (x, y) => this.or(x, y));
     if (w === 1 && a.op === 'bit' && b.op === 'bit') return this.bit(this.orB(a.args[0], b.args[0]));
     return this.node('or', w, [a, b]);
   }
@@ -250,6 +266,17 @@ export class SymbolicAlgebra implements Algebra<Expr, Expr> {
       return this.sext(this.extract(a, w - 1, kk), w);
     }
     return this.node('ashr', w, [a, n]);
+  }
+
+  /** Applies a bitwise operation with a constant piecewise over a concatenation or zero extension. */
+  private splitConst(a: Expr, c: bigint, f: (x: Expr, y: Expr) => Expr): Expr {
+    if (a.op === 'zext') {
+      const x = a.args[0];
+      const hi = this.const(a.width - x.width, c >> BigInt(x.width));
+      return this.concat(f(this.const(hi.width, 0n), hi), f(x, this.const(x.width, c)));
+    }
+    const [h, l] = a.args;
+    return this.concat(f(h, this.const(h.width, c >> BigInt(l.width))), f(l, this.const(l.width, c)));
   }
 
   // --- width changes ---------------------------------------------------------------
