@@ -230,6 +230,22 @@ class Exec<V, B> {
     const val = A.kind === 'symbolic' ? A.fresh(`undef.${f}#${++undefCounter}`, 1) : (v ?? this.s.flags[f]);
     this.s.setUndefined(f, val);
   }
+  /**
+   * A flag that is undefined when `cond` holds and `v` otherwise. It is marked
+   * undefined unless `cond` is known false (its value stays exact where defined).
+   */
+  undefWhen(f: Flag, cond: B, v: V): void {
+    const A = this.A;
+    const c = A.asBool(cond);
+    if (c === false) {
+      const was = this.s.undefinedFlags.has(f) && v === this.s.flags[f];
+      this.s.setFlag(f, v);
+      if (was) this.s.undefinedFlags.add(f);
+      return;
+    }
+    if (c === true) return this.undef(f, v);
+    this.s.setUndefined(f, A.ite(cond, A.fresh(`undef.${f}#${++undefCounter}`, 1), v));
+  }
   flag(f: Flag): V {
     return this.s.flags[f];
   }
@@ -416,19 +432,21 @@ function shift<V, B>(x: Exec<V, B>, kind: ShiftKind): void {
   const zf = pick('ZF', A.bit(isZero(A, r)));
   const sf = pick('SF', x.msb(r));
   const pf = pick('PF', x.parity(r));
-  s.setFlag('CF', pick('CF', cf));
+  const cfv = pick('CF', cf);
   s.setFlag('ZF', zf);
   s.setFlag('SF', sf);
   s.setFlag('PF', pf);
+  s.setFlag('CF', cfv);
   if (cc === undefined) {
     // unknown count: a zero count keeps flags, so previously undefined ones may stay undefined
     for (const f of ['CF', 'ZF', 'SF', 'PF'] as Flag[]) if (wasUndefined.has(f)) s.undefinedFlags.add(f);
   }
-  if (cc === 1n) s.setFlag('OF', of);
-  else x.undef('OF', pick('OF', of));
-  x.undef('AF', pick('AF', A.const(1, 0n)));
+  const nonZero = A.notB(isZeroCount);
+  // OF is defined for a count of 1 only; AF is undefined for any non-zero count
+  x.undefWhen('OF', A.andB(nonZero, A.notB(A.eq(count, A.const(8, 1n)))), pick('OF', of));
+  x.undefWhen('AF', nonZero, pick('AF', A.const(1, 0n)));
   // SHL/SHR: CF undefined when the count reaches the operand size (8/16-bit operands only)
-  if (kind !== 'sar' && w < 32 && (cc === undefined || cc >= BigInt(w))) x.undef('CF', s.flags.CF);
+  if (kind !== 'sar' && w < 32) x.undefWhen('CF', A.ule(A.const(8, BigInt(w)), count), cfv);
 }
 
 function rotate<V, B>(x: Exec<V, B>, left: boolean): void {
@@ -448,9 +466,10 @@ function rotate<V, B>(x: Exec<V, B>, left: boolean): void {
   const isZeroCount = isZero(A, count);
   const cf = left ? A.extract(r, 0, 0) : x.msb(r);
   const of = left ? A.xor(x.msb(r), cf) : A.xor(x.msb(r), A.extract(r, w - 2, w - 2));
+  const wasUndefined = new Set(s.undefinedFlags);
   s.setFlag('CF', A.ite(isZeroCount, s.flags.CF, cf));
-  if (cc === 1n) s.setFlag('OF', of);
-  else x.undef('OF', A.ite(isZeroCount, s.flags.OF, of));
+  if (cc === undefined && wasUndefined.has('CF')) s.undefinedFlags.add('CF');
+  x.undefWhen('OF', A.andB(A.notB(isZeroCount), A.notB(A.eq(count, A.const(8, 1n)))), A.ite(isZeroCount, s.flags.OF, of));
 }
 
 // ---------------------------------------------------------------------------
