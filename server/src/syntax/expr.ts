@@ -20,6 +20,13 @@ export type NumParse = { value: bigint } | { label: string; dir: 'f' | 'b' } | {
 
 /** Interprets a number token: 0x.., 0b.., 0.. (octal), decimal, or a numeric label reference Nf/Nb. */
 export function parseNumber(s: string, allowCSuffix = false): NumParse {
+  // Fast path: plain decimal.
+  let plain = s.length < 16 && s.charCodeAt(0) !== 48;
+  for (let i = 0; plain && i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) plain = false;
+  }
+  if (plain) return { value: BigInt(s) };
   let t = s;
   if (allowCSuffix) t = t.replace(/[uUlL]+$/, '');
   if (/^0[xX][0-9a-fA-F]+$/.test(t)) return { value: BigInt(t) };

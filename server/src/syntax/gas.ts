@@ -99,9 +99,13 @@ export interface StatementSlice {
   end: number;
 }
 
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9 || c === 13 || c === 10 || c === 12 || c === 11;
+}
+
 function trimSlice(text: string, start: number, end: number): [number, number] {
-  while (start < end && /\s/.test(text[start])) start++;
-  while (end > start && /\s/.test(text[end - 1])) end--;
+  while (start < end && isBlank(text.charCodeAt(start))) start++;
+  while (end > start && isBlank(text.charCodeAt(end - 1))) end--;
   return [start, end];
 }
 
@@ -269,7 +273,8 @@ export class Assembler {
   }
 
   locOf(line: LogicalLine, start: number, end: number): Location {
-    return outermost(this.originOf(line, start, end)).loc;
+    if (this.isMainLine(line)) return { file: line.file, range: mapRange(line, start, end) };
+    return outermost(line.origin).loc;
   }
 
   error(loc: Location, message: string, severity: SyntaxDiagnostic['severity'] = 'error'): void {
@@ -354,7 +359,7 @@ export class Assembler {
       this.captureStatement(line, start, end);
       return;
     }
-    const toks = lex(text, start, end, []);
+    const toks = lex(text, start, end);
     if (toks.length === 0) return;
     const active = this.conds.length === 0 || this.conds[this.conds.length - 1].active;
     // Labels.
@@ -389,8 +394,8 @@ export class Assembler {
       return;
     }
     const macro = this.macros.get(lname);
-    if (macro && !lname.startsWith('.') || (macro && lname.startsWith('.'))) {
-      this.invokeMacro(macro!, line, stmtStart, end, first.end);
+    if (macro) {
+      this.invokeMacro(macro, line, stmtStart, end, first.end);
       return;
     }
     const builtin = this.builtins.get(name);
@@ -439,7 +444,7 @@ export class Assembler {
   private opContext(line: LogicalLine): OperandContext {
     return {
       text: line.text,
-      range: (s, e) => this.locOf(line, s, e).range,
+      range: this.isMainLine(line) ? (s, e) => mapRange(line, s, e) : () => outermost(line.origin).loc.range,
       lookup: (n) => this.constants.get(n),
       evaluate: (e) => this.evaluate(e),
     };
@@ -947,7 +952,7 @@ export class Assembler {
     this.macroDepth++;
     try {
       for (const subst of iterations) {
-        if (!this.feedBody(c.body, subst, c.origin, '.' + c.kind, c.loc)) break;
+        if (!this.feedBody(c.body, subst, c.origin, '.' + c.kind, c.loc, true)) break;
       }
     } finally {
       this.macroDepth--;
@@ -956,7 +961,7 @@ export class Assembler {
   }
 
   /** Substitutes and feeds body lines; false when the expansion limit is hit. */
-  private feedBody(body: LogicalLine[], subst: Map<string, string>, parent: Origin, name: string, loc: Location): boolean {
+  private feedBody(body: LogicalLine[], subst: Map<string, string>, parent: Origin, name: string, loc: Location, repeat = false): boolean {
     const counter = String(this.expansionCounter);
     for (const bl of body) {
       if (this.expanded++ > MAX_EXPANDED) {
@@ -967,8 +972,14 @@ export class Assembler {
         return false;
       }
       const text = substituteBody(bl.text, subst, counter);
-      const origin: Origin = { loc: bl.origin.loc, kind: 'macro', name, parent };
-      this.feed({ text, segs: [], origin, file: bl.file });
+      if (repeat && this.isMainLine(bl)) {
+        // A .rept/.irp body written in the main file: its statements stay on the lines the
+        // user wrote (exactly, when substitution left the text unchanged).
+        this.feed({ text, segs: text === bl.text ? bl.segs : [], origin: bl.origin, file: bl.file });
+      } else {
+        const origin: Origin = { loc: bl.origin.loc, kind: 'macro', name, parent };
+        this.feed({ text, segs: [], origin, file: bl.file });
+      }
       if (this.exitMacro) break;
     }
     return true;

@@ -11,11 +11,14 @@ export interface Tok {
   end: number;
 }
 
-const ID_START = /[A-Za-z_.@]/;
-const ID_CHAR = /[A-Za-z0-9_.$@]/;
-
-function isIdChar(c: string): boolean {
-  return ID_CHAR.test(c);
+function isIdStartCode(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 64;
+}
+function isIdCharCode(c: number): boolean {
+  return isIdStartCode(c) || (c >= 48 && c <= 57) || c === 36;
+}
+function isAlnumCode(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || (c >= 48 && c <= 57);
 }
 
 const TWO_CHAR_OPS = new Set(['<<', '>>', '==', '!=', '<>', '<=', '>=', '&&', '||', '##']);
@@ -37,13 +40,14 @@ export function lex(text: string, from = 0, to = text.length, errors?: LexError[
       continue;
     }
     const start = i;
-    if (ID_START.test(c)) {
+    const code = text.charCodeAt(i);
+    if (isIdStartCode(code)) {
       i++;
-      while (i < to && isIdChar(text[i])) i++;
+      while (i < to && isIdCharCode(text.charCodeAt(i))) i++;
       toks.push({ k: 'id', s: text.slice(start, i), start, end: i });
-    } else if (c >= '0' && c <= '9') {
+    } else if (code >= 48 && code <= 57) {
       i++;
-      while (i < to && /[0-9A-Za-z_]/.test(text[i])) i++;
+      while (i < to && isAlnumCode(text.charCodeAt(i))) i++;
       toks.push({ k: 'num', s: text.slice(start, i), start, end: i });
     } else if (c === '"') {
       i++;
@@ -64,9 +68,9 @@ export function lex(text: string, from = 0, to = text.length, errors?: LexError[
       if (i < to && text[i] === "'") i++;
       if (i > to) i = to;
       toks.push({ k: 'chr', s: text.slice(start, i), start, end: i });
-    } else if (c === '%' && i + 1 < to && /[A-Za-z]/.test(text[i + 1])) {
+    } else if (c === '%' && i + 1 < to && isAlnumCode(text.charCodeAt(i + 1)) && !(text.charCodeAt(i + 1) >= 48 && text.charCodeAt(i + 1) <= 57)) {
       i++;
-      while (i < to && /[A-Za-z0-9_()]/.test(text[i])) {
+      while (i < to && (isAlnumCode(text.charCodeAt(i)) || text[i] === '(' || text[i] === ')')) {
         // %st(1): the x87 form; only take the parenthesis after "st".
         if (text[i] === '(') {
           if (text.slice(start + 1, i).toLowerCase() !== 'st') break;

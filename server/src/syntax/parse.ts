@@ -1,39 +1,305 @@
-// parseProgram: text → Program (C preprocessor, then the assembler stage).
-import type { FileReader, ParseOptions, Program } from './types';
-import { Assembler } from './gas';
-import { plainLines } from './lines';
+// parseProgram: text → Program. The C preprocessor feeds the assembler stage line by line;
+// the built-in prelude (prelude.ts) runs first.
+import * as path from 'node:path';
+import type { Expr, FileReader, Location, MissingInclude, ParseOptions, Program, SymbolInfo, SyntaxDiagnostic } from './types';
+import { Assembler, type MacroDef } from './gas';
+import { Preprocessor, type CppHost, type CppMacro } from './cpp';
+import { builtinMacros, isCoveredHeader, LOCKED_DEFINES, PRELUDE_FILE, PRELUDE_TEXT } from './prelude';
+import { lex } from './lexer';
+import { parseExprTokens } from './expr';
+
+/** Directories of a kernel tree that a kernel build passes with -I, in the build's order. */
+const TREE_DIRS = [
+  'arch/x86/include', 'arch/x86/include/generated', 'include', 'arch/x86/include/uapi',
+  'arch/x86/include/generated/uapi', 'include/uapi', 'include/generated/uapi',
+];
+/** Files whose presence marks a kernel tree when the reader cannot test directories. */
+const TREE_PROBES = [
+  'arch/x86/include/asm/segment.h', 'arch/x86/include/asm/linkage.h', 'arch/x86/include/asm/calling.h',
+  'arch/x86/include/asm/percpu.h', 'arch/x86/include/uapi/asm/ptrace-abi.h', 'arch/x86/include/asm/irqflags.h',
+];
+
+const posix = path.posix;
+
+function pathApi(file: string): typeof path.posix {
+  return /^[A-Za-z]:[\\/]/.test(file) || file.includes('\\') ? path.win32 : posix;
+}
+
+/** Finds the kernel tree above `file`: a directory with arch/x86/include. */
+export function findKernelTree(file: string, files: FileReader): string | undefined {
+  const p = pathApi(file);
+  let dir = p.dirname(file);
+  for (let i = 0; i < 32; i++) {
+    if (files.exists) {
+      if (files.exists(p.join(dir, 'arch/x86/include'))) return dir;
+    } else if (TREE_PROBES.some((f) => files.read(p.join(dir, f)) !== undefined)) return dir;
+    const up = p.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return undefined;
+}
+
+/** Reads a kernel .config: CONFIG_X=y → 1, =m → CONFIG_X_MODULE 1, =n / "is not set" → nothing. */
+export function parseKernelConfig(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const m = /^(CONFIG_[A-Za-z0-9_]+)=(.*)$/.exec(line);
+    if (!m) continue;
+    const [, name, v] = m;
+    if (v === 'y') out.set(name, '1');
+    else if (v === 'm') out.set(name + '_MODULE', '1');
+    else if (v === 'n' || v === '') continue;
+    else out.set(name, v);
+  }
+  return out;
+}
+
+function emptyProgram(file: string, message: string): Program {
+  return {
+    file, statements: [], symbols: [], labels: new Map(), constants: new Map(),
+    diagnostics: [{ code: 'parse', severity: 'error', message, loc: { file, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } } }],
+    inactiveRanges: [], includes: [], macroExpansions: [], alternatives: [], exceptionTable: [], missingIncludes: [],
+  };
+}
 
 export function parseProgram(file: string, text: string, options: ParseOptions, files: FileReader): Program {
   try {
-    return parseUnsafe(file, text, options, files);
+    return parseUnsafe(file, typeof text === 'string' ? text : String(text ?? ''), options ?? {}, files);
   } catch (e) {
-    // Never let an internal error escape: report it on the first line and return what we have.
+    // Never let an internal error escape: report it and return an empty program.
     const message = e instanceof Error ? e.message : String(e);
-    return {
-      file, statements: [], symbols: [], labels: new Map(), constants: new Map(),
-      diagnostics: [{ code: 'parse', severity: 'error', message: `internal parser error: ${message}`, loc: { file, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } } }],
-      inactiveRanges: [], includes: [], macroExpansions: [], alternatives: [], exceptionTable: [], missingIncludes: [],
-    };
+    return emptyProgram(file, `internal parser error: ${message}`);
   }
 }
 
-function parseUnsafe(file: string, text: string, _options: ParseOptions, _files: FileReader): Program {
+function parseUnsafe(file: string, text: string, options: ParseOptions, files: FileReader): Program {
+  const p = pathApi(file);
   const asm = new Assembler(file);
-  for (const line of plainLines(file, text, 'source', undefined)) asm.feed(line);
+  const readCache = new Map<string, string | undefined>();
+  const read = (f: string): string | undefined => {
+    if (readCache.has(f)) return readCache.get(f);
+    let t: string | undefined;
+    try {
+      t = files.read(f);
+    } catch {
+      t = undefined;
+    }
+    readCache.set(f, t);
+    return t;
+  };
+  const tree = options.findKernelTree === false ? undefined : findKernelTree(file, { read, exists: files.exists?.bind(files) });
+  const searchDirs = [...(options.includePaths ?? [])];
+  if (tree) for (const d of TREE_DIRS) searchDirs.push(p.join(tree, d));
+  const missingIncludes: MissingInclude[] = [];
+
+  const host: CppHost = {
+    resolve(name, angled, fromFile, next) {
+      if (p.isAbsolute(name)) {
+        const t = read(name);
+        return t === undefined ? undefined : { path: name, text: t };
+      }
+      const dirs = angled ? [...searchDirs] : [p.dirname(fromFile), ...searchDirs];
+      let start = 0;
+      if (next) {
+        const fromDir = p.dirname(fromFile);
+        const idx = dirs.findIndex((d) => fromDir === d || fromFile.startsWith(d + p.sep) && p.dirname(p.join(d, name)) === fromDir);
+        start = idx >= 0 ? idx + 1 : 0;
+      }
+      for (let i = start; i < dirs.length; i++) {
+        const f = p.join(dirs[i], name);
+        if (f === fromFile && next) continue;
+        const t = read(f);
+        if (t !== undefined) return { path: f, text: t };
+      }
+      return undefined;
+    },
+    missing(name, loc) {
+      const covered = isCoveredHeader(name);
+      missingIncludes.push({ name, loc, covered });
+      return covered;
+    },
+  };
+
+  const pp = new Preprocessor(file, host, (line) => asm.feed(line));
+  const builtinLoc: Location = { file: PRELUDE_FILE, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
+  // What the compiler driver defines for a kernel .S file.
+  for (const [k, v] of [['__ASSEMBLY__', '1'], ['__KERNEL__', '1'], ['__x86_64__', '1'], ['__x86_64', '1'], ['__ELF__', '1'], ['__linux__', '1']]) {
+    pp.define(k, v, builtinLoc);
+  }
+  // The tree's configuration, then -D (later wins).
+  if (tree) {
+    const cfgPath = p.join(tree, '.config');
+    const cfg = read(cfgPath);
+    if (cfg !== undefined) {
+      const cfgLoc: Location = { file: cfgPath, range: builtinLoc.range };
+      for (const [k, v] of parseKernelConfig(cfg)) pp.define(k, v, cfgLoc);
+    }
+  }
+  const defLoc: Location = { file, range: builtinLoc.range };
+  for (const [k, v] of Object.entries(options.defines ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) continue;
+    pp.define(k, v === undefined || v === '' ? '1' : v, defLoc);
+  }
+
+  // Feature arguments come to ALTERNATIVE as numbers when a header defined the name; map back.
+  let featureByValue: Map<string, string> | undefined;
+  const featureName = (t: string): string => {
+    const s = t.trim();
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(s)) return s;
+    const v = evalText(s, asm);
+    if (v === undefined) return s;
+    if (!featureByValue) {
+      featureByValue = new Map();
+      for (const [name, m] of pp.macros) {
+        if (m.fn || !/^X86_(FEATURE|BUG)_/.test(name)) continue;
+        const mv = evalText(pp.expandText(name), asm);
+        if (mv !== undefined && !featureByValue.has(mv.toString())) featureByValue.set(mv.toString(), name);
+      }
+    }
+    return featureByValue.get(v.toString()) ?? s;
+  };
+  asm.builtins = builtinMacros(featureName);
+  asm.cppExpand = (t) => pp.expandText(t);
+  asm.includeFile = (name, from) => {
+    const found = host.resolve(name, false, from.loc.file === PRELUDE_FILE ? file : from.loc.file, false);
+    if (!found) return undefined;
+    if (!pp.included.includes(found.path)) pp.included.push(found.path);
+    const lines: import('./source').LogicalLine[] = [];
+    const sub = new Preprocessor(found.path, host, (l) => lines.push(l));
+    sub.macros = pp.macros;
+    sub.run(found.path, found.text, 'include', from);
+    return lines;
+  };
+
+  // The prelude: run once per distinct set of predefined macros, then restored from a snapshot.
+  const key = preludeKey(pp);
+  let snap = preludeCache.get(key);
+  if (!snap) {
+    pp.definingPrelude = true;
+    pp.locked = new Set(LOCKED_DEFINES);
+    pp.run(PRELUDE_FILE, PRELUDE_TEXT, 'prelude');
+    pp.definingPrelude = false;
+    snap = {
+      ppMacros: new Map(pp.macros), asmMacros: new Map(asm.macros), asmSymbols: [...asm.symbols],
+      asmConstants: new Map(asm.constants), asmSymbolExprs: new Map(asm.symbolExprs),
+      ppDiagnostics: [...pp.diagnostics], asmDiagnostics: [...asm.diagnostics], defineInfo: new Map(),
+    };
+    for (const [name, m] of pp.macros) snap.defineInfo.set(name, defineSymbol(name, m, pp, asm));
+    if (preludeCache.size >= 8) preludeCache.delete(preludeCache.keys().next().value as string);
+    preludeCache.set(key, snap);
+  } else {
+    pp.macros = new Map(snap.ppMacros);
+    pp.locked = new Set(LOCKED_DEFINES);
+    asm.macros = new Map(snap.asmMacros);
+    asm.symbols = [...snap.asmSymbols];
+    asm.constants = new Map(snap.asmConstants);
+    asm.symbolExprs = new Map(snap.asmSymbolExprs);
+    pp.diagnostics = [...snap.ppDiagnostics];
+    asm.diagnostics = [...snap.asmDiagnostics];
+  }
+  const preludeSnap = snap;
+
+  pp.run(file, text, 'source');
   asm.finish();
   asm.resolveExtable();
+
+  // Symbols and constants: the assembler's, then the preprocessor's object-like macros.
+  const symbols: SymbolInfo[] = [...asm.symbols];
+  const constants = new Map(asm.constants);
+  // Prelude macros keep their snapshot values unless the file (or a header) changed one of them.
+  let preludeIntact = true;
+  for (const [name, m] of preludeSnap.ppMacros) {
+    if (pp.macros.get(name) !== m) {
+      preludeIntact = false;
+      break;
+    }
+  }
+  for (const [name, m] of pp.macros) {
+    const cached = preludeIntact && preludeSnap.ppMacros.get(name) === m ? preludeSnap.defineInfo.get(name) : undefined;
+    const info = cached ?? defineSymbol(name, m, pp, asm);
+    if (info.value !== undefined && !constants.has(name)) constants.set(name, info.value);
+    symbols.push(info);
+  }
+
+  const diagnostics = sortDiagnostics([...pp.diagnostics, ...asm.diagnostics], file);
   return {
     file,
     statements: asm.statements,
-    symbols: asm.symbols,
+    symbols,
     labels: asm.labels,
-    constants: asm.constants,
-    diagnostics: asm.diagnostics,
-    inactiveRanges: asm.inactiveRanges,
-    includes: [],
-    macroExpansions: asm.macroExpansions,
+    constants,
+    diagnostics,
+    inactiveRanges: mergeRanges([...pp.inactiveRanges, ...asm.inactiveRanges]),
+    includes: pp.included,
+    macroExpansions: [...pp.expansions, ...asm.macroExpansions],
     alternatives: asm.alternatives,
     exceptionTable: asm.exceptionTable,
-    missingIncludes: [],
+    missingIncludes,
+    ...(tree ? { kernelTree: tree } : {}),
   };
+}
+
+interface PreludeSnapshot {
+  ppMacros: Map<string, CppMacro>;
+  asmMacros: Map<string, MacroDef>;
+  asmSymbols: SymbolInfo[];
+  asmConstants: Map<string, bigint>;
+  asmSymbolExprs: Map<string, Expr>;
+  ppDiagnostics: SyntaxDiagnostic[];
+  asmDiagnostics: SyntaxDiagnostic[];
+  defineInfo: Map<string, SymbolInfo>;
+}
+const preludeCache = new Map<string, PreludeSnapshot>();
+
+function preludeKey(pp: Preprocessor): string {
+  let k = '';
+  for (const [name, m] of pp.macros) k += name + '\u0000' + m.text + '\u0001';
+  return k;
+}
+
+/** The symbol-table entry of a #define, with its value when it is a constant expression. */
+function defineSymbol(name: string, m: CppMacro, pp: Preprocessor, asm: Assembler): SymbolInfo {
+  const info: SymbolInfo = { name, kind: 'define', loc: m.loc, detail: m.text };
+  if (m.weak || m.loc.file === PRELUDE_FILE) info.builtin = true;
+  if (!m.fn && m.body.length > 0) {
+    const v = evalText(pp.expandText(name), asm);
+    if (v !== undefined) info.value = v;
+  }
+  return info;
+}
+
+/** Evaluates assembler expression text with the assembler's constants. */
+function evalText(text: string, asm: Assembler): bigint | undefined {
+  if (!text.trim()) return undefined;
+  const toks = lex(text);
+  const r = parseExprTokens(toks, 0, toks.length);
+  return r.expr ? asm.evaluate(r.expr) : undefined;
+}
+
+function sortDiagnostics(d: SyntaxDiagnostic[], file: string): SyntaxDiagnostic[] {
+  return d
+    .map((x, i) => ({ x, i }))
+    .sort((a, b) => {
+      const fa = a.x.loc.file === file ? 0 : 1;
+      const fb = b.x.loc.file === file ? 0 : 1;
+      if (fa !== fb) return fa - fb;
+      const la = a.x.loc.range.start;
+      const lb = b.x.loc.range.start;
+      return la.line - lb.line || la.character - lb.character || a.i - b.i;
+    })
+    .map((e) => e.x);
+}
+
+function mergeRanges(rs: import('./types').Range[]): import('./types').Range[] {
+  const sorted = [...rs].sort((a, b) => a.start.line - b.start.line || a.start.character - b.start.character);
+  const out: import('./types').Range[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r.start.line <= last.end.line) {
+      if (r.end.line > last.end.line || (r.end.line === last.end.line && r.end.character > last.end.character)) last.end = r.end;
+    } else out.push({ start: { ...r.start }, end: { ...r.end } });
+  }
+  return out;
 }

@@ -3,6 +3,8 @@
 /** Reads files by absolute path; undefined means missing or unreadable. */
 export interface FileReader {
   read(path: string): string | undefined;
+  /** Optional: whether a directory (or file) exists; used to find a kernel tree cheaply. */
+  exists?(path: string): boolean;
 }
 
 export interface ParseOptions {

@@ -1,0 +1,904 @@
+// The built-in prelude: what the kernel headers would provide, for a file read on its own.
+//
+// Written for this project from the documented meaning of each macro and the facts in
+// shared/FACTS.md (pt_regs layout, selectors, flag bits); it is not kernel header text.
+//
+// How it combines with real headers:
+//   - The prelude runs through the same C preprocessor and assembler as the file, before it.
+//   - Its #defines and .macros are *weak*: when a real header (found through -I or the kernel
+//     tree) defines the same name, the header's definition replaces it silently. Values from
+//     -D / settings / the tree's .config are never replaced by the prelude.
+//   - A few names are *primitives* of the model and keep the prelude's meaning even when a
+//     header defines them (the header's definition is ignored):
+//       * ALTERNATIVE, ALTERNATIVE_2, ALTERNATIVE_3, ALTERNATIVE_TERNARY and the static-branch
+//         jumps STATIC_JUMP_IF_TRUE / STATIC_JUMP_IF_FALSE / STATIC_BRANCH_JMP: the real macros
+//         put the replacement code in another section for boot-time patching; the model keeps
+//         every arm in line, tagged with its feature (Statement.alternative), so the analysis
+//         can explore each one.
+//       * SWAPGS, SWAPGS_UNSAFE_STACK, USERGS_SYSRET64, USERGS_SYSRET32, INTERRUPT_RETURN,
+//         DISABLE_INTERRUPTS, ENABLE_INTERRUPTS: under CONFIG_PARAVIRT the headers turn these
+//         into indirect calls through the pv-ops table, which no analysis can follow; the
+//         model uses the native instructions (what those calls do on bare metal).
+//       * PER_CPU_VAR(x) → %gs:x: newer headers add a RIP-relative form (%gs:x(%rip)); the
+//         model's per-CPU cells are keyed by the symbol, so one spelling is used throughout.
+//       * ASM_CLAC / ASM_STAC: the headers encode clac/stac as .byte sequences; the model
+//         needs the instructions.
+//       * _ASM_EXTABLE*: recorded as exception-table entries (Program.exceptionTable) rather
+//         than as .pushsection data.
+//   - An #include that cannot be found is silent when it is one of COVERED_HEADERS (the
+//     prelude stands in for it; it is listed in Program.missingIncludes with covered: true);
+//     any other missing #include is a `parse` warning.
+//
+// Constants chosen here (document of record):
+//   - __VIRTUAL_MASK_SHIFT is 47, or 56 when CONFIG_X86_5LEVEL is defined. A constant, not an
+//     ALTERNATIVE on X86_FEATURE_LA57 (kernels from 4.17 choose at boot; the checker's
+//     `vaBits` option covers both widths).
+//   - __SYSCALL_MASK is ~0, or ~__X32_SYSCALL_BIT with CONFIG_X86_X32_ABI.
+//   - _TIF_ALLWORK_MASK / _TIF_WORK_SYSCALL_ENTRY follow the 4.x definitions.
+//   - TASK_TI_flags is 0 (thread_info first in task_struct), TI_flags 8 (older layout).
+//   - __NR_syscall_max is 322 (its 4.2 value); X86_FEATURE_* use the kernel's word*32+bit
+//     numbering where known. The model only needs them distinct.
+//   - The PTI CR3 macros are present with or without CONFIG_PAGE_TABLE_ISOLATION, guarded by an
+//     ALTERNATIVE on X86_FEATURE_PTI (arm 0: skipped, arm 1: the CR3 switch); the user CR3 sets
+//     the user page-table bit (bit 12) and the user PCID bit (bit 11).
+//   - TRACE_IRQS_* are calls to the tracing thunks with CONFIG_TRACE_IRQFLAGS, nothing otherwise;
+//     LOCKDEP_SYS_EXIT likewise with CONFIG_DEBUG_LOCK_ALLOC; STACKLEAK_ERASE with
+//     CONFIG_GCC_PLUGIN_STACKLEAK; ENDBR with CONFIG_X86_KERNEL_IBT.
+import type { AlternativeTag } from './types';
+import type { Assembler, BuiltinMacro, MacroCall } from './gas';
+
+export const PRELUDE_FILE = 'entry-review:prelude.S';
+
+/** Names whose prelude meaning is kept even when a header defines them (see above). */
+export const LOCKED_DEFINES: ReadonlySet<string> = new Set([
+  'SWAPGS', 'SWAPGS_UNSAFE_STACK', 'USERGS_SYSRET64', 'USERGS_SYSRET32', 'INTERRUPT_RETURN',
+  'DISABLE_INTERRUPTS', 'ENABLE_INTERRUPTS', 'PER_CPU_VAR', 'ASM_CLAC', 'ASM_STAC',
+  '_ASM_EXTABLE', '_ASM_EXTABLE_UA', '_ASM_EXTABLE_FAULT', '_ASM_EXTABLE_EX', '_ASM_EXTABLE_TYPE',
+  '_ASM_EXTABLE_TYPE_REG', '_ASM_EXTABLE_CPY',
+]);
+
+/** Headers the prelude stands in for when they cannot be found (no diagnostic). */
+export const COVERED_HEADERS: ReadonlySet<string> = new Set([
+  'linux/linkage.h', 'linux/err.h', 'linux/errno.h', 'linux/init.h', 'linux/export.h', 'linux/jump_label.h',
+  'linux/pgtable.h', 'linux/cfi_types.h', 'linux/objtool.h', 'linux/elf-em.h', 'linux/audit.h',
+  'linux/threads.h', 'linux/stringify.h', 'linux/const.h', 'linux/sched.h', 'linux/errno.h',
+  'asm/segment.h', 'asm/cache.h', 'asm/errno.h', 'asm/asm-offsets.h', 'asm/calling.h', 'calling.h',
+  'asm/msr.h', 'asm/msr-index.h', 'asm/thread_info.h', 'asm/hw_irq.h', 'asm/page_types.h', 'asm/page_64_types.h',
+  'asm/irqflags.h', 'asm/paravirt.h', 'asm/percpu.h', 'asm/asm.h', 'asm/smap.h', 'asm/pgtable_types.h',
+  'asm/export.h', 'asm/frame.h', 'asm/trapnr.h', 'asm/nospec-branch.h', 'asm/alternative.h',
+  'asm/alternative-asm.h', 'asm/cpufeatures.h', 'asm/cpufeature.h', 'asm/unistd.h', 'asm/unistd_64.h',
+  'asm/ptrace-abi.h', 'asm/processor-flags.h', 'asm/linkage.h', 'asm/unwind_hints.h', 'asm/fsgsbase.h',
+  'asm/irq_vectors.h', 'asm/dwarf2.h', 'asm/page.h', 'asm/processor.h', 'asm/current.h', 'asm/idtentry.h',
+  'asm/context_tracking.h', 'asm/kaiser.h', 'asm/pti.h', 'asm/ftrace.h', 'asm/trace/irq_vectors.h',
+  'asm/jump_label.h', 'asm/spec-ctrl.h', 'asm/fred.h', 'asm/vdso.h', 'asm/ia32_unistd.h', 'asm/desc.h',
+  'asm/irq.h', 'asm/setup.h', 'asm/traps.h', 'asm/errno.h', 'asm/ptrace.h', 'asm/asm-prototypes.h',
+  'generated/asm-offsets.h', 'uapi/asm/ptrace-abi.h', 'asm/inst.h', 'asm/frame.h',
+  'asm/cpufeatures.h',
+]);
+
+/** True when the prelude stands in for `name` (an #include spelling). */
+export function isCoveredHeader(name: string): boolean {
+  return COVERED_HEADERS.has(name);
+}
+
+// The prelude text: C preprocessor definitions and GNU as macros.
+// Kept as one template so its line numbers are stable for go-to-definition.
+export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel knowledge for files read without their headers. */
+
+/* ---- pt_regs: offsets from the frame base (R15 = 0 ... SS = 20*8) ---- */
+#define R15 0
+#define R14 8
+#define R13 16
+#define R12 24
+#define RBP 32
+#define RBX 40
+#define R11 48
+#define R10 56
+#define R9 64
+#define R8 72
+#define RAX 80
+#define RCX 88
+#define RDX 96
+#define RSI 104
+#define RDI 112
+#define ORIG_RAX 120
+#define RIP 128
+#define CS 136
+#define EFLAGS 144
+#define RSP 152
+#define SS 160
+#define SIZEOF_PTREGS 168
+#define FRAME_SIZE 168
+
+/* ---- segment selectors ---- */
+#define GDT_ENTRY_KERNEL_CS 2
+#define GDT_ENTRY_KERNEL_DS 3
+#define GDT_ENTRY_DEFAULT_USER32_CS 4
+#define GDT_ENTRY_DEFAULT_USER_DS 5
+#define GDT_ENTRY_DEFAULT_USER_CS 6
+#define __KERNEL_CS 0x10
+#define __KERNEL_DS 0x18
+#define __USER32_CS 0x23
+#define __USER_DS 0x2b
+#define __USER32_DS __USER_DS
+#define __USER_CS 0x33
+
+/* ---- RFLAGS bits ---- */
+#define X86_EFLAGS_CF_BIT 0
+#define X86_EFLAGS_FIXED_BIT 1
+#define X86_EFLAGS_PF_BIT 2
+#define X86_EFLAGS_AF_BIT 4
+#define X86_EFLAGS_ZF_BIT 6
+#define X86_EFLAGS_SF_BIT 7
+#define X86_EFLAGS_TF_BIT 8
+#define X86_EFLAGS_IF_BIT 9
+#define X86_EFLAGS_DF_BIT 10
+#define X86_EFLAGS_OF_BIT 11
+#define X86_EFLAGS_IOPL_BIT 12
+#define X86_EFLAGS_NT_BIT 14
+#define X86_EFLAGS_RF_BIT 16
+#define X86_EFLAGS_VM_BIT 17
+#define X86_EFLAGS_AC_BIT 18
+#define X86_EFLAGS_VIF_BIT 19
+#define X86_EFLAGS_VIP_BIT 20
+#define X86_EFLAGS_ID_BIT 21
+#define X86_EFLAGS_CF 0x00000001
+#define X86_EFLAGS_FIXED 0x00000002
+#define X86_EFLAGS_PF 0x00000004
+#define X86_EFLAGS_AF 0x00000010
+#define X86_EFLAGS_ZF 0x00000040
+#define X86_EFLAGS_SF 0x00000080
+#define X86_EFLAGS_TF 0x00000100
+#define X86_EFLAGS_IF 0x00000200
+#define X86_EFLAGS_DF 0x00000400
+#define X86_EFLAGS_OF 0x00000800
+#define X86_EFLAGS_IOPL 0x00003000
+#define X86_EFLAGS_NT 0x00004000
+#define X86_EFLAGS_RF 0x00010000
+#define X86_EFLAGS_VM 0x00020000
+#define X86_EFLAGS_AC 0x00040000
+#define X86_EFLAGS_VIF 0x00080000
+#define X86_EFLAGS_VIP 0x00100000
+#define X86_EFLAGS_ID 0x00200000
+
+/* ---- address space ---- */
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1 << PAGE_SHIFT)
+#define THREAD_SIZE_ORDER 2
+#define THREAD_SIZE (PAGE_SIZE << THREAD_SIZE_ORDER)
+#ifdef CONFIG_X86_5LEVEL
+#define __VIRTUAL_MASK_SHIFT 56
+#else
+#define __VIRTUAL_MASK_SHIFT 47
+#endif
+#define TASK_SIZE_MAX ((1 << __VIRTUAL_MASK_SHIFT) - PAGE_SIZE)
+
+/* ---- page-table isolation: the user half of the CR3 pair ---- */
+#define X86_CR3_PTI_PCID_USER_BIT 11
+#define X86_CR3_PCID_NOFLUSH_BIT 63
+#define PTI_USER_PGTABLE_BIT PAGE_SHIFT
+#define PTI_USER_PGTABLE_MASK (1 << PTI_USER_PGTABLE_BIT)
+#define PTI_USER_PCID_BIT X86_CR3_PTI_PCID_USER_BIT
+#define PTI_USER_PCID_MASK (1 << PTI_USER_PCID_BIT)
+#define PTI_USER_PGTABLE_AND_PCID_MASK (PTI_USER_PCID_MASK | PTI_USER_PGTABLE_MASK)
+
+/* ---- thread-info work flags ---- */
+#define TIF_SYSCALL_TRACE 0
+#define TIF_NOTIFY_RESUME 1
+#define TIF_SIGPENDING 2
+#define TIF_NEED_RESCHED 3
+#define TIF_SINGLESTEP 4
+#define TIF_SSBD 5
+#define TIF_SYSCALL_EMU 6
+#define TIF_SYSCALL_AUDIT 7
+#define TIF_SECCOMP 8
+#define TIF_SPEC_IB 9
+#define TIF_USER_RETURN_NOTIFY 11
+#define TIF_UPROBE 12
+#define TIF_PATCH_PENDING 13
+#define TIF_NEED_FPU_LOAD 14
+#define TIF_NOCPUID 15
+#define TIF_NOTSC 16
+#define TIF_IA32 17
+#define TIF_NOHZ 19
+#define TIF_MEMDIE 20
+#define TIF_POLLING_NRFLAG 21
+#define TIF_IO_BITMAP 22
+#define TIF_FORCED_TF 24
+#define TIF_BLOCKSTEP 25
+#define TIF_LAZY_MMU_UPDATES 27
+#define TIF_SYSCALL_TRACEPOINT 28
+#define TIF_ADDR32 29
+#define TIF_X32 30
+#define _TIF_SYSCALL_TRACE (1 << TIF_SYSCALL_TRACE)
+#define _TIF_NOTIFY_RESUME (1 << TIF_NOTIFY_RESUME)
+#define _TIF_SIGPENDING (1 << TIF_SIGPENDING)
+#define _TIF_NEED_RESCHED (1 << TIF_NEED_RESCHED)
+#define _TIF_SINGLESTEP (1 << TIF_SINGLESTEP)
+#define _TIF_SSBD (1 << TIF_SSBD)
+#define _TIF_SYSCALL_EMU (1 << TIF_SYSCALL_EMU)
+#define _TIF_SYSCALL_AUDIT (1 << TIF_SYSCALL_AUDIT)
+#define _TIF_SECCOMP (1 << TIF_SECCOMP)
+#define _TIF_SPEC_IB (1 << TIF_SPEC_IB)
+#define _TIF_USER_RETURN_NOTIFY (1 << TIF_USER_RETURN_NOTIFY)
+#define _TIF_UPROBE (1 << TIF_UPROBE)
+#define _TIF_PATCH_PENDING (1 << TIF_PATCH_PENDING)
+#define _TIF_NEED_FPU_LOAD (1 << TIF_NEED_FPU_LOAD)
+#define _TIF_NOCPUID (1 << TIF_NOCPUID)
+#define _TIF_NOTSC (1 << TIF_NOTSC)
+#define _TIF_IA32 (1 << TIF_IA32)
+#define _TIF_NOHZ (1 << TIF_NOHZ)
+#define _TIF_POLLING_NRFLAG (1 << TIF_POLLING_NRFLAG)
+#define _TIF_IO_BITMAP (1 << TIF_IO_BITMAP)
+#define _TIF_FORCED_TF (1 << TIF_FORCED_TF)
+#define _TIF_BLOCKSTEP (1 << TIF_BLOCKSTEP)
+#define _TIF_LAZY_MMU_UPDATES (1 << TIF_LAZY_MMU_UPDATES)
+#define _TIF_SYSCALL_TRACEPOINT (1 << TIF_SYSCALL_TRACEPOINT)
+#define _TIF_ADDR32 (1 << TIF_ADDR32)
+#define _TIF_X32 (1 << TIF_X32)
+#define _TIF_WORK_SYSCALL_ENTRY (_TIF_SYSCALL_TRACE | _TIF_SYSCALL_EMU | _TIF_SYSCALL_AUDIT | _TIF_SECCOMP | _TIF_SINGLESTEP | _TIF_SYSCALL_TRACEPOINT | _TIF_NOHZ)
+#define _TIF_ALLWORK_MASK ((0x0000FFFF & ~_TIF_SECCOMP) | _TIF_SYSCALL_TRACEPOINT | _TIF_NOHZ)
+#define _TIF_WORK_MASK (0x0000FFFF & ~(_TIF_SYSCALL_TRACE | _TIF_SYSCALL_AUDIT | _TIF_SINGLESTEP | _TIF_SECCOMP | _TIF_SYSCALL_EMU))
+#define TASK_TI_flags 0
+#define TI_flags 8
+
+/* ---- per-CPU / structure offsets (64-bit TSS: sp0 at 4, sp1 at 12, sp2 at 20, ist[] at 36) ---- */
+#define TSS_sp0 4
+#define TSS_sp1 12
+#define TSS_sp2 20
+#define TSS_ist 36
+
+/* ---- interrupt stacks and vectors ---- */
+#define DOUBLEFAULT_STACK 1
+#define NMI_STACK 2
+#define DEBUG_STACK 3
+#define MCE_STACK 4
+#define N_EXCEPTION_STACKS 4
+#define EXCEPTION_STACK_ORDER 0
+#define EXCEPTION_STKSZ (PAGE_SIZE << EXCEPTION_STACK_ORDER)
+#define DEBUG_STACK_ORDER (EXCEPTION_STACK_ORDER + 1)
+#define DEBUG_STKSZ (PAGE_SIZE << DEBUG_STACK_ORDER)
+#define IRQ_STACK_ORDER 2
+#define IRQ_STACK_SIZE (PAGE_SIZE << IRQ_STACK_ORDER)
+#define NR_VECTORS 256
+#define FIRST_EXTERNAL_VECTOR 0x20
+#define IA32_SYSCALL_VECTOR 0x80
+#define LOCAL_TIMER_VECTOR 0xef
+#define POSTED_INTR_VECTOR 0xf2
+#define DEFERRED_ERROR_VECTOR 0xf4
+#define IRQ_WORK_VECTOR 0xf6
+#define X86_PLATFORM_IPI_VECTOR 0xf7
+#define REBOOT_VECTOR 0xf8
+#define THRESHOLD_APIC_VECTOR 0xf9
+#define THERMAL_APIC_VECTOR 0xfa
+#define CALL_FUNCTION_SINGLE_VECTOR 0xfb
+#define CALL_FUNCTION_VECTOR 0xfc
+#define RESCHEDULE_VECTOR 0xfd
+#define ERROR_APIC_VECTOR 0xfe
+#define SPURIOUS_APIC_VECTOR 0xff
+#define FIRST_SYSTEM_VECTOR LOCAL_TIMER_VECTOR
+
+/* ---- system calls and errors ---- */
+#define __NR_syscall_max 322
+#define NR_syscalls (__NR_syscall_max + 1)
+#define __X32_SYSCALL_BIT 0x40000000
+#ifdef CONFIG_X86_X32_ABI
+#define __SYSCALL_MASK (~(__X32_SYSCALL_BIT))
+#else
+#define __SYSCALL_MASK (~0)
+#endif
+#define EPERM 1
+#define ENOENT 2
+#define EINTR 4
+#define EFAULT 14
+#define EINVAL 22
+#define ENOSYS 38
+
+/* ---- MSRs ---- */
+#define MSR_EFER 0xc0000080
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_SYSCALL_MASK 0xc0000084
+#define MSR_FS_BASE 0xc0000100
+#define MSR_GS_BASE 0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_IA32_SPEC_CTRL 0x00000048
+#define MSR_IA32_PRED_CMD 0x00000049
+#define SPEC_CTRL_IBRS (1 << 0)
+#define PRED_CMD_IBPB (1 << 0)
+
+/* ---- CPU features (word*32 + bit) ---- */
+#define X86_FEATURE_SEP (0*32+11)
+#define X86_FEATURE_SYSCALL32 (3*32+14)
+#define X86_FEATURE_SYSENTER32 (3*32+15)
+#define X86_FEATURE_ALWAYS (3*32+21)
+#define X86_FEATURE_PCID (4*32+17)
+#define X86_FEATURE_INVPCID_SINGLE (7*32+7)
+#define X86_FEATURE_PTI (7*32+11)
+#define X86_FEATURE_RETPOLINE (7*32+12)
+#define X86_FEATURE_RETPOLINE_LFENCE (7*32+13)
+#define X86_FEATURE_MSR_SPEC_CTRL (7*32+16)
+#define X86_FEATURE_USE_IBPB (7*32+21)
+#define X86_FEATURE_IBRS (7*32+25)
+#define X86_FEATURE_IBPB (7*32+26)
+#define X86_FEATURE_STIBP (7*32+27)
+#define X86_FEATURE_XENPV (8*32+16)
+#define X86_FEATURE_FSGSBASE (9*32+0)
+#define X86_FEATURE_SMEP (9*32+7)
+#define X86_FEATURE_SMAP (9*32+20)
+#define X86_FEATURE_FENCE_SWAPGS_USER (11*32+4)
+#define X86_FEATURE_FENCE_SWAPGS_KERNEL (11*32+5)
+#define X86_FEATURE_KERNEL_IBRS (11*32+7)
+#define X86_FEATURE_ENTRY_IBPB (11*32+10)
+#define X86_FEATURE_UNRET (11*32+14)
+#define X86_FEATURE_CLEAR_CPU_BUF (11*32+18)
+#define X86_FEATURE_FRED (12*32+17)
+#define X86_FEATURE_LA57 (16*32+16)
+#define X86_FEATURE_CLEAR_BHB_LOOP (21*32+1)
+#define X86_BUG_SYSRET_SS_ATTRS (22*32+8)
+#define X86_BUG_ESPFIX (22*32+9)
+#define X86_BUG_SWAPGS (22*32+21)
+
+/* ---- paravirt clobber masks (ignored by the native forms) ---- */
+#define CLBR_NONE 0
+#define CLBR_ANY ((1 << 4) - 1)
+
+/* ---- symbol definition macros (linkage) ---- */
+#define ALIGN .p2align 4, 0x90
+#define ALIGN_STR ".p2align 4, 0x90"
+#define ENTRY(name) .globl name; ALIGN; name:
+#define GLOBAL(name) .globl name; name:
+#define WEAK(name) .weak name; ALIGN; name:
+#define END(name) .size name, .-name
+#define ENDPROC(name) .type name, @function; END(name)
+#define SYM_L_GLOBAL(name) .globl name
+#define SYM_L_WEAK(name) .weak name
+#define SYM_L_LOCAL(name)
+#define SYM_FUNC_START(name) .globl name; ALIGN; name:
+#define SYM_FUNC_START_NOALIGN(name) .globl name; name:
+#define SYM_FUNC_START_LOCAL(name) ALIGN; name:
+#define SYM_FUNC_START_LOCAL_NOALIGN(name) name:
+#define SYM_FUNC_START_WEAK(name) .weak name; ALIGN; name:
+#define SYM_FUNC_START_WEAK_NOALIGN(name) .weak name; name:
+#define SYM_TYPED_FUNC_START(name) SYM_FUNC_START(name)
+#define SYM_FUNC_END(name) .type name, @function; .size name, .-name
+#define SYM_CODE_START(name) .globl name; ALIGN; name:
+#define SYM_CODE_START_NOALIGN(name) .globl name; name:
+#define SYM_CODE_START_LOCAL(name) ALIGN; name:
+#define SYM_CODE_START_LOCAL_NOALIGN(name) name:
+#define SYM_CODE_END(name) .type name, @notype; .size name, .-name
+#define SYM_INNER_LABEL(name, linkage) .type name, @notype; linkage(name); name:
+#define SYM_INNER_LABEL_ALIGN(name, linkage) .type name, @notype; ALIGN; linkage(name); name:
+#define SYM_DATA_START(name) .globl name; name:
+#define SYM_DATA_START_LOCAL(name) name:
+#define SYM_DATA_END(name) .type name, @object; .size name, .-name
+#define SYM_DATA(name, ...) .globl name; name: __VA_ARGS__
+#define SYM_DATA_LOCAL(name, ...) name: __VA_ARGS__
+#define _ASM_NOKPROBE(entry)
+#define NOKPROBE(entry)
+#define EXPORT_SYMBOL(sym)
+#define EXPORT_SYMBOL_GPL(sym)
+#define __ALIGN .p2align 4, 0x90
+#define __stringify_1(x...) #x
+#define __stringify(x...) __stringify_1(x)
+#define _AC(X, Y) X
+#define _UL(x) x
+#define _ULL(x) x
+#define BIT(nr) (1 << (nr))
+#define _BITUL(x) (1 << (x))
+
+/* ---- model primitives (see prelude.ts) ---- */
+#define SWAPGS swapgs
+#define SWAPGS_UNSAFE_STACK swapgs
+#define USERGS_SYSRET64 swapgs; sysretq
+#define USERGS_SYSRET32 swapgs; sysretl
+#define INTERRUPT_RETURN iretq
+#define DISABLE_INTERRUPTS(clobbers) cli
+#define ENABLE_INTERRUPTS(clobbers) sti
+#define PER_CPU_VAR(var) %gs:var
+#define ASM_CLAC ALTERNATIVE "", "clac", X86_FEATURE_SMAP
+#define ASM_STAC ALTERNATIVE "", "stac", X86_FEATURE_SMAP
+#define _ASM_EXTABLE(from, to) ER_EXTABLE from, to, _ASM_EXTABLE
+#define _ASM_EXTABLE_UA(from, to) ER_EXTABLE from, to, _ASM_EXTABLE_UA
+#define _ASM_EXTABLE_FAULT(from, to) ER_EXTABLE from, to, _ASM_EXTABLE_FAULT
+#define _ASM_EXTABLE_EX(from, to) ER_EXTABLE from, to, _ASM_EXTABLE_EX
+#define _ASM_EXTABLE_CPY(from, to) ER_EXTABLE from, to, _ASM_EXTABLE_CPY
+#define _ASM_EXTABLE_TYPE(from, to, type) ER_EXTABLE from, to, _ASM_EXTABLE_TYPE
+#define _ASM_EXTABLE_TYPE_REG(from, to, type, reg) ER_EXTABLE from, to, _ASM_EXTABLE_TYPE_REG
+
+/* ---- interrupt-state tracing ---- */
+#ifdef CONFIG_TRACE_IRQFLAGS
+#define TRACE_IRQS_ON call trace_hardirqs_on_thunk
+#define TRACE_IRQS_OFF call trace_hardirqs_off_thunk
+#define TRACE_IRQS_IRETQ ER_TRACE_IRQS_IRETQ
+#define TRACE_IRQS_IRETQ_DEBUG ER_TRACE_IRQS_IRETQ
+#define TRACE_IRQS_ON_DEBUG call trace_hardirqs_on_thunk
+#define TRACE_IRQS_OFF_DEBUG call trace_hardirqs_off_thunk
+#else
+#define TRACE_IRQS_ON
+#define TRACE_IRQS_OFF
+#define TRACE_IRQS_IRETQ
+#define TRACE_IRQS_IRETQ_DEBUG
+#define TRACE_IRQS_ON_DEBUG
+#define TRACE_IRQS_OFF_DEBUG
+#endif
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+#define LOCKDEP_SYS_EXIT call lockdep_sys_exit_thunk
+#define LOCKDEP_SYS_EXIT_IRQ call lockdep_sys_exit_thunk
+#else
+#define LOCKDEP_SYS_EXIT
+#define LOCKDEP_SYS_EXIT_IRQ
+#endif
+
+/* ---- thread info (stack-based, pre-4.9) ---- */
+#define GET_THREAD_INFO(reg) movq PER_CPU_VAR(cpu_current_top_of_stack), reg; subq $(THREAD_SIZE), reg
+#define GET_CR2_INTO(reg) movq %cr2, reg
+
+/* ---- annotations that produce no code ---- */
+#define ANNOTATE_NOENDBR
+#define ANNOTATE_UNRET_SAFE
+#define ANNOTATE_RETPOLINE_SAFE
+#define ANNOTATE_INTRA_FUNCTION_CALL
+#define ANNOTATE_UNRET_END
+#define VALIDATE_UNRET_END
+#define UNTRAIN_RET
+#define UNTRAIN_RET_FROM_CALL
+#define UNTRAIN_RET_VM
+#define FRAME_BEGIN
+#define FRAME_END
+#define CFI_STARTPROC
+#define CFI_ENDPROC
+#define RET ret
+#ifdef CONFIG_X86_KERNEL_IBT
+#define ENDBR endbr64
+#else
+#define ENDBR
+#endif
+
+.macro ER_TRACE_IRQS_IRETQ
+	btl	$X86_EFLAGS_IF_BIT, EFLAGS(%rsp)
+	jnc	.Ler_trace_iretq_\@
+	call	trace_hardirqs_on_thunk
+.Ler_trace_iretq_\@:
+.endm
+
+.macro UNWIND_HINT args:vararg
+.endm
+.macro UNWIND_HINT_EMPTY args:vararg
+.endm
+.macro UNWIND_HINT_REGS args:vararg
+.endm
+.macro UNWIND_HINT_IRET_REGS args:vararg
+.endm
+.macro UNWIND_HINT_IRET_ENTRY args:vararg
+.endm
+.macro UNWIND_HINT_FUNC args:vararg
+.endm
+.macro UNWIND_HINT_ENTRY args:vararg
+.endm
+.macro UNWIND_HINT_END_OF_STACK args:vararg
+.endm
+.macro UNWIND_HINT_UNDEFINED args:vararg
+.endm
+.macro UNWIND_HINT_SAVE args:vararg
+.endm
+.macro UNWIND_HINT_RESTORE args:vararg
+.endm
+
+/* ---- pt_regs save / restore (layout above) ---- */
+.macro ALLOC_PT_GPREGS_ON_STACK addskip=0
+	addq	$-(15*8+\addskip), %rsp
+.endm
+
+.macro REMOVE_PT_GPREGS_FROM_STACK addskip=0
+	subq	$-(15*8+\addskip), %rsp
+.endm
+
+.macro SAVE_C_REGS_HELPER offset=0 rax=1 rcx=1 r8910=1 r11=1
+	movq	%rdi, RDI+\offset(%rsp)
+	movq	%rsi, RSI+\offset(%rsp)
+	movq	%rdx, RDX+\offset(%rsp)
+	.if \rcx
+	movq	%rcx, RCX+\offset(%rsp)
+	.endif
+	.if \rax
+	movq	%rax, RAX+\offset(%rsp)
+	.endif
+	.if \r8910
+	movq	%r8, R8+\offset(%rsp)
+	movq	%r9, R9+\offset(%rsp)
+	movq	%r10, R10+\offset(%rsp)
+	.endif
+	.if \r11
+	movq	%r11, R11+\offset(%rsp)
+	.endif
+.endm
+
+.macro SAVE_C_REGS offset=0
+	SAVE_C_REGS_HELPER \offset, 1, 1, 1, 1
+.endm
+.macro SAVE_C_REGS_EXCEPT_RAX_RCX offset=0
+	SAVE_C_REGS_HELPER \offset, 0, 0, 1, 1
+.endm
+.macro SAVE_C_REGS_EXCEPT_R891011
+	SAVE_C_REGS_HELPER 0, 1, 1, 0, 0
+.endm
+.macro SAVE_C_REGS_EXCEPT_RCX_R891011
+	SAVE_C_REGS_HELPER 0, 1, 0, 0, 0
+.endm
+.macro SAVE_C_REGS_EXCEPT_RAX_RCX_R11
+	SAVE_C_REGS_HELPER 0, 0, 0, 1, 0
+.endm
+
+.macro SAVE_EXTRA_REGS offset=0
+	movq	%r15, R15+\offset(%rsp)
+	movq	%r14, R14+\offset(%rsp)
+	movq	%r13, R13+\offset(%rsp)
+	movq	%r12, R12+\offset(%rsp)
+	movq	%rbp, RBP+\offset(%rsp)
+	movq	%rbx, RBX+\offset(%rsp)
+.endm
+
+.macro RESTORE_EXTRA_REGS offset=0
+	movq	R15+\offset(%rsp), %r15
+	movq	R14+\offset(%rsp), %r14
+	movq	R13+\offset(%rsp), %r13
+	movq	R12+\offset(%rsp), %r12
+	movq	RBP+\offset(%rsp), %rbp
+	movq	RBX+\offset(%rsp), %rbx
+.endm
+
+.macro ZERO_EXTRA_REGS
+	xorl	%r15d, %r15d
+	xorl	%r14d, %r14d
+	xorl	%r13d, %r13d
+	xorl	%r12d, %r12d
+	xorl	%ebp, %ebp
+	xorl	%ebx, %ebx
+.endm
+
+.macro RESTORE_C_REGS_HELPER rstor_rax=1, rstor_rcx=1, rstor_r11=1, rstor_r8910=1, rstor_rdx=1
+	.if \rstor_r11
+	movq	R11(%rsp), %r11
+	.endif
+	.if \rstor_r8910
+	movq	R10(%rsp), %r10
+	movq	R9(%rsp), %r9
+	movq	R8(%rsp), %r8
+	.endif
+	.if \rstor_rax
+	movq	RAX(%rsp), %rax
+	.endif
+	.if \rstor_rcx
+	movq	RCX(%rsp), %rcx
+	.endif
+	.if \rstor_rdx
+	movq	RDX(%rsp), %rdx
+	.endif
+	movq	RSI(%rsp), %rsi
+	movq	RDI(%rsp), %rdi
+.endm
+
+.macro RESTORE_C_REGS
+	RESTORE_C_REGS_HELPER 1, 1, 1, 1, 1
+.endm
+.macro RESTORE_C_REGS_EXCEPT_RAX
+	RESTORE_C_REGS_HELPER 0, 1, 1, 1, 1
+.endm
+.macro RESTORE_C_REGS_EXCEPT_RCX
+	RESTORE_C_REGS_HELPER 1, 0, 1, 1, 1
+.endm
+.macro RESTORE_C_REGS_EXCEPT_R11
+	RESTORE_C_REGS_HELPER 1, 1, 0, 1, 1
+.endm
+.macro RESTORE_C_REGS_EXCEPT_RCX_R11
+	RESTORE_C_REGS_HELPER 1, 0, 0, 1, 1
+.endm
+.macro RESTORE_RSI_RDI
+	RESTORE_C_REGS_HELPER 0, 0, 0, 0, 0
+.endm
+.macro RESTORE_RSI_RDI_RDX
+	RESTORE_C_REGS_HELPER 0, 0, 0, 0, 1
+.endm
+
+.macro SAVE_ALL
+	ALLOC_PT_GPREGS_ON_STACK
+	SAVE_C_REGS
+	SAVE_EXTRA_REGS
+.endm
+
+.macro RESTORE_ALL
+	RESTORE_EXTRA_REGS
+	RESTORE_C_REGS
+	REMOVE_PT_GPREGS_FROM_STACK
+.endm
+
+/* Pushes the general registers below orig_ax (di first ... r15 last), then clears the ones
+   user space could steer speculation with. */
+.macro PUSH_REGS rdx=%rdx rcx=%rcx rax=%rax save_ret=0
+	.if \save_ret
+	pushq	%rsi
+	movq	8(%rsp), %rsi
+	movq	%rdi, 8(%rsp)
+	.else
+	pushq	%rdi
+	pushq	%rsi
+	.endif
+	pushq	\rdx
+	pushq	\rcx
+	pushq	\rax
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	pushq	%rbx
+	pushq	%rbp
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	.if \save_ret
+	pushq	%rsi
+	.endif
+.endm
+
+.macro CLEAR_REGS clear_bp=1
+	xorl	%esi, %esi
+	xorl	%edx, %edx
+	xorl	%ecx, %ecx
+	xorl	%r8d, %r8d
+	xorl	%r9d, %r9d
+	xorl	%r10d, %r10d
+	xorl	%r11d, %r11d
+	xorl	%ebx, %ebx
+	.if \clear_bp
+	xorl	%ebp, %ebp
+	.endif
+	xorl	%r12d, %r12d
+	xorl	%r13d, %r13d
+	xorl	%r14d, %r14d
+	xorl	%r15d, %r15d
+.endm
+
+.macro PUSH_AND_CLEAR_REGS rdx=%rdx rcx=%rcx rax=%rax save_ret=0 clear_bp=1 unwind_hint=1
+	PUSH_REGS rdx=\rdx, rcx=\rcx, rax=\rax, save_ret=\save_ret
+	CLEAR_REGS clear_bp=\clear_bp
+.endm
+
+.macro POP_REGS pop_rdi=1 skip_r11rcx=0
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbp
+	popq	%rbx
+	.if \skip_r11rcx
+	popq	%rsi
+	.else
+	popq	%r11
+	.endif
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rax
+	.if \skip_r11rcx
+	popq	%rsi
+	.else
+	popq	%rcx
+	.endif
+	popq	%rdx
+	popq	%rsi
+	.if \pop_rdi
+	popq	%rdi
+	.endif
+.endm
+
+/* ---- page-table isolation CR3 switches ---- */
+.macro SWITCH_TO_KERNEL_CR3 scratch_reg:req
+	ALTERNATIVE "jmp .Ler_cr3_end_\@", "", X86_FEATURE_PTI
+	mov	%cr3, \scratch_reg
+	andq	$(~PTI_USER_PGTABLE_AND_PCID_MASK), \scratch_reg
+	mov	\scratch_reg, %cr3
+.Ler_cr3_end_\@:
+.endm
+
+.macro SWITCH_TO_USER_CR3_NOSTACK scratch_reg:req scratch_reg2:req
+	ALTERNATIVE "jmp .Ler_cr3_end_\@", "", X86_FEATURE_PTI
+	mov	%cr3, \scratch_reg
+	orq	$(PTI_USER_PGTABLE_AND_PCID_MASK), \scratch_reg
+	mov	\scratch_reg, %cr3
+.Ler_cr3_end_\@:
+.endm
+
+.macro SWITCH_TO_USER_CR3 scratch_reg:req scratch_reg2:req
+	SWITCH_TO_USER_CR3_NOSTACK scratch_reg=\scratch_reg scratch_reg2=\scratch_reg2
+.endm
+
+.macro SWITCH_TO_USER_CR3_STACK scratch_reg:req
+	pushq	%rax
+	SWITCH_TO_USER_CR3_NOSTACK scratch_reg=\scratch_reg scratch_reg2=%rax
+	popq	%rax
+.endm
+
+.macro SAVE_AND_SWITCH_TO_KERNEL_CR3 scratch_reg:req save_reg:req
+	ALTERNATIVE "jmp .Ler_cr3_done_\@", "", X86_FEATURE_PTI
+	movq	%cr3, \scratch_reg
+	movq	\scratch_reg, \save_reg
+	testq	$(PTI_USER_PGTABLE_MASK), \scratch_reg
+	jz	.Ler_cr3_done_\@
+	andq	$(~PTI_USER_PGTABLE_AND_PCID_MASK), \scratch_reg
+	movq	\scratch_reg, %cr3
+.Ler_cr3_done_\@:
+.endm
+
+.macro RESTORE_CR3 scratch_reg:req save_reg:req
+	ALTERNATIVE "jmp .Ler_cr3_end_\@", "", X86_FEATURE_PTI
+	movq	\save_reg, %cr3
+.Ler_cr3_end_\@:
+.endm
+
+/* ---- speculation barriers and mitigations ---- */
+.macro FENCE_SWAPGS_USER_ENTRY
+	ALTERNATIVE "", "lfence", X86_FEATURE_FENCE_SWAPGS_USER
+.endm
+.macro FENCE_SWAPGS_KERNEL_ENTRY
+	ALTERNATIVE "", "lfence", X86_FEATURE_FENCE_SWAPGS_KERNEL
+.endm
+
+.macro IBRS_ENTER save_reg
+	ALTERNATIVE "jmp .Ler_ibrs_end_\@", "", X86_FEATURE_KERNEL_IBRS
+	movl	$MSR_IA32_SPEC_CTRL, %ecx
+	.ifnb \save_reg
+	rdmsr
+	shlq	$32, %rdx
+	orq	%rdx, %rax
+	movq	%rax, \save_reg
+	.endif
+	movq	PER_CPU_VAR(x86_spec_ctrl_current), %rdx
+	movl	%edx, %eax
+	shrq	$32, %rdx
+	wrmsr
+.Ler_ibrs_end_\@:
+.endm
+
+.macro IBRS_EXIT save_reg
+	ALTERNATIVE "jmp .Ler_ibrs_end_\@", "", X86_FEATURE_KERNEL_IBRS
+	movl	$MSR_IA32_SPEC_CTRL, %ecx
+	.ifnb \save_reg
+	movq	\save_reg, %rdx
+	.else
+	movq	PER_CPU_VAR(x86_spec_ctrl_current), %rdx
+	andl	$(~SPEC_CTRL_IBRS), %edx
+	.endif
+	movl	%edx, %eax
+	shrq	$32, %rdx
+	wrmsr
+.Ler_ibrs_end_\@:
+.endm
+
+.macro CLEAR_CPU_BUFFERS
+	ALTERNATIVE "", "verw mds_verw_sel(%rip)", X86_FEATURE_CLEAR_CPU_BUF
+.endm
+
+.macro CLEAR_BRANCH_HISTORY
+	ALTERNATIVE "", "call clear_bhb_loop", X86_FEATURE_CLEAR_BHB_LOOP
+.endm
+
+.macro STACKLEAK_ERASE
+#ifdef CONFIG_GCC_PLUGIN_STACKLEAK
+	call	stackleak_erase
+#endif
+.endm
+
+.macro STACKLEAK_ERASE_NOCLOBBER
+#ifdef CONFIG_GCC_PLUGIN_STACKLEAK
+	PUSH_REGS
+	call	stackleak_erase
+	POP_REGS
+#endif
+.endm
+`;
+
+// ---- builtin (primitive) GAS macros ----------------------------------------------------------
+
+function trimArg(s: string | undefined): string {
+  return (s ?? '').trim();
+}
+
+function alternative(asm: Assembler, call: MacroCall, arms: { feature: string; text: string }[], featureName: (t: string) => string): void {
+  const named = arms.map((a, k) => ({ feature: k === 0 ? '' : featureName(a.feature), text: a.text }));
+  const group = asm.beginAlternative(call, named);
+  named.forEach((a, k) => {
+    const tag: AlternativeTag = { group, arm: k, feature: a.feature };
+    asm.emitText(call, a.text, tag);
+  });
+}
+
+/**
+ * The model's primitive GAS macros. `featureName` turns a feature argument (a name, or the
+ * number a real cpufeatures.h expanded it to) into the X86_FEATURE_* name.
+ */
+export function builtinMacros(featureName: (text: string) => string): Map<string, BuiltinMacro> {
+  const m = new Map<string, BuiltinMacro>();
+  const need = (asm: Assembler, call: MacroCall, n: number): boolean => {
+    if (call.args.length < n) {
+      asm.error(call.loc, `'${call.name}' expects ${n} arguments, got ${call.args.length}`);
+      return false;
+    }
+    return true;
+  };
+  m.set('ALTERNATIVE', (asm, call) => {
+    const a = [...call.args];
+    if (call.named.size) {
+      a[0] = call.named.get('oldinstr') ?? a[0];
+      a[1] = call.named.get('newinstr') ?? a[1];
+      a[2] = call.named.get('feature') ?? a[2];
+    }
+    if (a.length < 3) {
+      need(asm, { ...call, args: a }, 3);
+      return;
+    }
+    alternative(asm, call, [{ feature: '', text: a[0] }, { feature: trimArg(a[2]), text: a[1] }], featureName);
+  });
+  m.set('ALTERNATIVE_2', (asm, call) => {
+    if (!need(asm, call, 5)) return;
+    const a = call.args;
+    alternative(asm, call, [{ feature: '', text: a[0] }, { feature: trimArg(a[2]), text: a[1] }, { feature: trimArg(a[4]), text: a[3] }], featureName);
+  });
+  m.set('ALTERNATIVE_3', (asm, call) => {
+    if (!need(asm, call, 7)) return;
+    const a = call.args;
+    alternative(asm, call, [
+      { feature: '', text: a[0] }, { feature: trimArg(a[2]), text: a[1] }, { feature: trimArg(a[4]), text: a[3] },
+      { feature: trimArg(a[6]), text: a[5] },
+    ], featureName);
+  });
+  // ALTERNATIVE_TERNARY oldinstr, feature, newinstr_yes, newinstr_no: "no" is the default.
+  m.set('ALTERNATIVE_TERNARY', (asm, call) => {
+    if (!need(asm, call, 4)) return;
+    const a = call.args;
+    alternative(asm, call, [{ feature: '', text: a[3] }, { feature: trimArg(a[1]), text: a[2] }], featureName);
+  });
+  // Static branches: arm 0 is the code as assembled (the key's default), arm 1 the patched one.
+  const staticJump = (whenTrue: boolean) => (asm: Assembler, call: MacroCall) => {
+    const target = trimArg(call.named.get('target') ?? call.args[0]);
+    const key = trimArg(call.named.get('key') ?? call.args[1]);
+    const defText = trimArg(call.named.get('def') ?? call.args[2] ?? '0');
+    if (!target || !key) {
+      asm.error(call.loc, `'${call.name}' expects a target and a key`);
+      return;
+    }
+    const def = defText !== '' && defText !== '0';
+    // The jump is taken when key == whenTrue; the default state is def.
+    const jumpsByDefault = def === whenTrue;
+    const jmp = `jmp ${target}`;
+    const tagKey = key.replace(/\+.*$/, '').trim();
+    alternative(asm, call, [
+      { feature: '', text: jumpsByDefault ? jmp : '' },
+      { feature: tagKey, text: jumpsByDefault ? '' : jmp },
+    ], (t) => t);
+  };
+  m.set('STATIC_JUMP_IF_TRUE', staticJump(true));
+  m.set('STATIC_JUMP_IF_FALSE', staticJump(false));
+  // STATIC_BRANCH_JMP l_yes, key, branch: jumps to l_yes when the key's state differs from `branch`.
+  m.set('STATIC_BRANCH_JMP', (asm, call) => {
+    const target = trimArg(call.named.get('l_yes') ?? call.args[0]);
+    const key = trimArg(call.named.get('key') ?? call.args[1]);
+    const branch = trimArg(call.named.get('branch') ?? call.args[2] ?? '0');
+    if (!target || !key) {
+      asm.error(call.loc, `'${call.name}' expects l_yes, key and branch`);
+      return;
+    }
+    const jumpsByDefault = branch !== '' && branch !== '0';
+    alternative(asm, call, [
+      { feature: '', text: jumpsByDefault ? `jmp ${target}` : '' },
+      { feature: key, text: jumpsByDefault ? '' : `jmp ${target}` },
+    ], (t) => t);
+  });
+  m.set('ER_EXTABLE', (asm, call) => {
+    if (!need(asm, call, 2)) return;
+    asm.addExtable({ ...call, name: trimArg(call.args[2]) || '_ASM_EXTABLE' }, call.args[0], call.args[1]);
+  });
+  return m;
+}
