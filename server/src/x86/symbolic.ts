@@ -658,23 +658,23 @@ export function show(e: Expr, outer = 0): string {
       return `bit(${show(a[0])})`;
     case 'eq': {
       // x == 0 over a conjunction reads better as written
-      return wrap(show(a[0], p + 1) + ' == ' + show(a[1], p + 1));
+      return wrap(show(a[0], 9) + ' == ' + show(a[1], 9));
     }
     case 'ult':
-      return wrap(show(a[0], p + 1) + ' < ' + show(a[1], p + 1));
+      return wrap(show(a[0], 9) + ' < ' + show(a[1], 9));
     case 'ule':
-      return wrap(show(a[0], p + 1) + ' <= ' + show(a[1], p + 1));
+      return wrap(show(a[0], 9) + ' <= ' + show(a[1], 9));
     case 'slt':
-      return wrap(show(a[0], p + 1) + ' <s ' + show(a[1], p + 1));
+      return wrap(show(a[0], 9) + ' <s ' + show(a[1], 9));
     case 'sle':
-      return wrap(show(a[0], p + 1) + ' <=s ' + show(a[1], p + 1));
+      return wrap(show(a[0], 9) + ' <=s ' + show(a[1], 9));
     case 'band':
       return wrap(show(a[0], p) + ' && ' + show(a[1], p + 1));
     case 'bor':
       return wrap(show(a[0], p) + ' || ' + show(a[1], p + 1));
     case 'bnot': {
       const x = a[0];
-      if (x.op === 'eq') return wrap(show(x.args[0], 5) + ' != ' + show(x.args[1], 5));
+      if (x.op === 'eq') return wrap(show(x.args[0], 9) + ' != ' + show(x.args[1], 9));
       return '!' + show(x, 100);
     }
     case 'bite':

@@ -1,0 +1,440 @@
+// Registers, flags, memory cells, merging, instruction outcomes and the
+// instruction descriptions.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CV,
+  Expr,
+  Instruction,
+  MachineState,
+  MemoryAccess,
+  Operand,
+  SymbolicAlgebra,
+  canonicalMnemonics,
+  check,
+  concrete as A,
+  describeInstruction,
+  faultCondition,
+  imm,
+  insn,
+  isModelled,
+  label,
+  mem,
+  mergeStates,
+  modelledMnemonics,
+  reg,
+  step,
+} from '../../../server/src/x86';
+
+const c64 = (v: bigint): CV => A.const(64, v);
+
+describe('registers', () => {
+  test('32-bit writes zero-extend, 8/16-bit writes merge', () => {
+    const s = new MachineState(A, { regs: { rax: c64(0x1122334455667788n), rsi: c64(0xffffffffffffffffn), r8: c64(0xffffffffffffffffn) } });
+    s.write('eax', A.const(32, 0xaabbccddn));
+    assert.equal(s.regs.rax.value, 0xaabbccddn);
+    s.write('ax', A.const(16, 0x1234n));
+    assert.equal(s.regs.rax.value, 0xaabb1234n);
+    s.write('ah', A.const(8, 0x56n));
+    assert.equal(s.regs.rax.value, 0xaabb5634n);
+    s.write('al', A.const(8, 0x78n));
+    assert.equal(s.read('eax').value, 0xaabb5678n);
+    s.write('sil', A.const(8, 0n));
+    assert.equal(s.regs.rsi.value, 0xffffffffffffff00n);
+    s.write('r8d', A.const(32, 1n));
+    assert.equal(s.regs.r8.value, 1n);
+    s.write('r8w', A.const(16, 0xffffn));
+    assert.equal(s.read('r8').value, 0xffffn);
+    assert.equal(s.read('%R8B').value, 0xffn);
+    assert.throws(() => s.write('eax', A.const(16, 0n)), /16 bits to a 32-bit register/);
+  });
+  test('RFLAGS bit by bit, with bit 1 always set and reserved bits clear', () => {
+    const s = new MachineState(A, { rflags: c64(0xffffffffffffffffn) });
+    assert.equal(s.rflags().value, 0x3f7fd7n);
+    assert.equal(s.flags.RF.value, 1n);
+    assert.equal(s.iopl.value, 3n);
+    s.setRflags(c64(0n));
+    assert.equal(s.rflags().value, 2n);
+  });
+});
+
+describe('memory cells', () => {
+  test('little-endian pieces of wider cells, partial overwrites', () => {
+    const s = new MachineState(A);
+    s.store(c64(0x1000n), c64(0x8877665544332211n));
+    assert.equal(s.load(c64(0x1002n), 32).value, 0x66554433n);
+    assert.equal(s.load(c64(0x1007n), 8).value, 0x88n);
+    s.store(c64(0x1003n), A.const(16, 0xbbaan));
+    assert.equal(s.load(c64(0x1000n), 64).value, 0x887766bbaa332211n);
+    // reads that straddle a written cell and untouched memory (zero by default)
+    assert.equal(s.load(c64(0x1006n), 32).value, 0x8877n);
+  });
+  test('frame slots resolve through a symbolic stack pointer', () => {
+    const S = new SymbolicAlgebra();
+    const top = S.fresh('kstack_top', 64);
+    const s = new MachineState(S, { regs: { rsp: top, rcx: S.fresh('user.rip', 64) } });
+    // build part of a frame the way the entry does
+    for (const i of [insn('pushq', imm(0x2b)), insn('pushq', reg('rcx'))]) assert.equal(step(s, i, S).kind, 'next');
+    assert.equal(S.show(s.regs.rsp), 'kstack_top - 0x10');
+    const o = step(s, insn('movq', mem({ base: 'rsp', disp: 0n }), reg('r11')), S);
+    assert.equal(o.kind, 'next');
+    assert.equal(S.show(s.regs.r11), 'user.rip');
+    assert.equal(S.show(s.load(S.sub(top, S.const(64, 8n)), 64)), '0x2b');
+    // an untouched slot is a named unknown of that cell
+    assert.equal(S.show(s.load(S.sub(top, S.const(64, 0x20n)), 64)), 'mem[kstack_top+-32]:64');
+  });
+  test('named cells: per-CPU variables and symbol displacements', () => {
+    const S = new SymbolicAlgebra();
+    const s = new MachineState(S, { regs: { r11: S.fresh('task', 64) }, gsKernel: S.const(1, 0n) });
+    const seen: MemoryAccess<Expr>[] = [];
+    const ctx = { onAccess: (a: MemoryAccess<Expr>) => seen.push(a) };
+    step(s, insn('movq', reg('rsp'), mem({ seg: 'gs', dispSymbol: 'cpu_tss_rw', disp: 4n })), S, ctx);
+    assert.equal(seen[0].key.base, 'gs:cpu_tss_rw');
+    assert.equal(seen[0].key.offset, 4n);
+    assert.equal(seen[0].kind, 'write');
+    assert.equal(S.show(seen[0].gsKernel as Expr), '0');
+    step(s, insn('swapgs'), S, ctx);
+    step(s, insn('movq', mem({ seg: 'gs', dispSymbol: 'cpu_tss_rw', disp: 4n }), reg('rax')), S, ctx);
+    assert.equal(S.show(seen[1].gsKernel as Expr), '1');
+    assert.equal(s.regs.rax, s.regs.rsp);
+    step(s, insn('testl', imm(0x3fff), mem({ dispSymbol: 'TASK_TI_flags', base: 'r11' })), S, ctx);
+    assert.equal(seen[2].key.base, 'TASK_TI_flags + task');
+    // a symbol the context knows is a number
+    const k = new MachineState(A, { regs: { rdi: c64(0x1000n) } });
+    step(k, insn('movq', imm(5), mem({ dispSymbol: 'OFF', base: 'rdi' })), A, { resolveSymbol: (n) => (n === 'OFF' ? 0x10n : undefined) });
+    assert.equal(k.load(c64(0x1010n), 64).value, 5n);
+  });
+});
+
+describe('merging states', () => {
+  test('differences become ite under the condition, equal parts stay shared', () => {
+    const S = new SymbolicAlgebra();
+    const c = S.eq(S.fresh('ti_flags', 32), S.const(32, 0n));
+    const base = new MachineState(S, { regs: { rax: S.fresh('user.rax', 64) } });
+    const a = base.clone();
+    const b = base.clone();
+    step(a, insn('movl', imm(1), reg('ecx')), S);
+    step(b, insn('movl', imm(2), reg('ecx')), S);
+    step(b, insn('movq', reg('rcx'), mem({ base: 'rax', disp: 8n })), S);
+    const m = mergeStates(S, c, a, b);
+    assert.equal(S.show(m.regs.rcx), '(ti_flags == 0 ? 1 : 2)');
+    assert.equal(m.regs.rax, base.regs.rax);
+    assert.equal(S.show(m.load(S.add(base.regs.rax, S.const(64, 8n)), 64)), '(ti_flags == 0 ? mem[user.rax+8]:64 : 2)');
+    assert.equal(mergeStates(S, S.T, a, b).regs.rcx, a.regs.rcx);
+  });
+});
+
+describe('outcomes', () => {
+  const ctx = { nextRip: c64(0x401005n) };
+  test('jcc gives the branch condition; jmp, call and ret their targets', () => {
+    const s = new MachineState(A, { regs: { rax: c64(3n), rsp: c64(0x8000n) } });
+    step(s, insn('cmpq', imm(3), reg('rax')), A);
+    assert.deepEqual(step(s, insn('jne', label('1f')), A), { kind: 'branch', cond: false, target: '1f' });
+    assert.deepEqual(step(s, insn('je', label('2f')), A), { kind: 'branch', cond: true, target: '2f' });
+    assert.deepEqual(step(s, insn('jmp', label('out')), A), { kind: 'jump', target: { kind: 'label', name: 'out' } });
+    const ind = step(s, insn('jmp', { kind: 'indirect', target: reg('rax') }), A);
+    assert.equal(ind.kind === 'jump' && ind.target.kind === 'value' && ind.target.value.value, 3n);
+    s.store(c64(0x2000n + 24n), c64(0xffffffff81234560n));
+    const call = step(s, insn('call', { kind: 'indirect', target: mem({ disp: 0x2000n, index: 'rax', scale: 8 }) }), A, ctx);
+    assert.equal(call.kind === 'call' && call.target.kind === 'value' && call.target.value.value, 0xffffffff81234560n);
+    assert.equal(s.regs.rsp.value, 0x7ff8n);
+    assert.equal(s.load(c64(0x7ff8n), 64).value, 0x401005n);
+    const ret = step(s, insn('retq'), A);
+    assert.equal(ret.kind === 'ret' && ret.target.value, 0x401005n);
+    assert.equal(s.regs.rsp.value, 0x8000n);
+  });
+  test('unknown and malformed instructions are reported, never thrown, and change nothing', () => {
+    const s = new MachineState(A, { regs: { rax: c64(1n) } });
+    const bad: Instruction[] = [
+      insn('frobnicate', reg('rax')),
+      insn('movs'),
+      insn('addq', reg('rax')),
+      insn('movq', reg('eax'), reg('rbx')),
+      insn('mov', imm(1), mem({ base: 'rdi' })),
+      insn('shl', reg('rbx'), reg('rax')),
+      insn('lea', reg('rax'), reg('rbx')),
+      insn('xchg', imm(1), reg('nosuch')),
+    ];
+    const S = new SymbolicAlgebra();
+    const sym = new MachineState(S, { regs: { rcx: S.fresh('x', 64) } });
+    for (const i of bad) {
+      const o = step(s, i, A);
+      assert.equal(o.kind, 'unknown', i.mnemonic);
+      if (o.kind === 'unknown') assert.ok(o.reason.length > 0);
+    }
+    assert.equal(step(sym, insn('rdmsr'), S).kind, 'unknown');
+    assert.equal(s.regs.rax.value, 1n);
+    assert.equal(s.regs.rbx.value, 0n);
+  });
+  test('push/pop corner cases: push %rsp, pop %rsp, pop into an rsp-based slot', () => {
+    const s = new MachineState(A, { regs: { rsp: c64(0x8000n), rax: c64(0xaan) } });
+    step(s, insn('pushq', reg('rsp')), A);
+    assert.equal(s.load(c64(0x7ff8n), 64).value, 0x8000n);
+    step(s, insn('pushq', reg('rax')), A);
+    step(s, insn('popq', mem({ base: 'rsp', disp: 0n })), A);
+    // the slot is addressed after the increment: 0xaa overwrote the pushed rsp
+    assert.equal(s.load(c64(0x7ff8n), 64).value, 0xaan);
+    s.store(c64(0x7ff8n), c64(0x1234n));
+    step(s, insn('popq', reg('rsp')), A);
+    assert.equal(s.regs.rsp.value, 0x1234n);
+  });
+  test('pushf clears RF and VM in the image; popf obeys privilege', () => {
+    const k = new MachineState(A, { regs: { rsp: c64(0x8000n) }, rflags: c64(0x30346n), cpl: A.const(2, 0n) });
+    step(k, insn('pushfq'), A);
+    assert.equal(k.load(c64(0x7ff8n), 64).value, 0x346n);
+    k.store(c64(0x7ff8n), c64(0x3002n));
+    step(k, insn('popfq'), A);
+    assert.equal(k.flags.IF.value, 0n);
+    assert.equal(k.iopl.value, 3n);
+    assert.equal(k.flags.RF.value, 0n);
+    assert.equal(k.flags.VM.value, 1n);
+    const u = new MachineState(A, { regs: { rsp: c64(0x8000n) }, rflags: c64(0x202n), cpl: A.const(2, 3n) });
+    u.store(c64(0x8000n), c64(0x3000n | 0x0cd5n));
+    step(u, insn('popf'), A);
+    // user mode: IF and IOPL unchanged, status flags and DF loaded
+    assert.equal(u.rflags().value, 0x202n | 0xcd5n);
+  });
+  test('shift by a masked count of 0 leaves the flags (and their undefinedness) alone', () => {
+    const s = new MachineState(A, { regs: { rax: c64(0x80n) }, rflags: c64(0x8c3n) });
+    step(s, insn('andl', imm(0), reg('ebx')), A);
+    assert.deepEqual([...s.undefinedFlags], ['AF']);
+    step(s, insn('shlq', imm(64), reg('rax')), A);
+    assert.equal(s.regs.rax.value, 0x80n);
+    assert.equal(s.rflags().value & 0x8d5n, 0x44n);
+    assert.deepEqual([...s.undefinedFlags], ['AF']);
+    step(s, insn('shlb', imm(1), reg('al')), A);
+    assert.equal(s.regs.rax.value, 0n);
+    assert.equal(s.flags.CF.value, 1n);
+    assert.equal(s.flags.OF.value, 1n);
+    assert.equal(s.undefinedFlags.has('OF'), false);
+    step(s, insn('sarb', imm(2), reg('al')), A);
+    assert.equal(s.undefinedFlags.has('OF'), true);
+  });
+  test('bt with a negative register offset addresses below the operand', () => {
+    const s = new MachineState(A, { regs: { rdi: c64(0x1000n), rcx: c64(-1n) } });
+    s.store(c64(0xff8n), c64(0x8000000000000000n));
+    step(s, insn('btq', reg('rcx'), mem({ base: 'rdi' })), A);
+    assert.equal(s.flags.CF.value, 1n);
+    step(s, insn('btrl', reg('ecx'), mem({ base: 'rdi' })), A);
+    assert.equal(s.load(c64(0xff8n), 64).value, 0n);
+  });
+});
+
+describe('the seed: opportunistic SYSRET checks', () => {
+  const R = (n: string): Operand => reg(n);
+  const M = (disp: number): Operand => mem({ base: 'rsp', disp: BigInt(disp) });
+  // pt_regs offsets (R15 = 0 ... R11 = 6*8, RCX = 11*8, RIP = 16*8, CS, EFLAGS, RSP, SS)
+  const RCX = 11 * 8;
+  const R11 = 6 * 8;
+  const RIP = 16 * 8;
+  const CS = 17 * 8;
+  const EFLAGS = 18 * 8;
+  const SS = 20 * 8;
+  function run(withCanonicalCheck: boolean): { bad: Expr; S: SymbolicAlgebra; pc: Expr } {
+    const S = new SymbolicAlgebra();
+    const s = new MachineState(S, { regs: { rsp: S.sub(S.fresh('kstack_top', 64), S.const(64, 21n * 8n)) }, gsKernel: S.const(1, 1n) });
+    const frame: [number, string][] = [
+      [RCX, 'ptregs.cx'],
+      [R11, 'ptregs.r11'],
+      [RIP, 'ptregs.ip'],
+      [CS, 'ptregs.cs'],
+      [EFLAGS, 'ptregs.flags'],
+      [SS, 'ptregs.ss'],
+      [19 * 8, 'ptregs.sp'],
+    ];
+    for (const [off, name] of frame) s.store(S.add(s.regs.rsp, S.const(64, BigInt(off))), S.fresh(name, 64));
+    const prog: Instruction[] = [
+      insn('movq', M(RCX), R('rcx')),
+      insn('movq', M(RIP), R('r11')),
+      insn('cmpq', R('rcx'), R('r11')),
+      insn('jne', label('opportunistic_sysret_failed')),
+      ...(withCanonicalCheck
+        ? [insn('shl', imm(16), R('rcx')), insn('sar', imm(16), R('rcx')), insn('cmpq', R('rcx'), R('r11')), insn('jne', label('opportunistic_sysret_failed'))]
+        : []),
+      insn('cmpq', imm(0x33), M(CS)),
+      insn('jne', label('opportunistic_sysret_failed')),
+      insn('movq', M(R11), R('r11')),
+      insn('cmpq', R('r11'), M(EFLAGS)),
+      insn('jne', label('opportunistic_sysret_failed')),
+      insn('testq', imm(0x10100), R('r11')),
+      insn('jnz', label('opportunistic_sysret_failed')),
+      insn('cmpq', imm(0x2b), M(SS)),
+      insn('jne', label('opportunistic_sysret_failed')),
+      insn('movq', M(19 * 8), R('rsp')),
+      insn('swapgs'),
+      insn('sysretq'),
+    ];
+    let pc = S.T;
+    for (const i of prog) {
+      const o = step(s, i, S, { vaBits: 48 });
+      if (o.kind === 'branch') pc = S.andB(pc, S.notB(o.cond));
+      else if (o.kind === 'exit') return { bad: S.andB(pc, faultCondition(S, o.exit, 'intel', 0)), S, pc };
+      else assert.equal(o.kind, 'next', i.mnemonic);
+    }
+    throw new Error('no exit');
+  }
+  test('with the checks, SYSRET cannot fault in ring 0', async () => {
+    const { bad, S } = run(true);
+    const r = await check(bad, { timeoutMs: 5000 });
+    assert.equal(r.status, 'unsat', S.show(bad));
+  });
+  test('without the canonical check, the witness is a non-canonical ptregs.ip', async () => {
+    const { bad } = run(false);
+    const r = await check(bad, { timeoutMs: 5000 });
+    assert.equal(r.status, 'sat');
+    if (r.status !== 'sat') return;
+    const ip = r.model.get('ptregs.ip') as bigint;
+    assert.equal(r.model.get('ptregs.cx'), ip);
+    assert.notEqual(BigInt.asUintN(64, BigInt.asIntN(48, ip)), ip);
+    assert.equal((r.model.get('ptregs.r11') as bigint) & 0x10100n, 0n);
+    assert.equal(r.model.get('ptregs.cs'), 0x33n);
+  });
+  test('the path condition reads like the source', () => {
+    const { S, pc } = run(true);
+    const text = S.show(pc);
+    assert.equal(
+      text,
+      'ptregs.cx == ptregs.ip && ptregs.ip == sext47(ptregs.cx) && ptregs.cs == 0x33 && ptregs.r11 == ptregs.flags && (ptregs.r11 & 0x10100) == 0 && ptregs.ss == 0x2b',
+    );
+  });
+});
+
+describe('instruction descriptions', () => {
+  test('suffixed AT&T forms map to the canonical instruction', () => {
+    const shl = describeInstruction('shlq');
+    assert.equal(shl?.mnemonic, 'shl');
+    assert.equal(shl?.operandSize, 64);
+    assert.deepEqual(shl?.flagsUndefined, ['AF', 'OF']);
+    assert.equal(describeInstruction('SARL')?.mnemonic, 'sar');
+    assert.match(describeInstruction('sar')?.summary ?? '', /copies of the sign bit/);
+    assert.deepEqual([describeInstruction('movzbl')?.mnemonic, describeInstruction('movzbl')?.operandSize], ['movzx', 32]);
+    assert.equal(describeInstruction('movslq')?.mnemonic, 'movsxd');
+    assert.equal(describeInstruction('cltq')?.mnemonic, 'cdqe');
+    assert.equal(describeInstruction('sall')?.mnemonic, 'shl');
+    assert.equal(describeInstruction('testb')?.operandSize, 8);
+    assert.equal(describeInstruction('pushfq')?.mnemonic, 'pushf');
+    assert.equal(describeInstruction('btsq')?.mnemonic, 'bts');
+    assert.equal(describeInstruction('sbbb')?.mnemonic, 'sbb');
+  });
+  test('conditional forms name their condition and flags', () => {
+    assert.deepEqual(describeInstruction('jnz')?.flagsRead, ['ZF']);
+    assert.equal(describeInstruction('jnz')?.mnemonic, 'jne');
+    assert.equal(describeInstruction('setb')?.mnemonic, 'setb');
+    assert.deepEqual(describeInstruction('setb')?.flagsRead, ['CF']);
+    assert.equal(describeInstruction('cmovll')?.mnemonic, 'cmovl');
+    assert.equal(describeInstruction('cmovll')?.operandSize, 32);
+    assert.deepEqual(describeInstruction('jle')?.flagsRead, ['ZF', 'SF', 'OF']);
+  });
+  test('privileged instructions say so', () => {
+    const s = describeInstruction('sysretq');
+    assert.equal(s?.mnemonic, 'sysret');
+    assert.equal(s?.operandSize, 64);
+    assert.equal(s?.privileged, true);
+    assert.equal(describeInstruction('sysretl')?.operandSize, 32);
+    assert.equal(describeInstruction('swapgs')?.privileged, true);
+    assert.equal(describeInstruction('addq')?.privileged, false);
+  });
+  test('unknown mnemonics have no description', () => {
+    assert.equal(describeInstruction('frob'), undefined);
+    assert.equal(describeInstruction('movsb'), undefined);
+    assert.equal(describeInstruction(''), undefined);
+  });
+  test('every described instruction has semantics and every modelled one a description', () => {
+    assert.deepEqual([...canonicalMnemonics()].sort(), [...modelledMnemonics()].sort());
+    for (const m of canonicalMnemonics()) {
+      const d = describeInstruction(m);
+      assert.ok(d && d.summary.length > 10 && d.title.length > 2, m);
+    }
+  });
+});
+
+describe('return paths of Linux 3.x–6.x, FreeBSD, Xen and OpenBSD', () => {
+  // Instruction forms found on those paths (operands stand for their shapes)
+  const forms: Instruction[] = [
+    insn('movq', mem({ base: 'rsp', disp: 0x80n }), reg('rcx')),
+    insn('movq', mem({ seg: 'gs', dispSymbol: 'cpu_current_top_of_stack' }), reg('rsp')),
+    insn('movl', mem({ base: 'rsp', disp: 8n }), reg('eax')),
+    insn('movw', reg('ax'), reg('ds')),
+    insn('movb', imm(1), mem({ base: 'rsp', disp: 2n })),
+    insn('movabsq', imm(0x7ffffffff000n), reg('rcx')),
+    insn('movzbl', reg('al'), reg('eax')),
+    insn('movzwl', mem({ base: 'rsp', disp: 0x88n }), reg('eax')),
+    insn('movslq', reg('eax'), reg('rax')),
+    insn('leaq', mem({ base: 'rsp', disp: 8n }), reg('rdi')),
+    insn('pushq', imm(0x2b)),
+    insn('pushq', mem({ base: 'rdi', disp: 0x98n })),
+    insn('pushq', reg('rax')),
+    insn('popq', reg('rdi')),
+    insn('pushfq'),
+    insn('popfq'),
+    insn('addq', imm(8), reg('rsp')),
+    insn('subq', imm(0x78), reg('rsp')),
+    insn('andl', imm(0x3ff), reg('eax')),
+    insn('orq', imm(0x1800), reg('rdi')),
+    insn('xorl', reg('r11d'), reg('r11d')),
+    insn('testl', imm(0x3fff), mem({ dispSymbol: 'TASK_TI_flags', base: 'rcx' })),
+    insn('testb', imm(4), mem({ base: 'rsp', disp: 0xa0n })),
+    insn('testq', reg('rax'), reg('rax')),
+    insn('cmpq', imm(0x33), mem({ base: 'rsp', disp: 0x88n })),
+    insn('cmpw', imm(0x2b), mem({ base: 'rsp', disp: 0xa0n })),
+    insn('cmpl', imm(0x1b3), reg('eax')),
+    insn('shl', imm(16), reg('rcx')),
+    insn('sarq', imm(16), reg('rcx')),
+    insn('shrq', imm(47), reg('rcx')),
+    insn('btl', imm(9), reg('r11d')),
+    insn('btq', imm(12), mem({ base: 'rsp' })),
+    insn('btrq', imm(63), reg('rax')),
+    insn('btsq', imm(63), reg('rax')),
+    insn('btr', reg('rax'), mem({ seg: 'gs', dispSymbol: 'user_pcid_flush_mask' })),
+    insn('incl', mem({ seg: 'gs', dispSymbol: 'irq_count' })),
+    insn('decl', mem({ seg: 'gs', dispSymbol: 'irq_count' })),
+    insn('negq', reg('rax')),
+    insn('notq', reg('rax')),
+    insn('adcq', imm(0), reg('rax')),
+    insn('sbbq', reg('rax'), reg('rax')),
+    insn('rolq', imm(1), reg('rax')),
+    insn('rorq', imm(1), reg('rax')),
+    insn('setne', reg('al')),
+    insn('cmovneq', reg('rcx'), reg('rax')),
+    insn('xchgq', reg('rax'), mem({ base: 'rsp' })),
+    insn('jnz', label('1f')),
+    insn('ja', label('1f')),
+    insn('jmp', label('restore')),
+    insn('jmp', { kind: 'indirect', target: reg('rax') }),
+    insn('call', label('do_syscall_64')),
+    insn('call', { kind: 'indirect', target: mem({ dispSymbol: 'sys_call_table', index: 'rax', scale: 8 }) }),
+    insn('ret'),
+    insn('retq'),
+    insn('cli'),
+    insn('sti'),
+    insn('cld'),
+    insn('swapgs'),
+    insn('movq', reg('cr3'), reg('rax')),
+    insn('movq', reg('rax'), reg('cr3')),
+    insn('wrmsr'),
+    insn('lfence'),
+    insn('mfence'),
+    insn('verw', mem({ base: 'rip', dispSymbol: 'mds_verw_sel' })),
+    insn('nop'),
+    insn('pause'),
+    { mnemonic: 'nop', operands: [], prefixes: ['rep'] },
+    { mnemonic: 'orl', operands: [imm(1), mem({ base: 'rdi' })], prefixes: ['lock'] },
+    insn('sysretq'),
+    insn('sysretl'),
+    { mnemonic: 'sysretl', operands: [], prefixes: ['rex64'] },
+    insn('iretq'),
+    insn('ud2'),
+    insn('int3'),
+  ];
+  test(`${forms.length} instruction forms all run symbolically`, () => {
+    const S = new SymbolicAlgebra();
+    for (const i of forms) {
+      assert.ok(isModelled(i.mnemonic), i.mnemonic);
+      const s = new MachineState(S, { regs: { rsp: S.fresh('kstack', 64), rax: S.fresh('rax', 64), rcx: S.fresh('rcx', 64), rdi: S.fresh('rdi', 64) } });
+      s.write('ecx', S.const(32, 0x48n));
+      const o = step(s, i, S, { vaBits: 48 });
+      assert.notEqual(o.kind, 'unknown', `${i.mnemonic}: ${o.kind === 'unknown' ? o.reason : ''}`);
+    }
+  });
+});
