@@ -87,8 +87,9 @@ test('outline: labels, macros and constants as document symbols at exact ranges'
   );
   assert.ok(symbols && symbols.length > 0, 'document symbols returned');
   const flat = symbols.map((s) => `${s.name} ${vscode.SymbolKind[s.kind]} ${formatRange('selectionRange' in s ? s.selectionRange : s.location.range)}`);
-  // Labels cover the name and its colon; the macro and the .set constant cover their names.
-  assert.deepEqual(flat.filter((s) => !s.startsWith('DEMO_USER_CS')), [
+  // Labels cover the name and its colon; the #define, the .set constant and the macro their names.
+  assert.deepEqual(flat, [
+    'DEMO_USER_CS Constant 4:8-4:20',
     'DEMO_RF_TF Constant 5:6-5:16',
     'DEMO_SWAPGS Method 7:7-7:18',
     'demo_entry Function 13:0-13:11',
@@ -141,12 +142,21 @@ test('hover on an instruction shows its semantics from the x86 model', async () 
   assert.match(shl, /CF receives the last bit shifted out/, `shlq hover: the carry: ${shl}`);
 });
 
-test('hover on a constant where it is used ($DEMO_RF_TF) shows its value', async () => {
+test('hover on constants where they are used ($DEMO_RF_TF, $DEMO_USER_CS) shows their values', async () => {
   await activate(entry);
   // Line 19 (0-based 18) is "\ttestq\t$DEMO_RF_TF, %r11": the cursor on the name after '$'.
-  const text = await hoverAt(entry, 18, 10);
-  assert.match(text, /DEMO_RF_TF/, `hover at 18:10 on $DEMO_RF_TF: ${JSON.stringify(text)}`);
-  assert.match(text, /0x10100/, `hover: ${text}`);
+  const set = await hoverAt(entry, 18, 10);
+  assert.match(set, /DEMO_RF_TF[\s\S]*0x10100/, `hover at 18:10 on $DEMO_RF_TF: ${JSON.stringify(set)}`);
+  // Line 17 (0-based 16) is "\tcmpq\t$DEMO_USER_CS, %rax" (a #define).
+  const def = await hoverAt(entry, 16, 10);
+  assert.match(def, /DEMO_USER_CS[\s\S]*0x33/, `hover at 16:10 on $DEMO_USER_CS: ${JSON.stringify(def)}`);
+});
+
+test('hover on a #define where it is defined shows its value', async () => {
+  await activate(entry);
+  const text = await hoverAt(entry, 4, 10);
+  assert.match(text, /DEMO_USER_CS/, `hover: ${text}`);
+  assert.match(text, /value: `0x33 \(51\)`/, `hover: ${text}`);
 });
 
 test('hover on a macro invocation shows the macro and its expansion', async () => {
