@@ -15,6 +15,13 @@ export interface Fault<B> {
   when: B;
   reason: string;
   errorCode?: bigint;
+  /**
+   * Which state the fault is taken on: 'before' — the instruction has not
+   * changed anything (Intel SYSRET: ring 0, the user's RSP, the GS base as the
+   * exit left it); 'after' — the return completed and the first user
+   * instruction faults (AMD SYSRET).
+   */
+  taken: 'before' | 'after';
 }
 
 /** The user-visible state after a return to user mode. */
@@ -83,13 +90,13 @@ export function applySyscall<V, B>(A: Algebra<V, B>, s: MachineState<V, B>, next
 export function sysret<V, B>(A: Algebra<V, B>, s: MachineState<V, B>, size: 32 | 64, vaBits: VaBits): ExitRecord<V, B> {
   const faults: Fault<B>[] = [];
   const notRing0 = ne(A, s.cpl, A.const(2, 0n));
-  faults.push({ vector: 13, name: '#GP', ring: 0, vendor: 'both', when: notRing0, reason: 'SYSRET outside ring 0', errorCode: 0n });
+  faults.push({ vector: 13, name: '#GP', ring: 0, vendor: 'both', when: notRing0, reason: 'SYSRET outside ring 0', errorCode: 0n, taken: 'before' });
   const rcx = s.regs.rcx;
   const after = s.clone();
   if (size === 64) {
     const nonCanonical = A.andB(A.notB(notRing0), A.notB(isCanonical(A, rcx, vaBits)));
-    faults.push({ vector: 13, name: '#GP', ring: 0, vendor: 'intel', when: nonCanonical, reason: `RCX not canonical (${vaBits}-bit): Intel faults in ring 0 on the user's RSP and GS`, errorCode: 0n });
-    faults.push({ vector: 13, name: '#GP', ring: 3, vendor: 'amd', when: nonCanonical, reason: `RCX not canonical (${vaBits}-bit): AMD returns to ring 3 and faults fetching the first user instruction` });
+    faults.push({ vector: 13, name: '#GP', ring: 0, vendor: 'intel', when: nonCanonical, reason: `RCX not canonical (${vaBits}-bit): Intel faults in ring 0 on the user's RSP and GS`, errorCode: 0n, taken: 'before' });
+    faults.push({ vector: 13, name: '#GP', ring: 3, vendor: 'amd', when: nonCanonical, reason: `RCX not canonical (${vaBits}-bit): AMD returns to ring 3 and faults fetching the first user instruction`, errorCode: 0n, taken: 'after' });
   }
   const rip = size === 64 ? rcx : A.zext(A.extract(rcx, 31, 0), 64);
   const star = A.extract(s.msr('STAR'), 63, 48);
@@ -138,22 +145,22 @@ export function iret<V, B>(
   const toUser = A.orB(isCs64, isCs32);
   const faults: Fault<B>[] = [];
   const ring0 = A.eq(s.cpl, A.const(2, 0n));
-  faults.push({ vector: 13, name: '#GP', ring: 0, vendor: 'both', when: A.eq(s.flags.NT, A.const(1, 1n)), reason: 'IRET with RFLAGS.NT set in IA-32e mode', errorCode: 0n });
+  faults.push({ vector: 13, name: '#GP', ring: 0, vendor: 'both', when: A.eq(s.flags.NT, A.const(1, 1n)), reason: 'IRET with RFLAGS.NT set in IA-32e mode', errorCode: 0n, taken: 'before' });
   const badCs = A.notB(A.orB(toUser, isKernelCs));
-  faults.push({ vector: 13, name: '#GP', ring: 0, vendor: 'both', when: badCs, reason: 'IRET to a code selector that is not a valid 64-bit or compatibility-mode selector' });
+  faults.push({ vector: 13, name: '#GP', ring: 0, vendor: 'both', when: badCs, reason: 'IRET to a code selector that is not a valid 64-bit or compatibility-mode selector', taken: 'before' });
   const rpl = (v: V): V => A.extract(v, 1, 0);
   const ssBad = A.iteB(
     toUser,
     A.orB(A.notB(A.eq(newSs, c16(sel.userSs))), ne(A, rpl(newSs), rpl(newCs))),
     A.andB(isKernelCs, A.notB(A.orB(A.eq(newSs, c16(sel.kernelSs)), A.eq(A.and(newSs, c16(0xfffcn)), c16(0n))))),
   );
-  faults.push({ vector: 13, name: '#GP', ring: 0, vendor: 'both', when: A.andB(A.notB(badCs), ssBad), reason: 'IRET with a stack selector that does not match the code selector' });
+  faults.push({ vector: 13, name: '#GP', ring: 0, vendor: 'both', when: A.andB(A.notB(badCs), ssBad), reason: 'IRET with a stack selector that does not match the code selector', taken: 'before' });
   const ripBad = A.iteB(
     isCs32,
     A.notB(A.eq(A.extract(newRip, 63, 32), A.const(32, 0n))),
     A.notB(isCanonical(A, newRip, vaBits)),
   );
-  faults.push({ vector: 13, name: '#GP', ring: 0, vendor: 'both', when: A.andB(A.notB(badCs), ripBad), reason: `IRET to a non-canonical (${vaBits}-bit) RIP`, errorCode: 0n });
+  faults.push({ vector: 13, name: '#GP', ring: 0, vendor: 'both', when: A.andB(A.notB(badCs), ripBad), reason: `IRET to a non-canonical (${vaBits}-bit) RIP`, errorCode: 0n, taken: 'before' });
   // RFLAGS: CF PF AF ZF SF TF DF OF NT RF AC ID VIF VIP from the frame; IF and IOPL
   // because the old CPL is 0; VM stays 0 in IA-32e mode; bit 1 set.
   const after = s.clone();

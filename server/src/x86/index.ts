@@ -33,3 +33,17 @@ export { Operand, RegOperand, ImmOperand, MemOperand, LabelOperand, IndirectOper
 export { InstructionInfo, ParsedMnemonic, describeInstruction, parseMnemonic, canonicalMnemonics, conditionCodes, CONDITIONS } from './describe';
 export { Fault, UserState, ExitRecord, Selectors, LINUX_SELECTORS, SYSRET_RFLAGS_MASK, applySyscall, sysret, iret, faultsFor, faultCondition, concreteOutcome } from './exits';
 export { MemoryAccess, StepContext, JumpTarget, StepOutcome, step, isModelled, modelledMnemonics, flagsReadBy } from './semantics';
+export {
+  LINUX_PT_REGS,
+  PtRegsField,
+  PT_REGS_SIZE,
+  ptregsOffset,
+  ptregsFieldAt,
+  ptregsFieldOf,
+  frameMemInit,
+  USER_RFLAGS_MASK,
+  SyscallEntryOptions,
+  syscallEntryState,
+  freshUser,
+  pinnedUser,
+} from './entry';

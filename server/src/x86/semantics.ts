@@ -767,8 +767,8 @@ const H: Record<string, Handler> = {
     // ZF reports writability of the selector's segment: not modelled, so unknown
     x.undef('ZF');
   },
-  ud2: (x) => ({ kind: 'fault', fault: { vector: 6, name: '#UD', ring: ringOf(x), vendor: 'both', when: x.A.bool(true), reason: 'ud2' } }),
-  int3: (x) => ({ kind: 'fault', fault: { vector: 3, name: '#BP', ring: ringOf(x), vendor: 'both', when: x.A.bool(true), reason: 'int3 breakpoint' } }),
+  ud2: (x) => ({ kind: 'fault', fault: { vector: 6, name: '#UD', ring: ringOf(x), vendor: 'both', when: x.A.bool(true), reason: 'ud2', taken: 'before' } }),
+  int3: (x) => ({ kind: 'fault', fault: { vector: 3, name: '#BP', ring: ringOf(x), vendor: 'both', when: x.A.bool(true), reason: 'int3 breakpoint', taken: 'after' } }),
   cdqe: (x) => x.s.write('rax', x.A.sext(x.s.read('eax'), 64)),
   cwde: (x) => x.s.write('eax', x.A.sext(x.s.read('ax'), 32)),
   cdq: (x) => x.s.write('edx', x.A.ashr(x.s.read('eax'), x.A.const(32, 31n))),
@@ -882,7 +882,7 @@ export function step<V, B>(s: MachineState<V, B>, insn: Instruction, A: Algebra<
     out = handler(x);
   } catch (e) {
     if (e instanceof PrivFault) {
-      return { kind: 'fault', fault: { vector: 13, name: '#GP', ring: ringOf(x), vendor: 'both', when: A.bool(true), reason: `${insn.mnemonic} with CPL > IOPL` } };
+      return { kind: 'fault', fault: { vector: 13, name: '#GP', ring: ringOf(x), vendor: 'both', when: A.bool(true), reason: `${insn.mnemonic} with CPL > IOPL`, taken: 'before' } };
     }
     if (e instanceof Unmodeled) return { kind: 'unknown', reason: e.message };
     return { kind: 'unknown', reason: `${insn.mnemonic}: ${e instanceof Error ? e.message : String(e)}` };

@@ -25,6 +25,15 @@ import {
   modelledMnemonics,
   reg,
   step,
+  syscallEntryState,
+  freshUser,
+  pinnedUser,
+  frameMemInit,
+  PT_REGS_SIZE,
+  PtRegsField,
+  ptregsOffset,
+  ptregsFieldAt,
+  ptregsFieldOf,
 } from '../../../server/src/x86';
 
 const c64 = (v: bigint): CV => A.const(64, v);
@@ -436,5 +445,59 @@ describe('return paths of Linux 3.x–6.x, FreeBSD, Xen and OpenBSD', () => {
       const o = step(s, i, S, { vaBits: 48 });
       assert.notEqual(o.kind, 'unknown', `${i.mnemonic}: ${o.kind === 'unknown' ? o.reason : ''}`);
     }
+  });
+});
+
+describe('entry state and pt_regs', () => {
+  test('syscallEntryState: what SYSCALL leaves, symbolically', () => {
+    const S = new SymbolicAlgebra();
+    const s = syscallEntryState(S, freshUser(S));
+    assert.equal(S.show(s.regs.rcx), 'user.rip');
+    assert.equal(S.show(s.regs.r11), 'user.rflags & 0x244dd5 | 0x202');
+    assert.equal(S.show(s.rflags()), 'user.rflags & 0x2008d5 | 2');
+    assert.equal(S.show(s.regs.rsp), 'user.rsp');
+    assert.equal(S.show(s.regs.rdi), 'user.rdi');
+    assert.equal(s.gsBaseKind(), 'user');
+    assert.equal(s.cr3Kind(), 'user');
+    assert.equal(S.show(s.seg.cs), '0x10');
+    assert.equal(S.show(s.cpl), '0');
+  });
+  test('syscallEntryState with pinned values is concrete', () => {
+    const s = syscallEntryState(A, pinnedUser(A, { rip: 0x401000n, rflags: 0x10346n, rsp: 0x7ffc0000n }));
+    assert.equal(s.regs.rcx.value, 0x401000n);
+    assert.equal(s.regs.r11.value, 0x346n);
+    assert.equal(s.rflags().value, 0x46n);
+  });
+  test('a frame built by the entry resolves to named fields', () => {
+    const S = new SymbolicAlgebra();
+    const top = 'kstack_top';
+    const s = syscallEntryState(S, freshUser(S), {
+      memInit: frameMemInit(S, top, -BigInt(PT_REGS_SIZE), (b, o, n) => S.fresh(`mem[${b}+${o}]`, n * 8)),
+    });
+    const prog: Instruction[] = [
+      insn('swapgs'),
+      insn('movq', reg('rsp'), mem({ seg: 'gs', dispSymbol: 'rsp_scratch' })),
+      insn('movq', mem({ seg: 'gs', dispSymbol: 'cpu_current_top_of_stack' }), reg('rsp')),
+      insn('pushq', imm(0x2b)),
+      insn('pushq', mem({ seg: 'gs', dispSymbol: 'rsp_scratch' })),
+      insn('pushq', reg('r11')),
+      insn('pushq', imm(0x33)),
+      insn('pushq', reg('rcx')),
+    ];
+    const ctx = {};
+    // the per-CPU stack top is the region the frame lives in
+    s.mem.write('gs:cpu_current_top_of_stack', 0n, S.fresh(top, 64));
+    for (const i of prog) assert.equal(step(s, i, S, ctx).kind, 'next');
+    assert.equal(S.show(s.regs.rsp), 'kstack_top - 0x28');
+    // the slot the entry has not written yet is named after its pt_regs field
+    const at = (f: PtRegsField): Expr => s.load(S.add(S.fresh(top, 64), S.const(64, BigInt(ptregsOffset(f) - PT_REGS_SIZE))), 64);
+    assert.equal(S.show(at('ip')), 'user.rip');
+    assert.equal(S.show(at('sp')), 'user.rsp');
+    assert.equal(S.show(at('cs')), '0x33');
+    assert.equal(S.show(at('orig_ax')), 'ptregs.orig_ax');
+    assert.equal(ptregsFieldAt(18 * 8), 'flags');
+    assert.equal(ptregsFieldOf('rcx'), 'cx');
+    assert.equal(ptregsFieldOf('r11'), 'r11');
+    assert.equal(ptregsOffset('ss'), 160);
   });
 });
