@@ -298,6 +298,21 @@ class Builder {
       this.depth += 8;
       return this.emit(this.chance(0.5) ? 'pushfq' : 'pushf');
     }
+    if (r === 5 && canPush && canPop) {
+      // 16-bit pushes and pops move rsp by 2
+      if (this.chance(0.5)) {
+        this.depth += 2;
+        const k = this.rng.below(3);
+        if (k === 0) return this.emit('pushw', reg(this.reg(16, false)));
+        if (k === 1) return this.emit('pushw', imm(this.imm(16)));
+        const m = this.memOp(2);
+        return this.emit('pushw', m);
+      }
+      this.depth -= 2;
+      if (this.chance(0.7)) return this.emit(this.chance(0.5) ? 'popw' : 'pop', reg(this.reg(16, true)));
+      const m = this.memOp(2);
+      return this.emit('popw', m);
+    }
     if (r <= 4 && canPush) {
       this.depth += 8;
       const k = this.rng.below(3);
