@@ -203,3 +203,28 @@ export function concreteOutcome<V, B>(A: Algebra<V, B>, rec: ExitRecord<V, B>, v
   }
   return unknown ? { kind: 'unknown' } : { kind: rec.kind };
 }
+
+export interface ExitSummary {
+  kind: 'sysret' | 'iret' | 'fault' | 'unknown';
+  fault: { vector: number; ring: 0 | 3; vendor: Vendor } | null;
+  /** rip, rsp, rflags, cs, ss, rax..r15 as text (hex when concrete), gsBase and cr3 as user|kernel. */
+  user: Record<string, string>;
+}
+
+/**
+ * The exit as the command line and the editor report it, for one vendor.
+ * `cr3UserBit` is the page-table bit that marks the user CR3 (Linux PTI: 12).
+ */
+export function summarizeExit<V, B>(A: Algebra<V, B>, rec: ExitRecord<V, B>, vendor: Vendor, cr3UserBit = 12): ExitSummary {
+  const o = concreteOutcome(A, rec, vendor);
+  const u = rec.user;
+  const user: Record<string, string> = { rip: A.show(u.rip), rsp: A.show(u.rsp), rflags: A.show(u.rflags), cs: A.show(u.cs), ss: A.show(u.ss) };
+  for (const [k, v] of Object.entries(u.regs)) if (k !== 'rsp') user[k] = A.show(v);
+  const kind = (bit: V, one: string, zero: string): string => {
+    const c = A.asConst(bit);
+    return c === undefined ? A.show(bit) : c === 1n ? one : zero;
+  };
+  user.gsBase = kind(u.gsKernel, 'kernel', 'user');
+  user.cr3 = kind(A.extract(u.cr3, cr3UserBit, cr3UserBit), 'user', 'kernel');
+  return { kind: o.kind, fault: o.fault ? { vector: o.fault.vector, ring: o.fault.ring, vendor } : null, user };
+}

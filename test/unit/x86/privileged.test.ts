@@ -19,6 +19,10 @@ import {
   step,
   insn,
   isCanonical,
+  summarizeExit,
+  syscallEntryState,
+  pinnedUser,
+  freshUser,
 } from '../../../server/src/x86';
 
 const EDGES: { v: bigint; c48: boolean; c57: boolean }[] = [
@@ -332,5 +336,40 @@ describe('other privileged instructions', () => {
     const b = step(s, insn('int3'), A);
     assert.equal(u.kind === 'fault' && u.fault.vector, 6);
     assert.equal(b.kind === 'fault' && b.fault.vector, 3);
+  });
+});
+
+describe('exit summaries', () => {
+  test('a concrete SYSRET as the JSON output shows it, per vendor', () => {
+    const s = syscallEntryState(A, pinnedUser(A, { rip: 0x0000800000000000n, rflags: 0x246n, rsp: 0x7ffc0000n, rax: 0x27n }));
+    step(s, insn('swapgs'), A);
+    step(s, insn('swapgs'), A);
+    const rec = exitOf(s, insn('sysretq'), 48);
+    const intel = summarizeExit(A, rec, 'intel');
+    assert.equal(intel.kind, 'fault');
+    assert.deepEqual(intel.fault, { vector: 13, ring: 0, vendor: 'intel' });
+    const amd = summarizeExit(A, rec, 'amd');
+    assert.deepEqual(amd.fault, { vector: 13, ring: 3, vendor: 'amd' });
+    assert.equal(amd.user.rip, '0x800000000000');
+    assert.equal(amd.user.cs, '0x33');
+    assert.equal(amd.user.ss, '0x2b');
+    assert.equal(amd.user.rflags, '0x246');
+    assert.equal(amd.user.rax, '0x27');
+    assert.equal(amd.user.rsp, '0x7ffc0000');
+    assert.equal(amd.user.gsBase, 'user');
+    assert.equal(amd.user.cr3, 'user');
+    assert.deepEqual(Object.keys(amd.user).length, 5 + 15 + 2);
+  });
+  test('a symbolic exit keeps expressions and an unknown kind', () => {
+    const S = new SymbolicAlgebra();
+    const s = syscallEntryState(S, freshUser(S));
+    const o = step(s, insn('sysretq'), S, { vaBits: 57 });
+    assert.equal(o.kind, 'exit');
+    if (o.kind !== 'exit') return;
+    const sum = summarizeExit(S, o.exit, 'intel');
+    assert.equal(sum.kind, 'unknown');
+    assert.equal(sum.user.rip, 'user.rip');
+    assert.equal(sum.user.gsBase, 'user');
+    assert.equal(S.show(faultCondition(S, o.exit, 'intel', 0)), 'user.rip != sext56(user.rip)');
   });
 });
