@@ -860,7 +860,7 @@ export class Preprocessor {
           out.push(t);
           continue;
         }
-        stack.pop();
+        const consumed: PPTok[] = [stack.pop()!];
         args = [[]];
         let depth = 0;
         let closed = false;
@@ -868,11 +868,11 @@ export class Preprocessor {
           if (stack.length === 0) {
             const nx = more?.();
             if (!nx) break;
-            for (let k = nx.length - 1; k >= 0; k--) stack.push(nx[k]);
-            if (nx.length && args[args.length - 1].length) nx[0] = { ...nx[0], ws: true };
+            for (let k = nx.length - 1; k >= 0; k--) stack.push(k === 0 && nx.length ? { ...nx[0], ws: true } : nx[k]);
             continue;
           }
           const a = stack.pop()!;
+          consumed.push(a);
           if (a.t === '(') depth++;
           else if (a.t === ')') {
             if (depth === 0) {
@@ -889,7 +889,7 @@ export class Preprocessor {
         }
         if (!closed) {
           if (ctx) this.diag(this.userLoc(ctx, this.tokRange(t)), `unterminated argument list invoking macro '${t.t}': expected ')'`);
-          out.push(t);
+          out.push(t, ...consumed);
           continue;
         }
         if (args.length === 1 && args[0].length === 0 && m.params.length === 0) args = [];
@@ -897,7 +897,7 @@ export class Preprocessor {
         if (args.length !== m.params.length && !(m.params.length === 1 && args.length === 0)) {
           if (ctx) this.diag(this.userLoc(ctx, this.tokRange(t, rparen)),
             `macro '${t.t}' expects ${m.params.length} argument${m.params.length === 1 ? '' : 's'}, got ${args.length}`);
-          out.push(t);
+          out.push(t, ...consumed);
           continue;
         }
         if (m.params.length === 1 && args.length === 0) args = [[]];

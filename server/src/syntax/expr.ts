@@ -2,12 +2,17 @@
 import type { Expr } from './types';
 import { charValue, type Tok } from './lexer';
 
-/** GAS binary operator ranks (higher binds tighter), from the GNU as manual "Infix Operators". */
+/**
+ * GAS binary operator ranks (higher binds tighter), as GNU as ranks them: multiplicative and
+ * shifts, then the bitwise operators (all one rank, left to right), then + -, then the
+ * comparisons, then &&, then ||.
+ */
 const GAS_RANK: Record<string, number> = {
-  '*': 4, '/': 4, '%': 4, '<<': 4, '>>': 4,
-  '|': 3, '&': 3, '^': 3, '!': 3,
-  '+': 2, '-': 2, '==': 2, '!=': 2, '<>': 2, '<': 2, '>': 2, '<=': 2, '>=': 2,
-  '&&': 1, '||': 1,
+  '*': 9, '/': 9, '%': 9, '<<': 9, '>>': 9,
+  '|': 8, '&': 8, '^': 8, '!': 8,
+  '+': 7, '-': 7,
+  '==': 5, '!=': 5, '<>': 5, '<': 5, '>': 5, '<=': 5, '>=': 5,
+  '&&': 3, '||': 2,
 };
 
 export interface ExprError {

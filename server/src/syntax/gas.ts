@@ -10,7 +10,7 @@ import type {
   AlternativeGroup, AlternativeTag, ExceptionTableEntry, Expr, Location, MacroExpansion, Operand, Origin,
   Range, Statement, SymbolInfo, SyntaxDiagnostic,
 } from './types';
-import { decodeString, lex, type Tok } from './lexer';
+import { decodeString, lex, type LexError, type Tok } from './lexer';
 import { evalExpr, exprText, parseExprTokens, type ExprParser } from './expr';
 import { isBranchMnemonic, parseOperand, type OperandContext } from './operands';
 import { macrosIn, mapRange, outermost, type LogicalLine } from './source';
@@ -359,7 +359,8 @@ export class Assembler {
       this.captureStatement(line, start, end);
       return;
     }
-    const toks = lex(text, start, end);
+    const lexErrors: LexError[] = [];
+    const toks = lex(text, start, end, lexErrors);
     if (toks.length === 0) return;
     const active = this.conds.length === 0 || this.conds[this.conds.length - 1].active;
     // Labels.
@@ -378,7 +379,7 @@ export class Assembler {
     if (first.k !== 'id') {
       if (!active) return;
       if (first.k === 'num' && i + 1 < toks.length && toks[i + 1].s === ':') return;
-      this.error(this.locOf(line, first.start, first.end), `expected an instruction, directive or label, found '${first.s}'`);
+      this.error(this.locOf(line, first.start, first.end), `expected an instruction, directive or label, found '${printable(first.s)}'`);
       return;
     }
     const name = first.s;
@@ -388,6 +389,11 @@ export class Assembler {
       return;
     }
     if (!active) return;
+    if (lexErrors.length) {
+      const e = lexErrors[0];
+      this.error(this.locOf(line, e.offset, Math.max(e.end, e.offset + 1)), e.message);
+      return;
+    }
     // Assignment: sym = expr
     if (i + 1 < toks.length && toks[i + 1].k === 'op' && toks[i + 1].s === '=') {
       this.assign(name, toks, i + 2, line, stmtStart, end, first);
@@ -512,6 +518,10 @@ export class Assembler {
   }
 
   private instruction(toks: Tok[], i: number, line: LogicalLine, start: number, end: number): void {
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(toks[i].s)) {
+      this.error(this.locOf(line, toks[i].start, toks[i].end), `expected an instruction, directive or label, found '${toks[i].s}'`);
+      return;
+    }
     const prefixes = this.pendingPrefixes;
     this.pendingPrefixes = [];
     let mn = toks[i].s.toLowerCase();
@@ -1030,13 +1040,21 @@ export class Assembler {
     }
     const top = this.isMainLine(line);
     const before = this.statements.length;
+    const condDepth = this.conds.length;
     this.expansionCounter++;
     this.macroDepth++;
+    let exited = false;
     try {
       this.feedBody(m.body, subst, origin, m.name, loc);
     } finally {
       this.macroDepth--;
+      exited = this.exitMacro;
       this.exitMacro = false;
+    }
+    if (this.conds.length > condDepth) {
+      // .exitm leaves the macro's open conditionals behind; otherwise the body lacks an .endif.
+      if (!exited) this.error(loc, `unterminated .if inside macro '${m.name}': expected '.endif' before '.endm'`);
+      this.conds.length = condDepth;
     }
     if (top) this.recordExpansion(loc, m.name, before);
   }
@@ -1126,6 +1144,11 @@ export class Assembler {
   get statementCount(): number {
     return this.statements.length;
   }
+}
+
+/** Shows control characters as \xNN in messages. */
+function printable(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
 }
 
 function sliceLine(line: LogicalLine, start: number, end: number): LogicalLine {

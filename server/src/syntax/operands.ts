@@ -66,6 +66,14 @@ export function parseOperand(toks: Tok[], a: number, b: number, ctx: OperandCont
   }
   const base = indirect ? { text, range, indirect: true } : { text, range };
   const t = toks[i];
+  // Parentheses must balance before anything else makes sense.
+  let depth = 0;
+  for (let j = i; j < b; j++) {
+    if (toks[j].k !== 'op') continue;
+    if (toks[j].s === '(') depth++;
+    else if (toks[j].s === ')' && --depth < 0) return { error: err("unbalanced ')'", toks[j], textEnd), refs };
+  }
+  if (depth > 0) return { error: { message: "expected ')' to close the parenthesis", start: toks[b - 1].start, end: toks[b - 1].end }, refs };
 
   if (t.k === 'op' && t.s === '$') {
     if (i + 1 >= b) return { error: err("expected an expression after '$'", t, textEnd), refs };
@@ -142,6 +150,7 @@ export function parseOperand(toks: Tok[], a: number, b: number, ctx: OperandCont
         }
         if (sp) {
           if (sp[1] === sp[0]) return { error: err("expected a scale (1, 2, 4 or 8) after ','", toks[sp[0] - 1], textEnd), refs };
+          if (toks[sp[0]].k === 'reg') return { error: err(`expected a scale (1, 2, 4 or 8), found register '${toks[sp[0]].s}'`, toks[sp[0]], textEnd), refs };
           const r = parseExprTokens(toks, sp[0], sp[1]);
           if (!r.expr) return { error: r.error, refs };
           const v = ctx.evaluate(r.expr);

@@ -32,6 +32,7 @@ export function describeStatement(s: Statement): string {
   if (s.prefixes?.length) out += ` [${s.prefixes.join(' ')}]`;
   if (s.operands.length) out += ' ' + s.operands.map(describeOperand).join(', ');
   if (s.alternative) out += ` {alt ${s.alternative.group}/${s.alternative.arm}${s.alternative.feature ? ' ' + s.alternative.feature : ''}}`;
+  if (s.section && s.section !== '.text') out += ` @${s.section}`;
   return out;
 }
 
