@@ -1028,17 +1028,19 @@ ENTRY(error_entry)
 
 .Lerror_kernelspace:
 	/*
-	 * A fault in kernel mode, with one exception we know of that runs on
-	 * the user GS base: loading %gs in native_load_gs_index.  Its fixup
-	 * expects the kernel GS base, so swap -- and treat the fault as
-	 * coming from "user" GS state, so error_exit swaps back.  (A fault
+	 * A fault in kernel mode: %ebx = 1, nothing to swap on the way out.
+	 *
+	 * One kernel instruction runs on the user GS base and can fault:
+	 * the %gs load in native_load_gs_index.  Switch to the kernel GS
+	 * base now so the handler can use per-CPU data, and leave %ebx at 1:
+	 * error_exit then returns to the fixup (bad_gs) without swapping,
+	 * and bad_gs expects exactly that -- it swaps back itself.  (A fault
 	 * on the IRET to user mode is handled by the exception table; see
 	 * bad_iret.)
 	 */
 	incl	%ebx
 	cmpq	$.Lgs_change, RIP+8(%rsp)
 	jne	.Lerror_entry_done
-	decl	%ebx
 	jmp	.Lerror_entry_from_usermode_swapgs
 END(error_entry)
 
