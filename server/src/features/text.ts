@@ -6,7 +6,8 @@ export interface Word {
   range: Range;
 }
 
-const WORD = /[A-Za-z0-9_.$]/;
+/** Identifier characters; `$` is left out: in AT&T it marks an immediate (`$SCRATCH_CS`). */
+const WORD = /[A-Za-z0-9_.]/;
 
 /** The identifier-like word under a position (labels, mnemonics, macro and constant names, `1f`). */
 export function wordAt(text: string, pos: Pos): Word | undefined {
