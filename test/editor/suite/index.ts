@@ -3,6 +3,7 @@
 // Used unchanged by @vscode/test-electron (test/editor/runTest.ts, `npm run test:vscode`) and by
 // code-server in a headless browser (scripts/test-editor.mjs, `npm run test:editor`).
 import './extension.test';
+import './findings.test';
 import { runTests } from './harness';
 import { showDiagnosticForScreenshot } from './screenshot';
 

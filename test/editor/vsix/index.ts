@@ -4,6 +4,7 @@
 // installation checks and then the whole editor suite against the installed extension.
 import './installed.test';
 import '../suite/extension.test';
+import '../suite/findings.test';
 import { runTests } from '../suite/harness';
 
 export async function run(): Promise<void> {
