@@ -875,12 +875,16 @@ export function step<V, B>(s: MachineState<V, B>, insn: Instruction, A: Algebra<
   if (!pm) return { kind: 'unknown', reason: `unknown instruction ${insn.mnemonic}` };
   const handler: Handler | undefined = pm.cc ? (conditional as Handler) : H[pm.canonical];
   if (!handler) return { kind: 'unknown', reason: `unmodelled instruction ${insn.mnemonic}` };
-  const work = s.clone();
+  // registers are copied, memory writes are logged: a failing instruction changes nothing
+  const work = s.cloneRegisters();
   const x = new Exec(A, work, ctx, { ...insn, mnemonic, prefixes }, pm);
   let out: StepOutcome<V, B> | void;
+  s.mem.begin();
   try {
     out = handler(x);
+    s.mem.commit();
   } catch (e) {
+    s.mem.rollback();
     if (e instanceof PrivFault) {
       return { kind: 'fault', fault: { vector: 13, name: '#GP', ring: ringOf(x), vendor: 'both', when: A.bool(true), reason: `${insn.mnemonic} with CPL > IOPL`, taken: 'before' } };
     }

@@ -151,6 +151,35 @@ export class Memory<V, B> {
     return m;
   }
 
+  /** Undo log of the open transaction: (region, offset, previous cell or undefined). */
+  private undo: [Map<bigint, Cell<V>>, bigint, Cell<V> | undefined][] | undefined;
+
+  /** Starts recording writes so that `rollback` can undo them. */
+  begin(): void {
+    this.undo = [];
+  }
+  commit(): void {
+    this.undo = undefined;
+  }
+  rollback(): void {
+    const u = this.undo;
+    this.undo = undefined;
+    if (!u) return;
+    for (let i = u.length - 1; i >= 0; i--) {
+      const [r, o, c] = u[i];
+      if (c) r.set(o, c);
+      else r.delete(o);
+    }
+  }
+  private set(r: Map<bigint, Cell<V>>, o: bigint, c: Cell<V>): void {
+    this.undo?.push([r, o, r.get(o)]);
+    r.set(o, c);
+  }
+  private del(r: Map<bigint, Cell<V>>, o: bigint): void {
+    this.undo?.push([r, o, r.get(o)]);
+    r.delete(o);
+  }
+
   private region(base: string): Map<bigint, Cell<V>> {
     let r = this.regions.get(base);
     if (!r) {
@@ -179,7 +208,7 @@ export class Memory<V, B> {
     const cells = this.overlapping(r, offset, size);
     if (cells.length === 0) {
       const v = this.init(base, offset, size);
-      r.set(offset, { size, value: v });
+      this.set(r, offset, { size, value: v });
       return v;
     }
     // byte by byte, materialising missing runs from the initialiser
@@ -197,7 +226,7 @@ export class Memory<V, B> {
       let j = i;
       while (j < size && !cells.some(([o, c]) => o <= offset + BigInt(j) && offset + BigInt(j) < o + BigInt(c.size))) j++;
       const v = this.init(base, p, j - i);
-      r.set(p, { size: j - i, value: v });
+      this.set(r, p, { size: j - i, value: v });
       for (let k = 0; k < j - i; k++) bytes.push(A.extract(v, k * 8 + 7, k * 8));
       i = j;
     }
@@ -213,19 +242,19 @@ export class Memory<V, B> {
     const r = this.region(base);
     const end = offset + BigInt(size);
     for (const [o, c] of this.overlapping(r, offset, size)) {
-      r.delete(o);
+      this.del(r, o);
       const cend = o + BigInt(c.size);
       if (o < offset) {
         const n = Number(offset - o);
-        r.set(o, { size: n, value: A.extract(c.value, n * 8 - 1, 0) });
+        this.set(r, o, { size: n, value: A.extract(c.value, n * 8 - 1, 0) });
       }
       if (cend > end) {
         const skip = Number(end - o);
         const n = Number(cend - end);
-        r.set(end, { size: n, value: A.extract(c.value, c.size * 8 - 1, skip * 8) });
+        this.set(r, end, { size: n, value: A.extract(c.value, c.size * 8 - 1, skip * 8) });
       }
     }
-    r.set(offset, { size, value });
+    this.set(r, offset, { size, value });
   }
 
   /** Every cell, for display and merging. */
@@ -299,6 +328,13 @@ export class MachineState<V, B> {
   }
 
   clone(): MachineState<V, B> {
+    const s = this.cloneRegisters();
+    s.mem = this.mem.clone();
+    return s;
+  }
+
+  /** A copy that shares memory with this state (used by `step`, which undoes memory writes on failure). */
+  cloneRegisters(): MachineState<V, B> {
     const s = Object.create(MachineState.prototype) as MachineState<V, B>;
     Object.assign(s, this);
     s.regs = { ...this.regs };
@@ -307,7 +343,6 @@ export class MachineState<V, B> {
     s.seg = { ...this.seg };
     s.cr = { ...this.cr };
     s.msrs = new Map(this.msrs);
-    s.mem = this.mem.clone();
     return s;
   }
 

@@ -175,6 +175,11 @@ describe('outcomes', () => {
     assert.equal(step(sym, insn('rdmsr'), S).kind, 'unknown');
     assert.equal(s.regs.rax.value, 1n);
     assert.equal(s.regs.rbx.value, 0n);
+    // a memory write made before the instruction fails is undone
+    s.store(c64(0x108n), c64(0x55n));
+    const o = step(s, insn('xchgq', mem({ base: 'rdi', disp: 0x108n }), reg('cs')), A);
+    assert.equal(o.kind, 'unknown');
+    assert.equal(s.load(c64(0x108n), 64).value, 0x55n);
   });
   test('push/pop corner cases: push %rsp, pop %rsp, pop into an rsp-based slot', () => {
     const s = new MachineState(A, { regs: { rsp: c64(0x8000n), rax: c64(0xaan) } });
