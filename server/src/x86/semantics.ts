@@ -757,6 +757,10 @@ const H: Record<string, Handler> = {
     const v = x.A.concat(x.s.read('edx'), x.s.read('eax'));
     x.s.msrs.set(name, v);
   },
+  rdfsbase: (x) => baseRegister(x, 'FS_BASE', false),
+  rdgsbase: (x) => baseRegister(x, 'GS_BASE', false),
+  wrfsbase: (x) => baseRegister(x, 'FS_BASE', true),
+  wrgsbase: (x) => baseRegister(x, 'GS_BASE', true),
   lfence: () => undefined,
   mfence: () => undefined,
   sfence: () => undefined,
@@ -778,6 +782,15 @@ const H: Record<string, Handler> = {
     x.s.regs.rbp = x.pop(64);
   },
 };
+
+/** RDFSBASE/RDGSBASE/WRFSBASE/WRGSBASE: the base lives in the matching MSR. */
+function baseRegister<V, B>(x: Exec<V, B>, msr: string, write: boolean): void {
+  x.arity(1);
+  const r = x.gprRef(x.ops[0]);
+  if (!r || r.width < 32) x.fail(`${x.insn.mnemonic} needs a 32- or 64-bit register`);
+  if (write) x.s.msrs.set(msr, x.A.zext(x.s.readRef(r), 64));
+  else x.s.writeRef(r, r.width === 64 ? x.s.msr(msr) : x.A.extract(x.s.msr(msr), 31, 0));
+}
 
 function ringOf<V, B>(x: Exec<V, B>): 0 | 3 {
   const c = x.A.asConst(x.s.cpl);

@@ -225,6 +225,17 @@ describe('outcomes', () => {
     step(s, insn('sarb', imm(2), reg('al')), A);
     assert.equal(s.undefinedFlags.has('OF'), true);
   });
+  test('wrgsbase writes the current GS base, which SWAPGS then exchanges', () => {
+    const s = new MachineState(A, { regs: { rax: c64(0x7f0000001000n) }, gsKernel: A.const(1, 1n) });
+    step(s, insn('swapgs'), A);
+    step(s, insn('wrgsbase', reg('rax')), A);
+    assert.equal(s.msr('GS_BASE').value, 0x7f0000001000n);
+    step(s, insn('rdgsbase', reg('ecx')), A);
+    assert.equal(s.regs.rcx.value, 0x1000n);
+    step(s, insn('swapgs'), A);
+    assert.equal(s.msr('KERNEL_GS_BASE').value, 0x7f0000001000n);
+    assert.equal(s.gsBaseKind(), 'kernel');
+  });
   test('bt with a negative register offset addresses below the operand', () => {
     const s = new MachineState(A, { regs: { rdi: c64(0x1000n), rcx: c64(-1n) } });
     s.store(c64(0xff8n), c64(0x8000000000000000n));
@@ -427,6 +438,8 @@ describe('return paths of Linux 3.x–6.x, FreeBSD, Xen and OpenBSD', () => {
     insn('movq', reg('cr3'), reg('rax')),
     insn('movq', reg('rax'), reg('cr3')),
     insn('wrmsr'),
+    insn('wrfsbase', reg('rax')),
+    insn('rdgsbase', reg('rax')),
     insn('lfence'),
     insn('mfence'),
     insn('verw', mem({ base: 'rip', dispSymbol: 'mds_verw_sel' })),
