@@ -12,7 +12,7 @@ import { parseNumber } from './expr';
 import { charValue } from './lexer';
 
 export const INCLUDE_DEPTH = 200;
-export const MAX_LINE_TOKENS = 200_000;
+export const MAX_LINE_TOKENS = 50_000;
 
 export type PPKind = 'id' | 'num' | 'str' | 'chr' | 'punct' | 'other';
 
@@ -832,7 +832,7 @@ export class Preprocessor {
    * Macro-expands a token list (Prosser's algorithm with hide sets). `more` pulls the next
    * line's tokens when an argument list continues past the end of the line.
    */
-  expandTokens(input: PPTok[], ctx: Ctx | undefined, more?: () => PPTok[] | undefined, inIf = false, invs?: Inv[]): PPTok[] {
+  expandTokens(input: PPTok[], ctx: Ctx | undefined, more?: () => PPTok[] | undefined, inIf = false, invs?: Inv[], limit = MAX_LINE_TOKENS): PPTok[] {
     const out: PPTok[] = [];
     const stack: PPTok[] = [];
     for (let k = input.length - 1; k >= 0; k--) stack.push(input[k]);
@@ -909,16 +909,20 @@ export class Preprocessor {
         inv = { sl: t.line, sc: t.col, el: endTok.line, ec: endTok.col + endTok.t.length, macro: t.t, def: m.loc };
         invs?.push(inv);
       }
-      let hs: Set<string>;
+      let hs: ReadonlySet<string>;
       if (m.fn) {
-        hs = new Set<string>();
-        if (t.hs && rparen?.hs) for (const h of t.hs) if (rparen.hs.has(h)) hs.add(h);
-      } else hs = new Set(t.hs ?? []);
-      hs.add(t.t);
+        let base: ReadonlySet<string> | undefined;
+        if (t.hs && rparen?.hs) {
+          const both = new Set<string>();
+          for (const h of t.hs) if (rparen.hs.has(h)) both.add(h);
+          base = both.size ? both : undefined;
+        }
+        hs = hsAdd(base, t.t);
+      } else hs = hsAdd(t.hs, t.t);
       const rep = this.subst(m, args ?? [], hs, inv, t.ws, ctx);
       produced += rep.length;
-      if (produced > MAX_LINE_TOKENS) {
-        if (ctx) this.diag(this.userLoc(ctx, this.tokRange(t)), `macro expansion stopped: more than ${MAX_LINE_TOKENS} tokens from one line (runaway expansion?)`);
+      if (produced > limit) {
+        if (ctx) this.diag(this.userLoc(ctx, this.tokRange(t)), `macro expansion stopped: more than ${limit} tokens from one line (runaway expansion?)`);
         return out;
       }
       for (let k = rep.length - 1; k >= 0; k--) stack.push(rep[k]);
@@ -926,7 +930,7 @@ export class Preprocessor {
     return out;
   }
 
-  private subst(m: CppMacro, args: PPTok[][], hs: Set<string>, inv: Inv, ws: boolean, ctx: Ctx | undefined): PPTok[] {
+  private subst(m: CppMacro, args: PPTok[][], hs: ReadonlySet<string>, inv: Inv, ws: boolean, ctx: Ctx | undefined): PPTok[] {
     const out: PPTok[] = [];
     const body = m.body;
     const expandedArgs = new Map<number, PPTok[]>();
@@ -979,7 +983,7 @@ export class Preprocessor {
     }
     for (let k = 0; k < out.length; k++) {
       const o = out[k];
-      const h = o.hs ? new Set([...o.hs, ...hs]) : hs;
+      const h = o.hs && o.hs !== hs ? hsUnion(o.hs, hs) : hs;
       out[k] = { t: o.t, k: o.k, ws: k === 0 ? ws : o.ws, line: inv.sl, col: inv.sc, inv, hs: h };
     }
     return out;
@@ -989,7 +993,8 @@ export class Preprocessor {
     if (paste && out.length) {
       const prev = out[out.length - 1];
       const text = prev.t + t.t;
-      const k: PPKind = /^[A-Za-z_]/.test(text) ? 'id' : /^[0-9]/.test(text) ? 'num' : prev.k;
+      // In assembler-with-cpp mode an invalid paste is allowed: the text is simply joined.
+      const k: PPKind = /^[A-Za-z_][A-Za-z0-9_]*$/.test(text) ? 'id' : /^[0-9][A-Za-z0-9_.]*$/.test(text) ? 'num' : 'other';
       out[out.length - 1] = { ...prev, t: text, k, hs: undefined };
       return;
     }
@@ -997,10 +1002,10 @@ export class Preprocessor {
   }
 
   /** Expands `text` (one line) with the current macros; used for text that builtins assemble. */
-  expandText(text: string): string {
+  expandText(text: string, limit = MAX_LINE_TOKENS): string {
     if (!/[A-Za-z_]/.test(text)) return text;
     const toks = tokenizeFile(text).flatMap((l) => l.toks);
-    const out = this.expandTokens(toks, undefined);
+    const out = this.expandTokens(toks, undefined, undefined, false, undefined, limit);
     let s = '';
     let prev: PPTok | undefined;
     for (const t of out) {
@@ -1012,12 +1017,38 @@ export class Preprocessor {
   }
 }
 
+// Hide sets are shared: one Set object per (parent set, added name), so deep or repeated
+// expansions do not copy them.
+const hsChildren = new WeakMap<ReadonlySet<string>, Map<string, ReadonlySet<string>>>();
+const hsRoots = new Map<string, ReadonlySet<string>>();
+
+function hsAdd(base: ReadonlySet<string> | undefined, name: string): ReadonlySet<string> {
+  if (base?.has(name)) return base;
+  if (hsRoots.size > 50_000) hsRoots.clear(); // keep a long-running server bounded
+  const children = base ? hsChildren.get(base) ?? new Map<string, ReadonlySet<string>>() : hsRoots;
+  let s = children.get(name);
+  if (!s) {
+    const n = new Set(base ?? []);
+    n.add(name);
+    s = n;
+    children.set(name, s);
+    if (base) hsChildren.set(base, children);
+  }
+  return s;
+}
+
+function hsUnion(a: ReadonlySet<string>, b: ReadonlySet<string>): ReadonlySet<string> {
+  let r = b;
+  for (const x of a) r = hsAdd(r, x);
+  return r;
+}
+
 /** Two adjacent tokens that would lex as one need a space between them. */
 function needsSpace(a: PPTok, b: PPTok): boolean {
-  const ak = a.k;
-  const bk = b.k;
-  if ((ak === 'id' || ak === 'num') && (bk === 'id' || bk === 'num')) return true;
-  if (ak === 'punct' && bk === 'punct') {
+  const x = a.t.charCodeAt(a.t.length - 1);
+  const y = b.t.charCodeAt(0);
+  if (isIdChar(x) && isIdChar(y)) return true;
+  if (a.k === 'punct' && b.k === 'punct') {
     const two = a.t.slice(-1) + b.t[0];
     return PUNCT2.has(two) || two === '//' || two === '/*';
   }

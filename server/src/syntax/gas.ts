@@ -17,7 +17,7 @@ import { macrosIn, mapRange, outermost, type LogicalLine } from './source';
 
 export const MAX_MACRO_DEPTH = 100;
 export const MAX_REPT = 100_000;
-export const MAX_EXPANDED = 500_000;
+export const MAX_EXPANDED = 100_000;
 
 export interface MacroParam {
   name: string;
@@ -1148,7 +1148,12 @@ export class Assembler {
 
 /** Shows control characters as \xNN in messages. */
 function printable(s: string): string {
-  return s.replace(/[\x00-\x1f\x7f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+  let out = '';
+  for (const c of s) {
+    const n = c.charCodeAt(0);
+    out += n < 0x20 || n === 0x7f ? '\\x' + n.toString(16).padStart(2, '0') : c;
+  }
+  return out;
 }
 
 function sliceLine(line: LogicalLine, start: number, end: number): LogicalLine {

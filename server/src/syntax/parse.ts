@@ -154,7 +154,7 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
       featureByValue = new Map();
       for (const [name, m] of pp.macros) {
         if (m.fn || !/^X86_(FEATURE|BUG)_/.test(name)) continue;
-        const mv = evalText(pp.expandText(name), asm);
+        const mv = evalText(pp.expandText(name, VALUE_TOKENS), asm);
         if (mv !== undefined && !featureByValue.has(mv.toString())) featureByValue.set(mv.toString(), name);
       }
     }
@@ -252,6 +252,8 @@ interface PreludeSnapshot {
   defineInfo: Map<string, SymbolInfo>;
 }
 const preludeCache = new Map<string, PreludeSnapshot>();
+/** A #define whose expansion is longer than this is not evaluated for Program.constants. */
+const VALUE_TOKENS = 2000;
 
 function preludeKey(pp: Preprocessor): string {
   let k = '';
@@ -264,7 +266,7 @@ function defineSymbol(name: string, m: CppMacro, pp: Preprocessor, asm: Assemble
   const info: SymbolInfo = { name, kind: 'define', loc: m.loc, detail: m.text };
   if (m.weak || m.loc.file === PRELUDE_FILE) info.builtin = true;
   if (!m.fn && m.body.length > 0) {
-    const v = evalText(pp.expandText(name), asm);
+    const v = evalText(pp.expandText(name, VALUE_TOKENS), asm);
     if (v !== undefined) info.value = v;
   }
   return info;
