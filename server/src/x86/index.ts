@@ -49,6 +49,7 @@ export {
   Cell,
   MemoryInit,
   Memory,
+  cellName,
   StateInit,
   MachineState,
   mergeStates,

@@ -263,6 +263,14 @@ export class Memory<V, B> {
   }
 }
 
+/** `base+0x10`, `base-0x20` or `0x1000`: a readable name for a memory location. */
+export function cellName(base: string, offset: bigint): string {
+  const hex = (v: bigint): string => '0x' + v.toString(16);
+  if (!base) return hex(BigInt.asUintN(64, offset));
+  if (offset === 0n) return base;
+  return offset < 0n ? `${base}-${hex(-offset)}` : `${base}+${hex(offset)}`;
+}
+
 // ---------------------------------------------------------------------------
 // The state
 
@@ -321,7 +329,7 @@ export class MachineState<V, B> {
       A,
       init.memInit ??
         ((base, off, size) => {
-          if (A.kind === 'symbolic') return A.fresh(`mem[${base}${base ? '+' : ''}${off}]:${size * 8}`, size * 8);
+          if (A.kind === 'symbolic') return A.fresh(`mem[${cellName(base, off)}]:${size * 8}`, size * 8);
           return A.const(size * 8, 0n);
         }),
     );

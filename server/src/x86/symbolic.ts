@@ -559,7 +559,7 @@ export class SymbolicAlgebra implements Algebra<Expr, Expr> {
       else terms.push(e);
     };
     walk(a);
-    const names = terms.map(show).sort();
+    const names = terms.map((t) => show(t)).sort();
     return { base: names.join(' + '), offset: BigInt.asIntN(64, off & mask(a.width)) };
   }
 
@@ -596,8 +596,20 @@ const PREC: Partial<Record<Op, number>> = {
   sub: 9,
 };
 
-/** Readable text: `user.rip`, `ptregs.flags & 0x10100`, `sext47(x)`. */
-export function show(e: Expr, outer = 0): string {
+/** Readable text: `user.rip`, `ptregs.flags & 0x10100`, `sext47(x)`. Long texts are cut at `maxLength`. */
+export function show(e: Expr, outer = 0, maxLength = 4000): string {
+  let text: string;
+  try {
+    text = showRec(e, outer);
+  } catch (err) {
+    if (err instanceof RangeError) return `<expression #${e.id}: too deep to print>`;
+    throw err;
+  }
+  return text.length > maxLength ? text.slice(0, maxLength) + '…' : text;
+}
+
+function showRec(e: Expr, outer = 0): string {
+  const show = showRec;
   if (e.op === 'concat' || e.op === 'zext') {
     const mf = maskForm(e);
     if (mf) {
@@ -717,105 +729,95 @@ function maskForm(e: Expr): { x: Expr; mask: bigint; c: bigint } | undefined {
 // ---------------------------------------------------------------------------
 // Evaluation under an assignment of the variables.
 
-/** Evaluates to a bigint (booleans: 1n / 0n). Unassigned variables read as 0. */
+/** Evaluates to a bigint (booleans: 1n / 0n). Unassigned variables read as 0. Iterative: deep DAGs are fine. */
 export function evaluate(e: Expr, env: ReadonlyMap<string, bigint>, memo = new Map<number, bigint>()): bigint {
-  const m = memo.get(e.id);
-  if (m !== undefined) return m;
+  const stack: Expr[] = [e];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    if (memo.has(top.id)) {
+      stack.pop();
+      continue;
+    }
+    let ready = true;
+    for (const a of top.args)
+      if (!memo.has(a.id)) {
+        stack.push(a);
+        ready = false;
+      }
+    if (!ready) continue;
+    stack.pop();
+    memo.set(top.id, evalNode(top, env, memo));
+  }
+  return memo.get(e.id) as bigint;
+}
+
+function evalNode(e: Expr, env: ReadonlyMap<string, bigint>, memo: Map<number, bigint>): bigint {
   const w = e.width;
   const a = e.args;
-  const ev = (x: Expr): bigint => evaluate(x, env, memo);
+  const ev = (x: Expr): bigint => memo.get(x.id) as bigint;
   const mk = (v: bigint): bigint => v & mask(w);
-  let r: bigint;
   switch (e.op) {
     case 'const':
     case 'bconst':
-      r = e.value;
-      break;
+      return e.value;
     case 'var':
-      r = mk(env.get(e.name) ?? 0n);
-      break;
+      return mk(env.get(e.name) ?? 0n);
     case 'add':
-      r = mk(ev(a[0]) + ev(a[1]));
-      break;
+      return mk(ev(a[0]) + ev(a[1]));
     case 'sub':
-      r = mk(ev(a[0]) - ev(a[1]));
-      break;
+      return mk(ev(a[0]) - ev(a[1]));
     case 'and':
-      r = ev(a[0]) & ev(a[1]);
-      break;
+      return ev(a[0]) & ev(a[1]);
     case 'or':
-      r = ev(a[0]) | ev(a[1]);
-      break;
+      return ev(a[0]) | ev(a[1]);
     case 'xor':
-      r = ev(a[0]) ^ ev(a[1]);
-      break;
+      return ev(a[0]) ^ ev(a[1]);
     case 'not':
-      r = mk(~ev(a[0]));
-      break;
+      return mk(~ev(a[0]));
     case 'neg':
-      r = mk(-ev(a[0]));
-      break;
+      return mk(-ev(a[0]));
     case 'shl': {
       const n = ev(a[1]);
-      r = n >= BigInt(w) ? 0n : mk(ev(a[0]) << n);
-      break;
+      return n >= BigInt(w) ? 0n : mk(ev(a[0]) << n);
     }
     case 'lshr': {
       const n = ev(a[1]);
-      r = n >= BigInt(w) ? 0n : ev(a[0]) >> n;
-      break;
+      return n >= BigInt(w) ? 0n : ev(a[0]) >> n;
     }
     case 'ashr': {
       const n = ev(a[1]);
-      r = mk(toSigned(ev(a[0]), w) >> (n >= BigInt(w) ? BigInt(w - 1) : n));
-      break;
+      return mk(toSigned(ev(a[0]), w) >> (n >= BigInt(w) ? BigInt(w - 1) : n));
     }
     case 'extract':
-      r = (ev(a[0]) >> BigInt(e.lo)) & mask(w);
-      break;
+      return (ev(a[0]) >> BigInt(e.lo)) & mask(w);
     case 'zext':
-      r = ev(a[0]);
-      break;
+      return ev(a[0]);
     case 'sext':
-      r = mk(toSigned(ev(a[0]), a[0].width));
-      break;
+      return mk(toSigned(ev(a[0]), a[0].width));
     case 'concat':
-      r = (ev(a[0]) << BigInt(a[1].width)) | ev(a[1]);
-      break;
+      return (ev(a[0]) << BigInt(a[1].width)) | ev(a[1]);
     case 'ite':
     case 'bite':
-      r = ev(a[0]) ? ev(a[1]) : ev(a[2]);
-      break;
+      return ev(a[0]) ? ev(a[1]) : ev(a[2]);
     case 'bit':
-      r = ev(a[0]);
-      break;
+      return ev(a[0]);
     case 'eq':
-      r = ev(a[0]) === ev(a[1]) ? 1n : 0n;
-      break;
+      return ev(a[0]) === ev(a[1]) ? 1n : 0n;
     case 'ult':
-      r = ev(a[0]) < ev(a[1]) ? 1n : 0n;
-      break;
+      return ev(a[0]) < ev(a[1]) ? 1n : 0n;
     case 'ule':
-      r = ev(a[0]) <= ev(a[1]) ? 1n : 0n;
-      break;
+      return ev(a[0]) <= ev(a[1]) ? 1n : 0n;
     case 'slt':
-      r = toSigned(ev(a[0]), a[0].width) < toSigned(ev(a[1]), a[1].width) ? 1n : 0n;
-      break;
+      return toSigned(ev(a[0]), a[0].width) < toSigned(ev(a[1]), a[1].width) ? 1n : 0n;
     case 'sle':
-      r = toSigned(ev(a[0]), a[0].width) <= toSigned(ev(a[1]), a[1].width) ? 1n : 0n;
-      break;
+      return toSigned(ev(a[0]), a[0].width) <= toSigned(ev(a[1]), a[1].width) ? 1n : 0n;
     case 'band':
-      r = ev(a[0]) && ev(a[1]) ? 1n : 0n;
-      break;
+      return ev(a[0]) && ev(a[1]) ? 1n : 0n;
     case 'bor':
-      r = ev(a[0]) || ev(a[1]) ? 1n : 0n;
-      break;
+      return ev(a[0]) || ev(a[1]) ? 1n : 0n;
     case 'bnot':
-      r = ev(a[0]) ? 0n : 1n;
-      break;
+      return ev(a[0]) ? 0n : 1n;
   }
-  memo.set(e.id, r);
-  return r;
 }
 
 /** The variables an expression mentions, with their widths. */

@@ -204,3 +204,30 @@ describe('symbolic simplification and printing', () => {
     assert.deepEqual(concrete.addressKey(concrete.const(64, 0x1000n)), { base: '', offset: 0x1000n });
   });
 });
+
+describe('deep expressions', () => {
+  test('evaluation of a 20,000-deep chain does not overflow the stack', () => {
+    const S = new SymbolicAlgebra();
+    let e: Expr = S.fresh('x', 64);
+    for (let i = 0; i < 20000; i++) e = i % 2 ? S.add(e, S.fresh('y', 64)) : S.xor(e, S.fresh('z', 64));
+    const env = new Map([
+      ['x', 5n],
+      ['y', 3n],
+      ['z', 1n],
+    ]);
+    let v = 5n;
+    for (let i = 0; i < 20000; i++) v = i % 2 ? (v + 3n) & mask(64) : v ^ 1n;
+    assert.equal(evaluate(e, env), v);
+  });
+});
+
+describe('printing limits', () => {
+  test('very deep or very long expressions print without throwing', () => {
+    const S = new SymbolicAlgebra();
+    let e: Expr = S.fresh('x', 64);
+    for (let i = 0; i < 100000; i++) e = i % 2 ? S.add(e, S.fresh('y', 64)) : S.xor(e, S.fresh('z', 64));
+    const t = S.show(e);
+    assert.ok(t.length <= 4001);
+    assert.ok(t.startsWith('<expression') || t.endsWith('…'));
+  });
+});

@@ -91,7 +91,7 @@ describe('memory cells', () => {
     assert.equal(S.show(s.regs.r11), 'user.rip');
     assert.equal(S.show(s.load(S.sub(top, S.const(64, 8n)), 64)), '0x2b');
     // an untouched slot is a named unknown of that cell
-    assert.equal(S.show(s.load(S.sub(top, S.const(64, 0x20n)), 64)), 'mem[kstack_top+-32]:64');
+    assert.equal(S.show(s.load(S.sub(top, S.const(64, 0x20n)), 64)), 'mem[kstack_top-0x20]:64');
   });
   test('named cells: per-CPU variables and symbol displacements', () => {
     const S = new SymbolicAlgebra();
@@ -129,7 +129,7 @@ describe('merging states', () => {
     const m = mergeStates(S, c, a, b);
     assert.equal(S.show(m.regs.rcx), '(ti_flags == 0 ? 1 : 2)');
     assert.equal(m.regs.rax, base.regs.rax);
-    assert.equal(S.show(m.load(S.add(base.regs.rax, S.const(64, 8n)), 64)), '(ti_flags == 0 ? mem[user.rax+8]:64 : 2)');
+    assert.equal(S.show(m.load(S.add(base.regs.rax, S.const(64, 8n)), 64)), '(ti_flags == 0 ? mem[user.rax+0x8]:64 : 2)');
     assert.equal(mergeStates(S, S.T, a, b).regs.rcx, a.regs.rcx);
   });
 });
