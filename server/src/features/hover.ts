@@ -1,17 +1,18 @@
 // Hovers: instruction semantics from the x86 model, values of constants, macro and label facts.
 import { MarkupKind, type Hover } from 'vscode-languageserver';
 import type { Analysis } from '../analysis';
-import type { Location, Pos, Statement } from '../syntax';
+import type { Location, Pos } from '../syntax';
 import { describeInstruction, type InstructionInfo } from '../x86';
 import { findSymbol, formatValue, resolveNumericLabel } from './symbols';
-import { contains, wordAt } from './text';
+import { contains, lineText, wordAt } from './text';
 
 export function hover(analysis: Analysis, text: string, pos: Pos): Hover | undefined {
   const word = wordAt(text, pos);
   if (!word) return undefined;
-  const stmt = statementAt(analysis, pos);
-  if (stmt && stmt.kind === 'instruction' && word.text.toLowerCase() === stmt.name) {
-    const info = describeInstruction(stmt.name);
+  // Instructions are explained wherever they are written: in code, in .macro bodies, in
+  // ALTERNATIVE strings and in inactive #if branches alike.
+  if (isMnemonicPosition(lineText(text, pos.line) ?? '', word.range.start.character)) {
+    const info = describeInstruction(word.text.toLowerCase());
     if (info) return { contents: { kind: MarkupKind.Markdown, value: instructionMarkdown(info) }, range: word.range };
   }
   const expansion = analysis.program.macroExpansions.find(
@@ -20,8 +21,11 @@ export function hover(analysis: Analysis, text: string, pos: Pos): Hover | undef
   if (expansion) {
     const def = findSymbol(analysis, expansion.name);
     const where = def ? (def.builtin ? 'built-in kernel macro' : `defined at ${site(def.loc, analysis.file)}`) : 'macro';
-    const value = [`**${expansion.name}** — ${where}`, '', 'Expands to:', '```x86-entry-asm', expansion.text.trimEnd(), '```'].join('\n');
-    return { contents: { kind: MarkupKind.Markdown, value }, range: word.range };
+    const lines = [`**${expansion.name}** — ${where}`];
+    const constant = analysis.program.constants.get(expansion.name);
+    if (constant !== undefined) lines.push('', `value: \`${formatValue(constant)}\``);
+    lines.push('', 'Expands to:', '```x86-entry-asm', expansion.text.trimEnd(), '```');
+    return { contents: { kind: MarkupKind.Markdown, value: lines.join('\n') }, range: word.range };
   }
   const sym = resolveNumericLabel(analysis, word.text, pos) ?? findSymbol(analysis, word.text);
   if (sym) {
@@ -38,6 +42,20 @@ export function hover(analysis: Analysis, text: string, pos: Pos): Hover | undef
   return undefined;
 }
 
+const PREFIX = /^(?:lock|rep|repe|repz|repne|repnz)$/i;
+
+/**
+ * True when the word starting at `column` stands where a mnemonic does: first on the line,
+ * or after a label (`1:`), a `;` statement separator, a prefix (`lock`), or the opening quote
+ * of an ALTERNATIVE string.
+ */
+export function isMnemonicPosition(line: string, column: number): boolean {
+  let before = line.slice(0, column).trimEnd();
+  const prefix = /([A-Za-z]+)$/.exec(before);
+  if (prefix && PREFIX.test(prefix[1])) before = before.slice(0, -prefix[1].length).trimEnd();
+  return before === '' || /(?:^|[\s;])[\w.$]+:$/.test(before) || before.endsWith(';') || before.endsWith('"');
+}
+
 export function instructionMarkdown(info: InstructionInfo): string {
   const lines = [`**${info.mnemonic}** — ${info.title}`, '', info.summary];
   const flags: string[] = [];
@@ -47,18 +65,6 @@ export function instructionMarkdown(info: InstructionInfo): string {
   if (flags.length) lines.push('', `Flags: ${flags.join('; ')}.`);
   if (info.privileged) lines.push('', 'Privileged: ring 0 only.');
   return lines.join('\n');
-}
-
-/** The first statement written on the given line of the analysed file (macro invocations included). */
-function statementAt(analysis: Analysis, pos: Pos): Statement | undefined {
-  let best: Statement | undefined;
-  for (const s of analysis.program.statements) {
-    if (s.loc.file !== analysis.file) continue;
-    if (contains(s.loc.range, pos) || s.loc.range.start.line === pos.line) {
-      if (!best || (contains(s.loc.range, pos) && !contains(best.loc.range, pos))) best = s;
-    }
-  }
-  return best;
 }
 
 /** `line 12` in the analysed file, `path/to/header.h:12` elsewhere. */

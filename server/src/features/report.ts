@@ -46,9 +46,30 @@ export function formatText(results: FileResult[]): string {
       if (f.assumes?.length) out.push(`    assumes: ${f.assumes.join('; ')}`);
     }
   }
+  for (const { shown, analysis } of results) out.push(`${shown}: ${readSummary(analysis)}`);
   const files = results.length === 1 ? '1 file' : `${results.length} files`;
   out.push(`entry-review: ${errors} error(s), ${warnings} warning(s), ${infos} note(s) in ${files}`);
   return out.join('\n') + '\n';
+}
+
+/** What the front end made of a file, so a user can see the read was complete. */
+export function readSummary(a: Analysis): string {
+  const p = a.program;
+  const labels = p.statements.filter((s) => s.kind === 'label').length;
+  const covered = p.missingIncludes.filter((m) => m.covered).length;
+  const parts = [
+    count(a.stats.instructions, 'instruction'),
+    count(labels, 'label'),
+    count(p.macroExpansions.length, 'macro expansion'),
+    count(p.alternatives.length, 'ALTERNATIVE site'),
+    count(p.includes.length, 'included file'),
+  ];
+  if (covered) parts.push(`${count(covered, 'header')} supplied by built-in kernel knowledge`);
+  return `read ${parts.join(', ')}`;
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 export function toJson(results: FileResult[]) {

@@ -70,7 +70,11 @@ describe('exit codes and messages', () => {
     writeFileSync(path.join(dir, 'ok.S'), 'foo:\n\tmovq %rax, %rbx\n\tret\n');
     const ok = capture(dir);
     assert.equal(await main(['check', 'ok.S'], ok.io), 0);
-    assert.equal(ok.out(), 'entry-review: 0 error(s), 0 warning(s), 0 note(s) in 1 file\n');
+    assert.equal(
+      ok.out(),
+      'ok.S: read 2 instructions, 1 label, 0 macro expansions, 0 ALTERNATIVE sites, 0 included files\n' +
+        'entry-review: 0 error(s), 0 warning(s), 0 note(s) in 1 file\n',
+    );
     const bad = capture();
     assert.equal(await main(['check', path.relative(repoRoot, fixture('lsp', 'basic.S'))], bad.io), 1);
   });
