@@ -1,9 +1,11 @@
 // Differential test of the x86 model against this machine's CPU.
-// Usage: node scripts/difftest.mjs --cases N [--seed S] [--batch B] [--show K]
+// Usage: node scripts/difftest.mjs --cases N [--seed S] [--batch B] [--workers W] [--show K]
+// Cases depend only on the seed (each batch of B cases has its own seed), not on W.
 // Runs compiled code from out/ (npm run compile-tests first).
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { resolve, dirname } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,12 +29,14 @@ const cases = opt('cases', 10000);
 const seed = opt('seed', Date.now() % 1000000007);
 const batch = opt('batch', 2000);
 const show = opt('show', 5);
-const { runDifferential, formatMismatch } = createRequire(import.meta.url)(compiled);
-console.log(`difftest: ${cases} cases, seed ${seed}, ${batch} per binary`);
-const r = runDifferential({
+const workers = Math.max(1, opt('workers', availableParallelism()));
+const { runDifferentialParallel, formatMismatch } = createRequire(import.meta.url)(compiled);
+console.log(`difftest: ${cases} cases, seed ${seed}, ${batch} per binary, ${workers} worker${workers === 1 ? '' : 's'}`);
+const r = await runDifferentialParallel({
   cases,
   seed,
   batch,
+  workers,
   onBatch: (done, total) => process.stderr.write(`\r${done}/${total}`),
 });
 process.stderr.write('\n');

@@ -20,6 +20,9 @@ export interface BatchResult {
   results: CpuResult[];
 }
 
+/** Where the harness links the scratch area. */
+export const SCRATCH_ADDRESS = 0x20000000n;
+
 const REG_ORDER = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
 const IN_QWORDS = 16 + 1 + MEM_QWORDS;
 
@@ -60,7 +63,8 @@ function hex(v: bigint): string {
 /** The assembly file: harness entry, the cases as blocks, their inputs. */
 export function assembly(cases: Case[]): string {
   const out: string[] = [];
-  out.push('\t.data', '\t.balign 64', '\t.globl scratch', `scratch:\t.zero ${SCRATCH_SIZE}`);
+  // the scratch area sits at a fixed address (linked with --section-start) so cases can be checked before they run
+  out.push('\t.section .scratch,"aw",@progbits', '\t.balign 64', '\t.globl scratch', `scratch:\t.zero ${SCRATCH_SIZE}`, '\t.data');
   for (const n of ['in_regs', 'out_regs']) out.push(`\t.globl ${n}`, `${n}:\t.zero 128`);
   for (const n of ['in_flags', 'out_flags', 'entry_flags', 'saved_rsp', 'target']) out.push(`\t.globl ${n}`, `${n}:\t.quad 0`);
   out.push('\t.balign 16', 'harness_stack:\t.zero 256', 'harness_stack_top:');
@@ -102,7 +106,7 @@ export function runBatch(cases: Case[]): BatchResult {
     writeFileSync(join(dir, 'cases.s'), assembly(cases));
     const bin = join(dir, 'cases');
     try {
-      execFileSync('gcc', ['-O1', '-no-pie', '-o', bin, join(dir, 'harness.c'), join(dir, 'cases.s')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync('gcc', ['-O1', '-no-pie', `-Wl,--section-start=.scratch=0x${SCRATCH_ADDRESS.toString(16)}`, '-o', bin, join(dir, 'harness.c'), join(dir, 'cases.s')], { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
       const err = e as { stderr?: Buffer };
       throw new Error('harness: gcc failed:\n' + (err.stderr ? err.stderr.toString() : String(e)));

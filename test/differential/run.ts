@@ -1,9 +1,12 @@
 // Differential testing of the machine's concrete run against this CPU.
 
+import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+
 import { CV, FLAG_BITS, Flag, GPRS, MachineState, Rng, concrete, flagsReadBy, parseMnemonic, step } from '../../server/src/x86';
 import { printInstruction } from './att';
 import { Case, MEM_QWORDS, RBP_OFF, RSP_OFF, SCRATCH_SIZE, genInputs, genInstructions, makeCase } from './gen';
-import { CpuResult, runBatch } from './harness';
+import { CpuResult, SCRATCH_ADDRESS, runBatch } from './harness';
 
 export interface ModelRun {
   regs: bigint[];
@@ -84,20 +87,47 @@ export function compare(c: Case, cpu: CpuResult, model: ModelRun): Mismatch | un
   return { id: c.id, text: c.text, inputs: { regs, flags: h(cpu.entryFlags), mem: c.mem.map(h) }, diffs };
 }
 
-/** A nominal scratch address for checking generated cases before the real run. */
-const NOMINAL_SCRATCH = 0x404000n;
-
-/** Generates one valid case: every access inside the scratch area, no read of an undefined flag. */
-export function generateCase(rng: Rng, id: number): Case {
+/** Generates one valid case: every access inside the scratch area, no read of an undefined flag. Returns the model's run too. */
+export function generateCaseWithModel(rng: Rng, id: number): { c: Case; model: ModelRun } {
   for (let attempt = 0; ; attempt++) {
     const c = makeCase(id, genInstructions(rng), genInputs(rng));
     try {
-      runModel(c, NOMINAL_SCRATCH, c.flags);
-      return c;
+      return { c, model: runModel(c, SCRATCH_ADDRESS, c.flags) };
     } catch (e) {
       if (!(e instanceof Rejected) || attempt > 1000) throw e;
     }
   }
+}
+
+export function generateCase(rng: Rng, id: number): Case {
+  return generateCaseWithModel(rng, id).c;
+}
+
+/** Runs one batch: `count` cases from the batch's own seed, so results do not depend on how batches are spread over workers. */
+export function runOneBatch(seed: number, batchIndex: number, firstId: number, count: number): { skipped: number; mismatches: Mismatch[] } {
+  const rng = new Rng(BigInt(seed) * 1000003n + BigInt(batchIndex));
+  const gen: { c: Case; model: ModelRun }[] = [];
+  for (let i = 0; i < count; i++) gen.push(generateCaseWithModel(rng, firstId + i));
+  const { scratch, results } = runBatch(gen.map((g) => g.c));
+  let skipped = 0;
+  const mismatches: Mismatch[] = [];
+  gen.forEach(({ c, model: dry }, i) => {
+    let model = dry;
+    if (scratch !== SCRATCH_ADDRESS || results[i].entryFlags !== c.flags) {
+      try {
+        model = runModel(c, scratch, results[i].entryFlags);
+      } catch (e) {
+        if (e instanceof Rejected) {
+          skipped++;
+          return;
+        }
+        throw e;
+      }
+    }
+    const mm = compare(c, results[i], model);
+    if (mm) mismatches.push(mm);
+  });
+  return { skipped, mismatches };
 }
 
 export interface DiffResult {
@@ -121,36 +151,71 @@ export interface DiffOptions {
 
 export function runDifferential(opts: DiffOptions): DiffResult {
   const t0 = Date.now();
-  const rng = new Rng(opts.seed);
   const batch = opts.batch ?? 2000;
   const mismatches: Mismatch[] = [];
   let done = 0;
   let skipped = 0;
-  while (done < opts.cases) {
+  for (let b = 0; done < opts.cases; b++) {
     const n = Math.min(batch, opts.cases - done);
-    const cases: Case[] = [];
-    for (let i = 0; i < n; i++) cases.push(generateCase(rng, done + i));
-    const { scratch, results } = runBatch(cases);
-    cases.forEach((c, i) => {
-      let model: ModelRun;
-      try {
-        model = runModel(c, scratch, results[i].entryFlags);
-      } catch (e) {
-        if (e instanceof Rejected) {
-          skipped++;
-          return;
-        }
-        throw e;
-      }
-      const mm = compare(c, results[i], model);
-      if (mm && mismatches.length < (opts.maxMismatches ?? 20)) mismatches.push(mm);
-      else if (mm) mismatches.push({ ...mm, diffs: mm.diffs.slice(0, 1) });
-    });
+    const r = runOneBatch(opts.seed, b, done, n);
+    skipped += r.skipped;
+    mismatches.push(...r.mismatches);
     done += n;
     opts.onBatch?.(done, opts.cases);
   }
   const millis = Date.now() - t0;
   return { seed: opts.seed, cases: done, skipped, mismatches, millis, casesPerSecond: Math.round((done * 1000) / Math.max(1, millis)) };
+}
+
+/**
+ * The same run spread over worker threads (one per core by default). Batches
+ * are seeded by index, so the cases and the verdict equal those of `runDifferential`.
+ */
+export async function runDifferentialParallel(opts: DiffOptions & { workers?: number }): Promise<DiffResult> {
+  const t0 = Date.now();
+  const batch = opts.batch ?? 2000;
+  const jobs: { seed: number; batchIndex: number; firstId: number; count: number }[] = [];
+  for (let b = 0, first = 0; first < opts.cases; b++, first += batch) jobs.push({ seed: opts.seed, batchIndex: b, firstId: first, count: Math.min(batch, opts.cases - first) });
+  const n = Math.max(1, Math.min(opts.workers ?? 2, jobs.length));
+  const results: { skipped: number; mismatches: Mismatch[] }[] = new Array(jobs.length);
+  let next = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: n }, () => {
+      const w = new Worker(join(__dirname, 'worker.js'));
+      return new Promise<void>((resolve, reject) => {
+        const feed = (): void => {
+          if (next >= jobs.length) {
+            void w.terminate().then(() => resolve());
+            return;
+          }
+          w.postMessage(jobs[next++]);
+        };
+        w.on('message', (m: { ok: boolean; job: { batchIndex: number; count: number }; error?: string; skipped?: number; mismatches?: Mismatch[] }) => {
+          if (!m.ok) {
+            void w.terminate();
+            reject(new Error(m.error));
+            return;
+          }
+          results[m.job.batchIndex] = { skipped: m.skipped ?? 0, mismatches: m.mismatches ?? [] };
+          done += m.job.count;
+          opts.onBatch?.(done, opts.cases);
+          feed();
+        });
+        w.on('error', reject);
+        feed();
+      });
+    }),
+  );
+  const millis = Date.now() - t0;
+  return {
+    seed: opts.seed,
+    cases: jobs.reduce((a, j) => a + j.count, 0),
+    skipped: results.reduce((a, r) => a + r.skipped, 0),
+    mismatches: results.flatMap((r) => r.mismatches),
+    millis,
+    casesPerSecond: Math.round((opts.cases * 1000) / Math.max(1, millis)),
+  };
 }
 
 export function formatMismatch(m: Mismatch): string {

@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Expr, FLAG_BITS, GPRS, Gpr, MachineState, Rng, SymbolicAlgebra, evaluate, mask, step } from '../../../server/src/x86';
-import { compare, formatMismatch, generateCase, runDifferential, runModel } from '../../differential/run';
+import { compare, formatMismatch, generateCase, runDifferential, runDifferentialParallel, runModel } from '../../differential/run';
 import { RBP_OFF, RSP_OFF, SCRATCH_SIZE } from '../../differential/gen';
 import { runBatch } from '../../differential/harness';
 
@@ -18,6 +18,17 @@ describe('differential testing against the CPU', () => {
     assert.equal(r.cases, 2000);
     assert.equal(r.skipped, 0);
     assert.equal(r.mismatches.length, 0, r.mismatches.slice(0, 3).map(formatMismatch).join('\n\n'));
+  });
+
+  test('worker threads run the same cases (batches are seeded by index)', async () => {
+    const seq: string[] = [];
+    const par = await runDifferentialParallel({ cases: 400, seed: 5, batch: 100, workers: 2, onBatch: (d) => seq.push(String(d)) });
+    assert.equal(par.cases, 400);
+    assert.equal(par.mismatches.length, 0);
+    assert.equal(seq.length, 4);
+    const rngA = new Rng(5n * 1000003n + 2n);
+    const rngB = new Rng(5n * 1000003n + 2n);
+    assert.deepEqual(generateCase(rngA, 200).text, generateCase(rngB, 200).text);
   });
 
   test('a wrong model result is reported with the case, inputs, expected and actual', () => {
