@@ -183,7 +183,7 @@ export function parseMnemonic(mnemonic: string): ParsedMnemonic | undefined {
   const m = mnemonic.trim().toLowerCase();
   const sp = SPECIAL[m];
   if (sp) return { ...sp };
-  if (TABLE[m] && !['setb', 'setl'].includes(m)) return { canonical: m };
+  if (TABLE[m]) return { canonical: m };
   // conditional families
   for (const kind of ['cmov', 'set', 'j'] as const) {
     if (!m.startsWith(kind)) continue;

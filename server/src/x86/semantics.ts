@@ -48,6 +48,8 @@ export type StepOutcome<V, B> =
   | { kind: 'syscall' }
   | { kind: 'unknown'; reason: string };
 
+const RING0_ONLY = new Set(['swapgs', 'rdmsr', 'wrmsr', 'clac', 'stac']);
+
 /** Thrown inside a step for an instruction the model cannot run; turned into an 'unknown' outcome. */
 class Unmodeled extends Error {}
 
@@ -888,6 +890,13 @@ export function step<V, B>(s: MachineState<V, B>, insn: Instruction, A: Algebra<
   if (!pm) return { kind: 'unknown', reason: `unknown instruction ${insn.mnemonic}` };
   const handler: Handler | undefined = pm.cc ? (conditional as Handler) : H[pm.canonical];
   if (!handler) return { kind: 'unknown', reason: `unmodelled instruction ${insn.mnemonic}` };
+  // ring-0-only instructions outside ring 0 (SYSRET and IRET record their own faults; CLI/STI follow IOPL)
+  const cpl = A.asConst(s.cpl);
+  const touchesCr = pm.canonical === 'mov' && insn.operands.some((o) => o.kind === 'reg' && (CONTROL_REGS as readonly string[]).includes(o.name));
+  if (cpl !== undefined && cpl !== 0n && (RING0_ONLY.has(pm.canonical) || touchesCr)) {
+    const ud = pm.canonical === 'clac' || pm.canonical === 'stac';
+    return { kind: 'fault', fault: { vector: ud ? 6 : 13, name: ud ? '#UD' : '#GP', ring: 3, vendor: 'both', when: A.bool(true), reason: `${insn.mnemonic} outside ring 0`, errorCode: ud ? undefined : 0n, taken: 'before' } };
+  }
   // registers are copied, memory writes are logged: a failing instruction changes nothing
   const work = s.cloneRegisters();
   const x = new Exec(A, work, ctx, { ...insn, mnemonic, prefixes }, pm);

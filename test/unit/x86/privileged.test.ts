@@ -330,6 +330,21 @@ describe('other privileged instructions', () => {
     step(k, insn('sti'), A);
     assert.equal(k.flags.IF.value, 1n);
   });
+  test('ring-0 instructions fault in ring 3', () => {
+    for (const [i, vector] of [
+      [insn('swapgs'), 13],
+      [insn('wrmsr'), 13],
+      [insn('rdmsr'), 13],
+      [insn('movq', { kind: 'reg', name: 'cr3' }, { kind: 'reg', name: 'rax' }), 13],
+      [insn('clac'), 6],
+    ] as [Instruction, number][]) {
+      const u = new MachineState(A, { cpl: A.const(2, 3n), gsKernel: A.const(1, 0n) });
+      const o = step(u, i, A);
+      assert.equal(o.kind, 'fault', i.mnemonic);
+      if (o.kind === 'fault') assert.equal(o.fault.vector, vector, i.mnemonic);
+      assert.equal(u.gsBaseKind(), 'user');
+    }
+  });
   test('ud2 and int3 fault with their vectors', () => {
     const s = kernelState();
     const u = step(s, insn('ud2'), A);
