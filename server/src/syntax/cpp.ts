@@ -810,11 +810,23 @@ export class Preprocessor {
     const segs: Seg[] = [];
     let prev: PPTok | undefined;
     for (const t of toks) {
+      const last = segs[segs.length - 1];
+      if (!t.inv && prev && !prev.inv && last && last.exact && last.line === t.line) {
+        // Source text on the same line: keep its spacing so one exact piece covers the run.
+        const gap = t.col - (prev.col + prev.t.length);
+        if (gap >= 0 && gap <= 64 && last.col + (text.length - last.out) + gap === t.col) {
+          text += gap > 0 ? ' '.repeat(gap) : '';
+          text += t.t;
+          last.len = text.length - last.out;
+          last.endCol = last.col + last.len;
+          prev = t;
+          continue;
+        }
+      }
       if (prev && (t.ws || (needsSpace(prev, t) && (prev.inv !== t.inv || prev.inv !== undefined)))) text += ' ';
       const out = text.length;
       text += t.t;
       if (t.inv) {
-        const last = segs[segs.length - 1];
         if (last && !last.exact && last.macro === t.inv.macro && last.line === t.inv.sl && last.col === t.inv.sc) {
           last.len = text.length - last.out;
         } else {
@@ -973,7 +985,7 @@ export class Preprocessor {
           continue;
         }
         for (let k = 0; k < a.length; k++) {
-          this.emit(out, { ...a[k], ws: k === 0 ? t.ws : a[k].ws }, k === 0 && pasteNext, k === 0 ? t.ws : a[k].ws);
+          this.emit(out, a[k], k === 0 && pasteNext, k === 0 ? t.ws : a[k].ws);
         }
         pasteNext = false;
         continue;
@@ -998,7 +1010,7 @@ export class Preprocessor {
       out[out.length - 1] = { ...prev, t: text, k, hs: undefined };
       return;
     }
-    out.push({ ...t, ws });
+    out.push(t.ws === ws ? t : { ...t, ws });
   }
 
   /** Expands `text` (one line) with the current macros; used for text that builtins assemble. */

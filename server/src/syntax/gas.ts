@@ -1157,6 +1157,10 @@ function printable(s: string): string {
 }
 
 function sliceLine(line: LogicalLine, start: number, end: number): LogicalLine {
+  if (line.segs.length === 0) {
+    // An expanded line: it maps as a whole; keep its origin as it is.
+    return start === 0 && end === line.text.length ? line : { text: line.text.slice(start, end), segs: [], origin: line.origin, file: line.file };
+  }
   const segs = line.segs
     .filter((s) => s.out + s.len > start && s.out < end)
     .map((s) => {
@@ -1169,49 +1173,37 @@ function sliceLine(line: LogicalLine, start: number, end: number): LogicalLine {
   return { text: line.text.slice(start, end), segs, origin: { ...line.origin, loc: { file: line.file, range } }, file: line.file };
 }
 
-/** Replaces \name, \() and \@ in a macro body line. */
+/** Replaces \name, \() and \@ in a macro body line (inside strings too, as GNU as does). */
 function substituteBody(text: string, subst: Map<string, string>, counter: string): string {
-  if (text.indexOf('\\') < 0) return text;
+  let bs = text.indexOf('\\');
+  if (bs < 0) return text;
   let out = '';
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i];
-    if (c === '"') {
-      // Substitution also happens inside strings in GAS.
-      out += c;
-      i++;
-      continue;
-    }
-    if (c !== '\\') {
-      out += c;
-      i++;
-      continue;
-    }
-    const n = text[i + 1];
-    if (n === '(' && text[i + 2] === ')') {
-      i += 3;
-      continue;
-    }
-    if (n === '@') {
+  let from = 0;
+  while (bs >= 0) {
+    out += text.slice(from, bs);
+    const n = text[bs + 1];
+    if (n === '(' && text[bs + 2] === ')') {
+      from = bs + 3;
+    } else if (n === '@') {
       out += counter;
-      i += 2;
-      continue;
-    }
-    const m = /^[A-Za-z_.$][\w.$]*/.exec(text.slice(i + 1));
-    if (m) {
-      // Longest parameter name that prefixes the identifier (GAS takes the whole identifier).
-      let name = m[0];
+      from = bs + 2;
+    } else {
+      let e = bs + 1;
+      while (e < text.length && /[\w.$]/.test(text[e])) e++;
+      // Longest parameter name that prefixes the identifier (GNU as takes the whole identifier).
+      let name = /^[A-Za-z_.$]/.test(n ?? '') ? text.slice(bs + 1, e) : '';
       while (name.length > 0 && !subst.has(name)) name = name.slice(0, -1);
       if (name.length > 0) {
         out += subst.get(name);
-        i += 1 + name.length;
-        continue;
+        from = bs + 1 + name.length;
+      } else {
+        out += '\\';
+        from = bs + 1;
       }
     }
-    out += c;
-    i++;
+    bs = text.indexOf('\\', from);
   }
-  return out;
+  return out + text.slice(from);
 }
 
 function splitCompareStrings(s: string): [string, string] | undefined {
