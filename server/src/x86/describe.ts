@@ -31,7 +31,7 @@ const LOGIC_W = ['CF', 'PF', 'ZF', 'SF', 'OF'];
 const ALL_FLAGS = ['CF', 'PF', 'AF', 'ZF', 'SF', 'TF', 'IF', 'DF', 'OF', 'IOPL', 'NT', 'RF', 'AC', 'ID'];
 
 const TABLE: Record<string, Entry> = {
-  mov: { title: 'Move', summary: 'Copies the source operand to the destination. A 32-bit register destination zero-extends into the full 64-bit register; 8- and 16-bit destinations keep the other bits. Moves to and from control and segment registers are included.', sized: true },
+  mov: { title: 'Move', summary: 'Copies the source operand to the destination (general, segment or control registers, memory). A 32-bit register destination zero-extends into the full 64-bit register; 8- and 16-bit destinations keep the other bits.', sized: true },
   movabs: { title: 'Move (64-bit immediate or absolute address)', summary: 'Copies a full 64-bit immediate into a register, or moves between the accumulator and a 64-bit absolute address.', sized: true },
   movzx: { title: 'Move with zero extension', summary: 'Copies an 8- or 16-bit source into a wider destination, filling the upper bits with zeros.' },
   movsx: { title: 'Move with sign extension', summary: 'Copies an 8- or 16-bit source into a wider destination, filling the upper bits with copies of the source sign bit.' },
