@@ -383,6 +383,64 @@ export class MachineState<V, B> {
     else this.regs[ref.gpr] = A.concat(A.extract(old, 63, ref.width), value);
   }
 
+  /**
+   * Any named piece of state: general registers at every width, segment
+   * selectors (cs, ss, ...), control registers (cr3, ...), rflags, single
+   * flags (CF, ZF, IF, ...), iopl, cpl, gsKernel, and msr.<NAME>.
+   * Undefined for an unknown name.
+   */
+  readAny(name: string): V | undefined {
+    const n = name.replace(/^%/, '');
+    const l = n.toLowerCase();
+    if (lookupRegister(l)) return this.read(l);
+    if ((SEGMENTS as readonly string[]).includes(l)) return this.seg[l as Segment];
+    if ((CONTROL_REGS as readonly string[]).includes(l)) return this.cr[l as ControlReg];
+    if (l === 'rflags' || l === 'eflags') return this.rflags();
+    if (l === 'iopl') return this.iopl;
+    if (l === 'cpl') return this.cpl;
+    if (l === 'gskernel') return this.gsKernel;
+    const f = n.toUpperCase();
+    if (f in FLAG_BITS) return this.flags[f as Flag];
+    if (l.startsWith('msr.')) return this.msr(n.slice(4).toUpperCase());
+    return undefined;
+  }
+  /** Writes what `readAny` reads (the value must have the piece's width); false for an unknown name. */
+  writeAny(name: string, value: V): boolean {
+    const n = name.replace(/^%/, '');
+    const l = n.toLowerCase();
+    const w = this.A.width(value);
+    const need = (bits: number): void => {
+      if (w !== bits) throw new Error(`${name} is ${bits}-bit, got ${w} bits`);
+    };
+    if (lookupRegister(l)) {
+      this.write(l, value);
+    } else if ((SEGMENTS as readonly string[]).includes(l)) {
+      need(16);
+      this.seg[l as Segment] = value;
+    } else if ((CONTROL_REGS as readonly string[]).includes(l)) {
+      need(64);
+      this.cr[l as ControlReg] = value;
+    } else if (l === 'rflags' || l === 'eflags') {
+      need(64);
+      this.setRflags(value);
+      this.undefinedFlags.clear();
+    } else if (l === 'iopl' || l === 'cpl') {
+      need(2);
+      if (l === 'iopl') this.iopl = value;
+      else this.cpl = value;
+    } else if (l === 'gskernel') {
+      need(1);
+      this.gsKernel = value;
+    } else if (n.toUpperCase() in FLAG_BITS) {
+      need(1);
+      this.setFlag(n.toUpperCase() as Flag, value);
+    } else if (l.startsWith('msr.')) {
+      need(64);
+      this.msrs.set(n.slice(4).toUpperCase(), value);
+    } else return false;
+    return true;
+  }
+
   // --- flags ------------------------------------------------------------------------
   /** RFLAGS as a 64-bit value (bit 1 set, reserved bits clear). */
   rflags(): V {

@@ -58,6 +58,24 @@ describe('registers', () => {
     assert.equal(s.read('%R8B').value, 0xffn);
     assert.throws(() => s.write('eax', A.const(16, 0n)), /16 bits to a 32-bit register/);
   });
+  test('readAny/writeAny reach every named piece of state', () => {
+    const s = new MachineState(A, { rflags: c64(0x246n) });
+    assert.equal(s.readAny('%ZF')?.value, 1n);
+    assert.equal(s.readAny('if')?.value, 1n);
+    assert.equal(s.readAny('rflags')?.value, 0x246n);
+    assert.equal(s.readAny('cs')?.value, 0x10n);
+    assert.equal(s.readAny('msr.star')?.value, 0x0023001000000000n);
+    assert.equal(s.readAny('nosuch'), undefined);
+    assert.equal(s.writeAny('ss', A.const(16, 0x2bn)), true);
+    assert.equal(s.writeAny('CF', A.const(1, 1n)), true);
+    assert.equal(s.writeAny('r9d', A.const(32, 7n)), true);
+    assert.equal(s.writeAny('cr3', c64(0x1000n)), true);
+    assert.equal(s.writeAny('bogus', c64(0n)), false);
+    assert.throws(() => s.writeAny('ss', c64(0n)), /16-bit/);
+    assert.equal(s.rflags().value, 0x247n);
+    assert.equal(s.readAny('r9')?.value, 7n);
+    assert.equal(s.cr3Kind(), 'user');
+  });
   test('RFLAGS bit by bit, with bit 1 always set and reserved bits clear', () => {
     const s = new MachineState(A, { rflags: c64(0xffffffffffffffffn) });
     assert.equal(s.rflags().value, 0x3f7fd7n);
