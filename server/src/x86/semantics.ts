@@ -254,7 +254,15 @@ class Exec<V, B> {
   cond(cc: string): B {
     const A = this.A;
     const f = (n: Flag): B => isSet(A, this.flag(n));
-    const sfNeOf = (): B => A.notB(A.eq(this.flag('SF'), this.flag('OF')));
+    const fl = this.s.flags;
+    const lc = this.s.lastCompare;
+    // after cmp/sub, while its flags are current, signed conditions are plain comparisons
+    const fromCompare = lc && lc.sf === fl.SF && lc.of === fl.OF ? lc : undefined;
+    const sfNeOf = (): B => (fromCompare ? A.slt(fromCompare.a, fromCompare.b) : A.notB(A.eq(this.flag('SF'), this.flag('OF'))));
+    if (fromCompare && fromCompare.zf === fl.ZF) {
+      if (cc === 'le') return A.sle(fromCompare.a, fromCompare.b);
+      if (cc === 'g') return A.notB(A.sle(fromCompare.a, fromCompare.b));
+    }
     switch (cc) {
       case 'o':
         return f('OF');
@@ -355,6 +363,7 @@ function subWithFlags<V, B>(x: Exec<V, B>, a: V, b: V, borrowIn?: V): V {
   x.s.setFlag('OF', x.msb(A.and(A.xor(a, b), A.xor(a, r))));
   x.s.setFlag('AF', A.extract(A.xor(A.xor(a, b), r), 4, 4));
   x.setResult(r);
+  if (!borrowIn) x.s.lastCompare = { a, b, zf: x.s.flags.ZF, sf: x.s.flags.SF, of: x.s.flags.OF };
   return r;
 }
 

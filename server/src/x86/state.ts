@@ -302,6 +302,11 @@ export class MachineState<V, B> {
   cpl: V;
   msrs: Map<string, V>;
   mem: Memory<V, B>;
+  /**
+   * The operands of the last flag-setting subtraction (cmp/sub) and the flags it
+   * produced: signed conditions read as `a <s b` while those flags are current.
+   */
+  lastCompare?: { a: V; b: V; zf: V; sf: V; of: V };
 
   constructor(
     readonly A: Algebra<V, B>,
@@ -532,6 +537,7 @@ export function mergeStates<V, B>(A: Algebra<V, B>, cond: B, a: MachineState<V, 
   out.gsKernel = pick(a.gsKernel, b.gsKernel);
   for (const k of CONTROL_REGS) out.cr[k] = pick(a.cr[k], b.cr[k]);
   out.cpl = pick(a.cpl, b.cpl);
+  out.lastCompare = a.lastCompare === b.lastCompare ? a.lastCompare : undefined;
   const names = new Set([...a.msrs.keys(), ...b.msrs.keys()]);
   const ac = a.clone();
   const bc = b.clone();

@@ -171,6 +171,24 @@ describe('outcomes', () => {
     assert.equal(ret.kind === 'ret' && ret.target.value, 0x401005n);
     assert.equal(s.regs.rsp.value, 0x8000n);
   });
+  test('signed conditions after cmp read as comparisons', () => {
+    const S = new SymbolicAlgebra();
+    const s = new MachineState(S, { regs: { rax: S.fresh('nr', 64), rbx: S.fresh('b', 64) } });
+    step(s, insn('cmpq', imm(450), reg('rax')), S);
+    const show = (cc: string): string => {
+      const o = step(s, insn('j' + cc, label('x')), S);
+      return o.kind === 'branch' ? S.show(o.cond) : o.kind;
+    };
+    assert.equal(show('l'), 'nr <s 0x1c2');
+    assert.equal(show('ge'), '!(nr <s 0x1c2)');
+    assert.equal(show('le'), 'nr <=s 0x1c2');
+    assert.equal(show('g'), '!(nr <=s 0x1c2)');
+    assert.equal(show('a'), '!(nr < 0x1c2 || nr == 0x1c2)');
+    // once another instruction writes the flags, the general form is used
+    step(s, insn('incq', reg('rbx')), S);
+    assert.doesNotMatch(show('l'), /<s/);
+    assert.match(show('l'), /b/);
+  });
   test('unknown and malformed instructions are reported, never thrown, and change nothing', () => {
     const s = new MachineState(A, { regs: { rax: c64(1n) } });
     const bad: Instruction[] = [
