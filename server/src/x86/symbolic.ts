@@ -528,6 +528,16 @@ export class SymbolicAlgebra implements Algebra<Expr, Expr> {
     if (b === this.F) return a;
     if (a === b) return a;
     if ((a.op === 'bnot' && a.args[0] === b) || (b.op === 'bnot' && b.args[0] === a)) return this.T;
+    // x < y || x == y  is  x <= y (unsigned and signed)
+    for (const [lt, e] of [
+      [a, b],
+      [b, a],
+    ]) {
+      if ((lt.op === 'ult' || lt.op === 'slt') && e.op === 'eq') {
+        const [x, y] = lt.args;
+        if ((e.args[0] === x && e.args[1] === y) || (e.args[0] === y && e.args[1] === x)) return lt.op === 'ult' ? this.ule(x, y) : this.sle(x, y);
+      }
+    }
     if (a.id > b.id) return this.node('bor', 0, [b, a]);
     return this.node('bor', 0, [a, b]);
   }

@@ -184,6 +184,8 @@ describe('symbolic simplification and printing', () => {
     assert.equal(S.sub(S.add(x, S.const(64, 0x80n)), S.add(x, S.const(64, 0x10n))), S.const(64, 0x70n));
     assert.equal(S.eq(S.sub(x, y), zero), S.eq(x, y));
     assert.equal(S.andB(S.eq(x, y), S.notB(S.eq(x, y))), S.F);
+    assert.equal(S.orB(S.ult(x, y), S.eq(y, x)), S.ule(x, y));
+    assert.equal(S.orB(S.eq(x, y), S.slt(x, y)), S.sle(x, y));
   });
   test('readable printing', () => {
     const S = new SymbolicAlgebra();
