@@ -261,6 +261,8 @@ export class Assembler {
 
   /** Origin of text [start, end) of a line. */
   originOf(line: LogicalLine, start: number, end: number): Origin {
+    // An expanded line maps as a whole: its own origin is the statement's.
+    if (line.segs.length === 0 && line.origin.parent) return line.origin;
     const range = mapRange(line, start, end);
     const here: Origin = { ...line.origin, loc: { file: line.file, range } };
     if (this.isMainLine(line)) {
@@ -538,6 +540,12 @@ export class Assembler {
     }
     if (j < toks.length && toks[j].k === 'op' && toks[j].s === ':' ) {
       this.error(this.locOf(line, toks[j].start, toks[j].end), `expected an operand after '${toks[j - 1].s}', found ':'`);
+      return;
+    }
+    const written = toks[j - 1].s;
+    if (/[A-Z]/.test(written) && toks.slice(j).some((t) => t.k === 'op' && t.s === '=')) {
+      // `NAME arg=value` is a macro invocation; no macro of that name is defined.
+      this.error(this.locOf(line, toks[j - 1].start, toks[j - 1].end), `unknown macro '${written}': no .macro or #define of that name (is its header missing?)`);
       return;
     }
     const mode = isBranchMnemonic(mn) ? 'branch' : 'insn';
@@ -1140,10 +1148,6 @@ export class Assembler {
     return t;
   }
 
-  /** A statement count (for builtins that look at what they emitted). */
-  get statementCount(): number {
-    return this.statements.length;
-  }
 }
 
 /** Shows control characters as \xNN in messages. */

@@ -84,8 +84,10 @@ export function lex(text: string, from = 0, to = text.length, errors?: LexError[
       }
       toks.push({ k: 'reg', s: text.slice(start, i), start, end: i });
     } else {
-      const two = text.slice(i, i + 2);
-      if (i + 1 < to && TWO_CHAR_OPS.has(two)) {
+      const n = text.charCodeAt(i + 1);
+      // Second characters of two-character operators: < > = & | #
+      const two = i + 1 < to && (n === 60 || n === 62 || n === 61 || n === 38 || n === 124 || n === 35) ? text.slice(i, i + 2) : '';
+      if (two && TWO_CHAR_OPS.has(two)) {
         i += 2;
         toks.push({ k: 'op', s: two, start, end: i });
       } else {

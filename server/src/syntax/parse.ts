@@ -133,6 +133,7 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
     const cfgPath = p.join(tree, '.config');
     const cfg = read(cfgPath);
     if (cfg !== undefined) {
+      pp.included.push(cfgPath);
       const cfgLoc: Location = { file: cfgPath, range: builtinLoc.range };
       for (const [k, v] of parseKernelConfig(cfg)) pp.define(k, v, cfgLoc);
     }

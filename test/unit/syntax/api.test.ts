@@ -136,7 +136,7 @@ describe('options and the file reader', () => {
     const p = parseProgram(FILE, '#include <asm/thing.h>\n#ifdef CONFIG_A\n\tmovl $THING, %eax\n#endif\n#ifdef CONFIG_B\n\tud2\n#endif\n', {}, files);
     assert.equal(p.kernelTree, '/work/k');
     assert.deepEqual(p.statements.map((s) => s.text), ['movl $5, %eax']);
-    assert.deepEqual(p.includes, ['/work/k/arch/x86/include/asm/thing.h']);
+    assert.deepEqual(p.includes, ['/work/k/.config', '/work/k/arch/x86/include/asm/thing.h']);
     assert.ok(asked.includes('/work/k/arch/x86/entry/arch/x86/include'));
   });
 
