@@ -16,7 +16,7 @@
 //         every arm in line, tagged with its feature (Statement.alternative), so the analysis
 //         can explore each one.
 //       * SWAPGS, SWAPGS_UNSAFE_STACK, USERGS_SYSRET64, USERGS_SYSRET32, INTERRUPT_RETURN,
-//         DISABLE_INTERRUPTS, ENABLE_INTERRUPTS: under CONFIG_PARAVIRT the headers turn these
+//         DISABLE_INTERRUPTS, ENABLE_INTERRUPTS, GET_CR2_INTO_RAX: under CONFIG_PARAVIRT the headers turn these
 //         into indirect calls through the pv-ops table, which no analysis can follow; the
 //         model uses the native instructions (what those calls do on bare metal).
 //       * PER_CPU_VAR(x) → %gs:x: newer headers add a RIP-relative form (%gs:x(%rip)); the
@@ -52,7 +52,7 @@ export const PRELUDE_FILE = 'entry-review:prelude.S';
 /** Names whose prelude meaning is kept even when a header defines them (see above). */
 export const LOCKED_DEFINES: ReadonlySet<string> = new Set([
   'SWAPGS', 'SWAPGS_UNSAFE_STACK', 'USERGS_SYSRET64', 'USERGS_SYSRET32', 'INTERRUPT_RETURN',
-  'DISABLE_INTERRUPTS', 'ENABLE_INTERRUPTS', 'PER_CPU_VAR', 'ASM_CLAC', 'ASM_STAC',
+  'DISABLE_INTERRUPTS', 'ENABLE_INTERRUPTS', 'GET_CR2_INTO_RAX', 'PER_CPU_VAR', 'ASM_CLAC', 'ASM_STAC',
   '_ASM_EXTABLE', '_ASM_EXTABLE_UA', '_ASM_EXTABLE_FAULT', '_ASM_EXTABLE_EX', '_ASM_EXTABLE_TYPE',
   '_ASM_EXTABLE_TYPE_REG', '_ASM_EXTABLE_CPY',
 ]);
@@ -434,6 +434,7 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 /* ---- thread info (stack-based, pre-4.9) ---- */
 #define GET_THREAD_INFO(reg) movq PER_CPU_VAR(cpu_current_top_of_stack), reg; subq $(THREAD_SIZE), reg
 #define GET_CR2_INTO(reg) movq %cr2, reg
+#define GET_CR2_INTO_RAX movq %cr2, %rax
 
 /* ---- annotations that produce no code ---- */
 #define ANNOTATE_NOENDBR
