@@ -496,6 +496,7 @@ export class Assembler {
     if (a >= b) return [];
     const ctx = this.opContext(line);
     const out: Operand[] = [];
+    const refs: NumericRef[] = [];
     const parts = this.splitCommas(toks, a, b);
     for (let p = 0; p < parts.length; p++) {
       const [s, e] = parts[p];
@@ -513,9 +514,11 @@ export class Assembler {
         this.error(this.locOf(line, er.start, Math.max(er.end, er.start + 1)), er.message);
         return undefined;
       }
-      for (const ref of r.refs) this.numericRefs.push({ ...ref, stmt: this.statements.length });
+      for (const ref of r.refs) refs.push({ ...ref, stmt: this.statements.length });
       out.push(r.op);
     }
+    // Only a statement that is kept refers to labels.
+    this.numericRefs.push(...refs);
     return out;
   }
 
