@@ -111,6 +111,7 @@ function trimSlice(text: string, start: number, end: number): [number, number] {
 
 /** Splits a line's text at `;` outside strings and character constants. */
 export function splitStatements(text: string): [number, number][] {
+  if (text.indexOf(';') < 0) return [[0, text.length]];
   const out: [number, number][] = [];
   let s = 0;
   for (let i = 0; i < text.length; i++) {

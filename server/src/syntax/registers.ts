@@ -18,6 +18,7 @@ export const SEGMENT_REGISTERS: ReadonlySet<string> = new Set(['cs', 'ds', 'es',
 
 /** Normalises a register token (`%RAX`, `%st(1)`) to the API form, or undefined if unknown. */
 export function registerName(tok: string): string | undefined {
-  const r = tok.replace(/^%/, '').toLowerCase().replace(/\s+/g, '');
+  let r = (tok.charCodeAt(0) === 37 ? tok.slice(1) : tok).toLowerCase();
+  if (r.indexOf(' ') >= 0 || r.indexOf('\t') >= 0) r = r.replace(/\s+/g, '');
   return REGISTERS.has(r) ? r : undefined;
 }
