@@ -21,6 +21,14 @@ const TREE_PROBES = [
 
 const posix = path.posix;
 
+/** What `gcc -D__ASSEMBLY__ -D__KERNEL__ -x assembler-with-cpp` defines for an x86-64 kernel .S file. */
+const DRIVER_DEFINES: [string, string][] = [
+  ['__ASSEMBLY__', '1'], ['__ASSEMBLER__', '1'], ['__KERNEL__', '1'], ['__x86_64__', '1'], ['__x86_64', '1'],
+  ['__ELF__', '1'], ['__linux__', '1'], ['__LP64__', '1'], ['_LP64', '1'], ['__CHAR_BIT__', '8'],
+  ['__SIZEOF_LONG__', '8'], ['__SIZEOF_POINTER__', '8'], ['__SIZEOF_INT__', '4'],
+  ['__GNUC__', '12'], ['__GNUC_MINOR__', '2'], ['__GNUC_PATCHLEVEL__', '0'],
+];
+
 function pathApi(file: string): typeof path.posix {
   return /^[A-Za-z]:[\\/]/.test(file) || file.includes('\\') ? path.win32 : posix;
 }
@@ -125,7 +133,8 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
   const pp = new Preprocessor(file, host, (line) => asm.feed(line));
   const builtinLoc: Location = { file: PRELUDE_FILE, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
   // What the compiler driver defines for a kernel .S file.
-  for (const [k, v] of [['__ASSEMBLY__', '1'], ['__KERNEL__', '1'], ['__x86_64__', '1'], ['__x86_64', '1'], ['__ELF__', '1'], ['__linux__', '1']]) {
+  // (__ASSEMBLER__ is gcc's own for .S files; newer kernels test it instead of __ASSEMBLY__.)
+  for (const [k, v] of DRIVER_DEFINES) {
     pp.define(k, v, builtinLoc);
   }
   // The tree's configuration, then -D (later wins).
