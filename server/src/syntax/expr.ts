@@ -135,6 +135,11 @@ export function parseExprTokens(toks: Tok[], start: number, end: number): { expr
   const expr = p.parse(0);
   if (expr && !p.error && p.pos < end) {
     const t = toks[p.pos];
+    const prev = toks[p.pos - 1];
+    if (t.s === '(' && t.k === 'op' && prev?.k === 'id' && prev.end === t.start) {
+      // NAME(...) where NAME is not a defined function-like macro.
+      return { error: { message: `unknown macro '${prev.s}': no #define ${prev.s}(...) (is its header missing?)`, start: prev.start, end: prev.end }, refs: p.numericRefs };
+    }
     return { error: { message: `unexpected '${t.s}' in expression`, start: t.start, end: t.end }, refs: p.numericRefs };
   }
   return { expr: p.error ? undefined : expr, error: p.error, refs: p.numericRefs };

@@ -1,12 +1,11 @@
-// Plain line reading (no preprocessing): comments removed, columns kept. Used for text that
-// bypasses the C preprocessor (GAS `.include` files) and as the fallback line source.
+// Plain line reading (no preprocessing): comments removed, columns kept. Used for text the
+// assembler reads without the C preprocessor: `*.s` files and GNU as `.include` files.
 import type { Origin } from './types';
 import type { LogicalLine } from './source';
 
 /**
  * Splits `text` into logical lines with `/* *\/`, `//` and `#` comments blanked out (columns
- * are preserved). Lines whose first non-blank character is `#` are returned in `directives`
- * instead (cpp lines) when `cppLines` is set.
+ * are preserved; strings are kept as they are).
  */
 export function plainLines(file: string, text: string, kind: Origin['kind'], parent: Origin | undefined): LogicalLine[] {
   const out: LogicalLine[] = [];

@@ -6,6 +6,7 @@ import { Assembler, type MacroDef } from './gas';
 import { Preprocessor, type CppHost, type CppMacro } from './cpp';
 import { builtinMacros, isCoveredHeader, LOCKED_DEFINES, PRELUDE_FILE, PRELUDE_TEXT } from './prelude';
 import { lex } from './lexer';
+import { plainLines } from './lines';
 import { parseExprTokens } from './expr';
 
 /** Directories of a kernel tree that a kernel build passes with -I, in the build's order. */
@@ -173,14 +174,11 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
   asm.builtins = builtinMacros(featureName);
   asm.cppExpand = (t) => pp.expandText(t);
   asm.includeFile = (name, from) => {
+    // GNU as reads .include files itself: no C preprocessor.
     const found = host.resolve(name, false, from.loc.file === PRELUDE_FILE ? file : from.loc.file, false);
     if (!found) return undefined;
     if (!pp.included.includes(found.path)) pp.included.push(found.path);
-    const lines: import('./source').LogicalLine[] = [];
-    const sub = new Preprocessor(found.path, host, (l) => lines.push(l));
-    sub.macros = pp.macros;
-    sub.run(found.path, found.text, 'include', from);
-    return lines;
+    return plainLines(found.path, found.text, 'include', from);
   };
 
   // The prelude: run once per distinct set of predefined macros, then restored from a snapshot.
@@ -211,7 +209,13 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
   }
   const preludeSnap = snap;
 
-  pp.run(file, text, 'source');
+  if (options.preprocess ?? !/\.s$/.test(file)) {
+    pp.run(file, text, 'source');
+  } else {
+    // A .s file goes straight to the assembler, as `gcc -c x.s` does: no #include, no cpp macros;
+    // a line starting with '#' is a comment.
+    for (const line of plainLines(file, text, 'source', undefined)) asm.feed(line);
+  }
   asm.finish();
   asm.resolveExtable();
 

@@ -14,6 +14,11 @@ export interface ParseOptions {
   includePaths?: string[];
   /** Default true: walk up from the file to a directory with arch/x86/include and use that tree. */
   findKernelTree?: boolean;
+  /**
+   * Run the C preprocessor over the file. Default: true, except for files named `*.s`
+   * (lower-case), which the assembler reads directly, as `gcc -c` does.
+   */
+  preprocess?: boolean;
 }
 
 export interface Pos {
