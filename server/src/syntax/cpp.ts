@@ -473,7 +473,7 @@ export class Preprocessor {
           }
           continue;
         }
-        this.directive(pl, ctx, lines, li);
+        this.directive(pl, ctx);
         continue;
       }
       if (!active) continue;
@@ -617,7 +617,7 @@ export class Preprocessor {
 
   // ---- other directives ----------------------------------------------------------------------
 
-  private directive(pl: PPLine, ctx: Ctx, _lines: PPLine[], _li: number): void {
+  private directive(pl: PPLine, ctx: Ctx): void {
     const toks = pl.toks;
     const nameTok = toks[1];
     if (!nameTok) return; // a lone '#'
@@ -787,7 +787,7 @@ export class Preprocessor {
     };
     const invs: Inv[] = [];
     const out = this.expandTokens(pl.toks, ctx, more, false, invs);
-    const { text, segs } = this.render(out, ctx);
+    const { text, segs } = this.render(out);
     const range: Range = { start: { line: pl.sl, character: 0 }, end: { line: lastLine.el, character: lastLine.ec } };
     const origin: Origin = { loc: { file: ctx.file, range }, kind: ctx.kind };
     if (ctx.parent) origin.parent = ctx.parent;
@@ -805,7 +805,7 @@ export class Preprocessor {
     return consumed;
   }
 
-  private render(toks: PPTok[], _ctx: Ctx): { text: string; segs: Seg[] } {
+  private render(toks: PPTok[]): { text: string; segs: Seg[] } {
     let text = '';
     const segs: Seg[] = [];
     let prev: PPTok | undefined;

@@ -11,7 +11,7 @@ import type {
   Range, Statement, SymbolInfo, SyntaxDiagnostic,
 } from './types';
 import { decodeString, lex, type LexError, type Tok } from './lexer';
-import { evalExpr, exprText, parseExprTokens, type ExprParser } from './expr';
+import { evalExpr, exprText, parseExprTokens } from './expr';
 import { isBranchMnemonic, parseOperand, type OperandContext } from './operands';
 import { macrosIn, mapRange, outermost, type LogicalLine } from './source';
 
@@ -91,12 +91,6 @@ interface NumericRef {
   label: string;
   dir: 'f' | 'b';
   stmt: number;
-}
-
-export interface StatementSlice {
-  line: LogicalLine;
-  start: number;
-  end: number;
 }
 
 function isBlank(c: number): boolean {
@@ -1239,4 +1233,3 @@ function macroSignature(m: MacroDef): string {
   return `.macro ${m.name} ${m.params.map((p) => p.name + (p.req ? ':req' : '') + (p.vararg ? ':vararg' : '') + (p.def !== undefined ? '=' + p.def : '')).join(', ')}`.trim();
 }
 
-export type { ExprParser };
