@@ -13,6 +13,8 @@ import { charValue } from './lexer';
 
 export const INCLUDE_DEPTH = 200;
 export const MAX_LINE_TOKENS = 50_000;
+/** Nesting of macro invocations inside macro arguments. */
+export const MAX_ARG_NESTING = 200;
 
 export type PPKind = 'id' | 'num' | 'str' | 'chr' | 'punct' | 'other';
 
@@ -264,6 +266,16 @@ class CExpr {
   }
 
   private cond(): CVal {
+    if (this.depth > 500) return this.fail('expression nested more than 500 deep');
+    this.depth++;
+    try {
+      return this.condInner();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private condInner(): CVal {
     const c = this.binary(1);
     const t = this.peek();
     if (t && t.t === '?') {
@@ -321,7 +333,18 @@ class CExpr {
     return this.fail(`unknown operator '${op}'`);
   }
 
+  private depth = 0;
+
   private unary(): CVal {
+    if (++this.depth > 500) return this.fail('expression nested more than 500 deep');
+    try {
+      return this.unaryInner();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private unaryInner(): CVal {
     const t = this.peek();
     if (!t) return this.fail('expected an expression');
     this.pos++;
@@ -844,7 +867,23 @@ export class Preprocessor {
    * Macro-expands a token list (Prosser's algorithm with hide sets). `more` pulls the next
    * line's tokens when an argument list continues past the end of the line.
    */
+  private expandDepth = 0;
+
   expandTokens(input: PPTok[], ctx: Ctx | undefined, more?: () => PPTok[] | undefined, inIf = false, invs?: Inv[], limit = MAX_LINE_TOKENS): PPTok[] {
+    // Arguments are expanded recursively; nested invocations F(F(F(...))) are bounded here.
+    if (this.expandDepth >= MAX_ARG_NESTING) {
+      if (ctx && input.length) this.diag(this.userLoc(ctx, this.tokRange(input[0])), `macro arguments nested more than ${MAX_ARG_NESTING} deep`);
+      return input;
+    }
+    this.expandDepth++;
+    try {
+      return this.expandTokensInner(input, ctx, more, inIf, invs, limit);
+    } finally {
+      this.expandDepth--;
+    }
+  }
+
+  private expandTokensInner(input: PPTok[], ctx: Ctx | undefined, more: (() => PPTok[] | undefined) | undefined, inIf: boolean, invs: Inv[] | undefined, limit: number): PPTok[] {
     const out: PPTok[] = [];
     const stack: PPTok[] = [];
     for (let k = input.length - 1; k >= 0; k--) stack.push(input[k]);

@@ -15,6 +15,9 @@ const GAS_RANK: Record<string, number> = {
   '&&': 3, '||': 2,
 };
 
+/** Parenthesis / unary-operator nesting accepted in one expression. */
+export const MAX_NESTING = 500;
+
 export interface ExprError {
   message: string;
   start: number;
@@ -69,6 +72,8 @@ export class ExprParser {
     return undefined;
   }
 
+  private operators = 0;
+
   parse(minRank = 0): Expr | undefined {
     let left = this.unary();
     if (!left) return undefined;
@@ -77,6 +82,8 @@ export class ExprParser {
       if (!t || t.k !== 'op') break;
       const rank = GAS_RANK[t.s];
       if (rank === undefined || rank <= minRank) break;
+      // Operator chains make deep trees; keep them within what tree walkers can recurse over.
+      if (++this.operators > MAX_NESTING) return this.fail(`expression has more than ${MAX_NESTING} operators`, t);
       this.pos++;
       if (this.pos >= this.end) return this.fail(`expected an operand after '${t.s}'`, t);
       const right = this.parse(rank);
@@ -86,7 +93,18 @@ export class ExprParser {
     return left;
   }
 
+  private depth = 0;
+
   private unary(): Expr | undefined {
+    if (++this.depth > MAX_NESTING) return this.fail(`expression nested more than ${MAX_NESTING} deep`);
+    try {
+      return this.unaryInner();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private unaryInner(): Expr | undefined {
     const t = this.peek();
     if (!t) return this.fail('expected an expression');
     if (t.k === 'op' && (t.s === '-' || t.s === '~' || t.s === '!' || t.s === '+')) {

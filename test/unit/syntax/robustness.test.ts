@@ -99,6 +99,21 @@ describe('limits', () => {
     assert.ok(p.diagnostics.some((d) => /macro expansion stopped/.test(d.message) && d.loc.range.start.line === 31));
   });
 
+  test('deeply nested or very long expressions and macro calls are refused, not a stack overflow', () => {
+    const cases: [string, RegExp][] = [
+      [`\tmovq $${'('.repeat(50000)}1${')'.repeat(50000)}, %rax\n\tnop\n`, /nested more than 500 deep/],
+      [`\t.long ${Array(50000).fill('1').join('+')}\n\tnop\n`, /more than 500 operators/],
+      [`#if ${'1?'.repeat(50000)}1${':0'.repeat(50000)}\n#endif\n\tnop\n`, /nested more than 500 deep/],
+      [`#define F(x) x\n\t.long ${'F('.repeat(20000)}1${')'.repeat(20000)}\n\tnop\n`, /nested more than 200 deep/],
+    ];
+    for (const [text, message] of cases) {
+      const p = parseProgram(FILE, text, {}, none);
+      check(p, text);
+      assert.ok(p.diagnostics.some((d) => message.test(d.message)), p.diagnostics.map((d) => d.message).join('; '));
+      assert.equal(p.statements[p.statements.length - 1].name, 'nop');
+    }
+  });
+
   test('self-referential and mutually recursive #defines expand once (C rules)', () => {
     const p = parseProgram(FILE, '#define A B + 1\n#define B A * 2\n\t.long A\n', {}, none);
     assert.equal(p.diagnostics.length, 0);
