@@ -6,6 +6,7 @@
 //   - macro nesting depth (a macro expanding itself, directly or not): MAX_MACRO_DEPTH
 //   - one .rept count: MAX_REPT
 //   - statements produced by expansion in one program: MAX_EXPANDED
+//   - .include nesting: MAX_INCLUDE_DEPTH
 import type {
   AlternativeGroup, AlternativeTag, ExceptionTableEntry, Expr, Location, MacroExpansion, Operand, Origin,
   Range, Statement, SymbolInfo, SyntaxDiagnostic,
@@ -18,6 +19,7 @@ import { macrosIn, mapRange, outermost, type LogicalLine } from './source';
 export const MAX_MACRO_DEPTH = 100;
 export const MAX_REPT = 100_000;
 export const MAX_EXPANDED = 100_000;
+export const MAX_INCLUDE_DEPTH = 100;
 
 export interface MacroParam {
   name: string;
@@ -229,6 +231,7 @@ export class Assembler {
   private conds: Cond[] = [];
   private capture?: Capture;
   private macroDepth = 0;
+  private includeDepth = 0;
   private expansionCounter = 0;
   private expanded = 0;
   private expansionLimitHit = false;
@@ -625,13 +628,22 @@ export class Assembler {
           this.error(loc(), "expected a quoted file name after '.include'");
           return;
         }
+        if (this.includeDepth >= MAX_INCLUDE_DEPTH) {
+          this.error(loc(), `'.include' nested more than ${MAX_INCLUDE_DEPTH} deep (include cycle?)`);
+          return;
+        }
         const origin = this.originOf(line, start, end);
         const lines = this.includeFile?.(m[1], origin);
         if (!lines) {
           this.error(loc(), `cannot find '.include' file "${m[1]}"`, 'warning');
           return;
         }
-        for (const l of lines) this.feed(l);
+        this.includeDepth++;
+        try {
+          for (const l of lines) this.feed(l);
+        } finally {
+          this.includeDepth--;
+        }
         return;
       }
       case '.text':

@@ -138,6 +138,13 @@ describe('limits', () => {
     assert.equal(q.statements[q.statements.length - 1].name, 'ret');
   });
 
+  test('a .include cycle is reported, not a stack overflow', () => {
+    const files: Record<string, string> = { '/virtual/self.s': '\t.include "self.s"\n' };
+    const p = parseProgram(FILE, '\t.include "self.s"\n\tnop\n', {}, { read: (f) => files[f] });
+    assert.deepEqual(p.diagnostics.map((d) => [d.loc.range.start.line, d.message]), [[0, "'.include' nested more than 100 deep (include cycle?)"]]);
+    assert.deepEqual(p.statements.map((s) => s.name), ['nop']);
+  });
+
   test('an #include cycle is reported once at the #include the user wrote', () => {
     const files: Record<string, string> = { '/virtual/a.h': '#include "b.h"\n', '/virtual/b.h': '#include "a.h"\n' };
     const p = parseProgram(FILE, '#include "a.h"\n\tnop\n', {}, { read: (f) => files[f] });
