@@ -462,7 +462,7 @@ export class Assembler {
       const v = this.constants.get(n);
       if (v !== undefined) return v;
       const alias = this.symbolExprs.get(n);
-      if (alias && !seen.has(n)) {
+      if (alias && !seen.has(n) && seen.size < 256) {
         seen.add(n);
         return evalExpr(alias, lookup);
       }
