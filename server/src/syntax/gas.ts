@@ -439,7 +439,7 @@ export class Assembler {
     if (this.altTag) st.alternative = { ...this.altTag };
     this.labels.set(name, this.statements.length);
     this.labelSites.set(name, origin.loc);
-    if (t.k !== 'num') this.symbols.push({ name, kind: 'label', loc: origin.loc });
+    if (t.k !== 'num') this.symbols.push({ name, kind: 'label', loc: definitionSite(origin) });
     this.push(st);
   }
 
@@ -746,7 +746,7 @@ export class Assembler {
       this.constants.delete(name);
       this.symbolExprs.set(name, r.expr);
     }
-    const info: SymbolInfo = { name, kind: 'constant', loc: origin.loc, detail: exprText(r.expr) };
+    const info: SymbolInfo = { name, kind: 'constant', loc: definitionSite(origin), detail: exprText(r.expr) };
     if (v !== undefined) info.value = v;
     if (origin.kind === 'prelude' || (origin.parent && outermost(origin).kind === 'prelude')) info.builtin = true;
     this.symbols.push(info);
@@ -893,7 +893,7 @@ export class Assembler {
     if (bad) this.error(loc, `expected macro parameters (name, name=default, name:req, name:vararg) after '.macro ${nt.s}'`);
     const origin = this.originOf(line, nt.start, nt.end);
     const weak = outermost(origin).kind === 'prelude';
-    const def: MacroDef = { name: nt.s, params, body: [], loc: origin.loc, weak };
+    const def: MacroDef = { name: nt.s, params, body: [], loc: definitionSite(origin), weak };
     this.capture = { kind: 'macro', depth: 1, body: def.body, loc, origin, line, def };
   }
 
@@ -1158,6 +1158,16 @@ export class Assembler {
     return t;
   }
 
+}
+
+/**
+ * Where go-to-definition should land for a symbol defined by text with this origin: the line in
+ * a header or the prelude when it is written there directly, otherwise the place in the main
+ * file the user wrote (the macro invocation, for a label made by ENTRY() or by a .macro).
+ */
+function definitionSite(origin: Origin): Location {
+  if (origin.kind === 'include' || origin.kind === 'prelude') return origin.loc;
+  return outermost(origin).loc;
 }
 
 /** Shows control characters as \xNN in messages. */

@@ -90,6 +90,14 @@ describe('symbols, constants, expansions', () => {
     assert.equal(rip.loc.file, PRELUDE_FILE);
   });
 
+  test('labels made by ENTRY() or by a .macro are defined where the user wrote the invocation', () => {
+    const q = parse('ENTRY(entry_x)\n.macro MK n\n\\n\\()_lbl:\n.endm\n\tMK foo\n');
+    const entry = q.symbols.find((s) => s.kind === 'label' && s.name === 'entry_x')!;
+    assert.deepEqual([entry.loc.file, entry.loc.range.start.line, entry.loc.range.start.character, entry.loc.range.end.character], [FILE, 0, 0, 14]);
+    const made = q.symbols.find((s) => s.kind === 'label' && s.name === 'foo_lbl')!;
+    assert.deepEqual([made.loc.file, made.loc.range.start.line], [FILE, 4]);
+  });
+
   test('constants: the file\'s and the prelude\'s', () => {
     assert.equal(p.constants.get('MYSET'), 49n);
     assert.equal(p.constants.get('MYCONST'), 48n);
