@@ -1027,8 +1027,13 @@ export class Assembler {
     const named = new Set<string>();
     for (let k = 0; k < args.length; k++) {
       const a = args[k];
-      const eq = /^([A-Za-z_.$][\w.$]*)\s*=\s*/.exec(a.raw);
-      if (eq && m.params.some((p) => p.name === eq[1])) {
+      const eq = /^([A-Za-z_.$][\w.$]*)\s*=(?!=)\s*/.exec(a.raw);
+      if (eq) {
+        // A keyword argument (GNU as: NAME=VALUE always names a parameter).
+        if (!m.params.some((p) => p.name === eq[1])) {
+          this.error(loc, `macro '${m.name}' has no parameter named '${eq[1]}'${m.params.length ? ` (its parameters: ${m.params.map((p) => p.name).join(', ')})` : ''}`);
+          return;
+        }
         subst.set(eq[1], a.value.slice(a.value.indexOf('=') + 1).trimStart());
         named.add(eq[1]);
         continue;

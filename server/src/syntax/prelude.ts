@@ -464,27 +464,27 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 .Ler_trace_iretq_\@:
 .endm
 
-.macro UNWIND_HINT args:vararg
+.macro UNWIND_HINT type:req sp_reg=0 sp_offset=0 signal=0
 .endm
-.macro UNWIND_HINT_EMPTY args:vararg
+.macro UNWIND_HINT_EMPTY
 .endm
-.macro UNWIND_HINT_REGS args:vararg
+.macro UNWIND_HINT_REGS base=%rsp offset=0 indirect=0 extra=1 partial=0 signal=1
 .endm
-.macro UNWIND_HINT_IRET_REGS args:vararg
+.macro UNWIND_HINT_IRET_REGS base=%rsp offset=0 signal=1
 .endm
-.macro UNWIND_HINT_IRET_ENTRY args:vararg
+.macro UNWIND_HINT_IRET_ENTRY base=%rsp offset=0 signal=1
 .endm
-.macro UNWIND_HINT_FUNC args:vararg
+.macro UNWIND_HINT_FUNC
 .endm
-.macro UNWIND_HINT_ENTRY args:vararg
+.macro UNWIND_HINT_ENTRY
 .endm
-.macro UNWIND_HINT_END_OF_STACK args:vararg
+.macro UNWIND_HINT_END_OF_STACK
 .endm
-.macro UNWIND_HINT_UNDEFINED args:vararg
+.macro UNWIND_HINT_UNDEFINED
 .endm
-.macro UNWIND_HINT_SAVE args:vararg
+.macro UNWIND_HINT_SAVE
 .endm
-.macro UNWIND_HINT_RESTORE args:vararg
+.macro UNWIND_HINT_RESTORE
 .endm
 
 /* ---- pt_regs save / restore (layout above) ---- */

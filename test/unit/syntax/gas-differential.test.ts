@@ -1,0 +1,151 @@
+// Differential test against the real toolchain: each kernel fixture is assembled with
+// `gcc -x assembler-with-cpp` (GNU as) using the prelude as a forced include, and the instruction
+// sequence objdump reads back must equal the parser's (arm 0 of every ALTERNATIVE, section by
+// section). This checks the fixtures are valid GNU as, that the prelude's macros are, and that
+// the parser expands cpp, .macro, .irp/.rept and .if exactly as the assembler does.
+// Skipped when gcc or objdump is not installed.
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { parseProgram } from '../../../server/src/syntax';
+import { PRELUDE_TEXT } from '../../../server/src/syntax/prelude';
+
+function repoRoot(): string {
+  let d = __dirname;
+  while (!fs.existsSync(path.join(d, 'package.json')) || !fs.existsSync(path.join(d, 'server'))) {
+    const up = path.dirname(d);
+    if (up === d) throw new Error('repo root not found');
+    d = up;
+  }
+  return d;
+}
+const root = repoRoot();
+
+const have = (cmd: string) => spawnSync(cmd, ['--version'], { encoding: 'utf8' }).status === 0;
+const toolchain = have('gcc') && have('objdump');
+
+// GNU as stand-ins for the model's builtin macros: the original code (arm 0) in line.
+const BUILTINS_AS_GAS = String.raw`
+.macro ALTERNATIVE oldinstr, newinstr, feature
+	\oldinstr
+.endm
+.macro ALTERNATIVE_2 oldinstr, newinstr1, feature1, newinstr2, feature2
+	\oldinstr
+.endm
+.macro ALTERNATIVE_3 oldinstr, newinstr1, feature1, newinstr2, feature2, newinstr3, feature3
+	\oldinstr
+.endm
+.macro ALTERNATIVE_TERNARY oldinstr, feature, newinstr_yes, newinstr_no
+	\newinstr_no
+.endm
+.macro STATIC_JUMP_IF_TRUE target, key, def
+	.if \def
+	jmp \target
+	.endif
+.endm
+.macro STATIC_JUMP_IF_FALSE target, key, def
+	.if \def == 0
+	jmp \target
+	.endif
+.endm
+.macro ER_EXTABLE from, to, kind
+.endm
+`;
+
+const ALIAS: Record<string, string> = {
+  jnz: 'jne', jz: 'je', jnae: 'jb', jc: 'jb', jnc: 'jae', jnb: 'jae', jna: 'jbe', jnbe: 'ja', jnge: 'jl', jnl: 'jge',
+  jng: 'jle', jnle: 'jg', jmpq: 'jmp', callq: 'call', retq: 'ret', cmovz: 'cmove', cmovnz: 'cmovne', setz: 'sete', setnz: 'setne',
+};
+/** One spelling per instruction: aliases merged, operand-size suffixes dropped. */
+function norm(m: string): string {
+  m = m.toLowerCase();
+  if (ALIAS[m]) return ALIAS[m];
+  if (m.startsWith('cmov')) {
+    m = m.replace(/[wlq]$/, '');
+    return ALIAS[m] ?? m;
+  }
+  if (/^(j|set|loop|call)/.test(m)) return m;
+  if (m.length > 3 && /[bwlq]$/.test(m) && !/^(cltq|cqto|cwtl|cltd|sysretl)$/.test(m)) m = m.slice(0, -1);
+  return m === 'sal' ? 'shl' : m;
+}
+const PREFIXES = new Set(['lock', 'rep', 'repz', 'repnz', 'data16', 'cs', 'ds', 'notrack', 'bnd', 'rex.W']);
+const isPadding = (m: string) => /^(nop|xchg|\(bad\))/.test(m);
+
+function gasSequence(file: string, dir: string): string[] {
+  const obj = path.join(dir, 'out.o');
+  const cc = spawnSync('gcc', ['-c', '-x', 'assembler-with-cpp', '-D__ASSEMBLY__', '-D__KERNEL__', '-w', `-I${path.join(dir, 'inc')}`,
+    `-I${path.dirname(file)}`, '-include', path.join(dir, 'prelude.h'), file, '-o', obj], { encoding: 'utf8' });
+  assert.equal(cc.status, 0, `gcc failed on ${file}:\n${cc.stderr}`);
+  const dis = spawnSync('objdump', ['-d', '--no-show-raw-insn', '-M', 'suffix', obj], { encoding: 'utf8' }).stdout;
+  const bySection = new Map<string, string[]>();
+  let sec = '';
+  for (const line of dis.split('\n')) {
+    const h = /^Disassembly of section (\S+):/.exec(line);
+    if (h) {
+      sec = h[1];
+      continue;
+    }
+    if (!/^\s+[0-9a-f]+:\t/.test(line)) continue;
+    let words = line.split('\t')[1].trim().split(/\s+/);
+    while (words.length && PREFIXES.has(words[0])) words = words.slice(1);
+    if (!words[0] || isPadding(words[0])) continue;
+    if (!bySection.has(sec)) bySection.set(sec, []);
+    bySection.get(sec)!.push(norm(words[0]));
+  }
+  return [...bySection.keys()].sort().flatMap((k) => bySection.get(k)!);
+}
+
+function parserSequence(file: string): string[] {
+  const read = (p: string) => {
+    try {
+      return fs.readFileSync(p, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const p = parseProgram(file, fs.readFileSync(file, 'utf8'), { findKernelTree: false }, { read });
+  assert.deepEqual(p.diagnostics.map((d) => d.message), []);
+  const bySection = new Map<string, string[]>();
+  for (const s of p.statements) {
+    if (s.kind !== 'instruction' || (s.alternative && s.alternative.arm !== 0) || isPadding(s.name)) continue;
+    const sec = (s.section ?? '.text').split(/[\s,]/)[0];
+    if (!bySection.has(sec)) bySection.set(sec, []);
+    bySection.get(sec)!.push(norm(s.name));
+  }
+  return [...bySection.keys()].sort().flatMap((k) => bySection.get(k)!);
+}
+
+describe('the parser reads kernel files as gcc + GNU as do', { skip: toolchain ? false : 'gcc/objdump not installed' }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entry-review-gas-'));
+  // The prelude as a forced include; every header the fixtures name exists (empty).
+  fs.writeFileSync(path.join(dir, 'prelude.h'), PRELUDE_TEXT.replace(/^\.macro ER_TRACE_IRQS_IRETQ/m, BUILTINS_AS_GAS + '\n.macro ER_TRACE_IRQS_IRETQ'));
+  const files = [
+    ...fs.readdirSync(path.join(root, 'test/fixtures/kernels')).filter((f) => f.endsWith('.S')).map((f) => path.join(root, 'test/fixtures/kernels', f)),
+    ...fs.readdirSync(path.join(root, 'test/fixtures/kernels/bugs')).filter((f) => f.endsWith('.S')).map((f) => path.join(root, 'test/fixtures/kernels/bugs', f)),
+    ...(fs.existsSync(path.join(root, 'samples/entry_64.S')) ? [path.join(root, 'samples/entry_64.S')] : []),
+    // The syntax fixtures that have no diagnostics and need no -D or include paths.
+    ...['att-operands.S', 'labels.S', 'gas-repeat.S', 'prelude-macros.S', 'seed-width-ok.S']
+      .map((f) => path.join(root, 'test/fixtures/syntax', f)),
+  ];
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  for (const f of files) {
+    for (const m of fs.readFileSync(f, 'utf8').matchAll(/^#include\s+[<"]([^>"]+)[>"]/gm)) {
+      const h = path.join(dir, 'inc', m[1]);
+      if (!fs.existsSync(path.join(path.dirname(f), m[1]))) {
+        fs.mkdirSync(path.dirname(h), { recursive: true });
+        fs.writeFileSync(h, '');
+      }
+    }
+  }
+  for (const file of files) {
+    test(path.relative(root, file), () => {
+      const gas = gasSequence(file, dir);
+      const mine = parserSequence(file);
+      assert.ok(gas.length > 0);
+      assert.deepEqual(mine, gas);
+    });
+  }
+});
