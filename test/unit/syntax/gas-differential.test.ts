@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { parseProgram } from '../../../server/src/syntax';
+import { parseProgram, type Statement } from '../../../server/src/syntax';
 import { PRELUDE_TEXT } from '../../../server/src/syntax/prelude';
 
 function repoRoot(): string {
@@ -74,13 +74,18 @@ function norm(m: string): string {
 const PREFIXES = new Set(['lock', 'rep', 'repz', 'repnz', 'data16', 'cs', 'ds', 'notrack', 'bnd', 'rex.W']);
 const isPadding = (m: string) => /^(nop|xchg|\(bad\))/.test(m);
 
-function gasSequence(file: string, dir: string): string[] {
+interface Insn {
+  m: string;
+  ops: string;
+}
+
+function gasSequence(file: string, dir: string): Insn[] {
   const obj = path.join(dir, 'out.o');
   const cc = spawnSync('gcc', ['-c', '-x', 'assembler-with-cpp', '-D__ASSEMBLY__', '-D__KERNEL__', '-w', `-I${path.join(dir, 'inc')}`,
     `-I${path.dirname(file)}`, '-include', path.join(dir, 'prelude.h'), file, '-o', obj], { encoding: 'utf8' });
   assert.equal(cc.status, 0, `gcc failed on ${file}:\n${cc.stderr}`);
   const dis = spawnSync('objdump', ['-d', '--no-show-raw-insn', '-M', 'suffix', obj], { encoding: 'utf8' }).stdout;
-  const bySection = new Map<string, string[]>();
+  const bySection = new Map<string, Insn[]>();
   let sec = '';
   for (const line of dis.split('\n')) {
     const h = /^Disassembly of section (\S+):/.exec(line);
@@ -93,12 +98,12 @@ function gasSequence(file: string, dir: string): string[] {
     while (words.length && PREFIXES.has(words[0])) words = words.slice(1);
     if (!words[0] || isPadding(words[0])) continue;
     if (!bySection.has(sec)) bySection.set(sec, []);
-    bySection.get(sec)!.push(norm(words[0]));
+    bySection.get(sec)!.push({ m: norm(words[0]), ops: words.slice(1).join(' ') });
   }
   return [...bySection.keys()].sort().flatMap((k) => bySection.get(k)!);
 }
 
-function parserSequence(file: string): string[] {
+function parserSequence(file: string): Statement[] {
   const read = (p: string) => {
     try {
       return fs.readFileSync(p, 'utf8');
@@ -108,12 +113,12 @@ function parserSequence(file: string): string[] {
   };
   const p = parseProgram(file, fs.readFileSync(file, 'utf8'), { findKernelTree: false }, { read });
   assert.deepEqual(p.diagnostics.map((d) => d.message), []);
-  const bySection = new Map<string, string[]>();
+  const bySection = new Map<string, Statement[]>();
   for (const s of p.statements) {
     if (s.kind !== 'instruction' || (s.alternative && s.alternative.arm !== 0) || isPadding(s.name)) continue;
     const sec = (s.section ?? '.text').split(/[\s,]/)[0];
     if (!bySection.has(sec)) bySection.set(sec, []);
-    bySection.get(sec)!.push(norm(s.name));
+    bySection.get(sec)!.push(s);
   }
   return [...bySection.keys()].sort().flatMap((k) => bySection.get(k)!);
 }
@@ -145,7 +150,31 @@ describe('the parser reads kernel files as gcc + GNU as do', { skip: toolchain ?
       const gas = gasSequence(file, dir);
       const mine = parserSequence(file);
       assert.ok(gas.length > 0);
-      assert.deepEqual(mine, gas);
+      assert.deepEqual(mine.map((s) => norm(s.name)), gas.map((g) => g.m));
+      // Constant displacements of register-based memory operands and immediates agree too.
+      let checked = 0;
+      mine.forEach((s, i) => {
+        const gasOps = gas[i].ops.split(/,(?![^(]*\))/).map((x) => x.trim());
+        s.operands.forEach((o, k) => {
+          const g = gasOps[k];
+          if (!g) return;
+          if (o.kind === 'mem' && o.base && !o.seg && o.dispValue !== undefined) {
+            const m = /^(-?)(0x[0-9a-f]+)?\(/.exec(g);
+            if (!m) return;
+            const v = m[2] ? (m[1] ? -BigInt(m[2]) : BigInt(m[2])) : 0n;
+            assert.equal(o.dispValue, v, `${s.text} (gas: ${gas[i].ops})`);
+            checked++;
+          } else if (o.kind === 'imm' && o.value !== undefined) {
+            const m = /^\$(0x[0-9a-f]+)$/.exec(g);
+            if (!m) return;
+            const gv = BigInt(m[1]);
+            const same = [8n, 16n, 32n, 64n].some((w) => ((o.value! - gv) & ((1n << w) - 1n)) === 0n && gv < (1n << w));
+            assert.ok(same, `${s.text}: immediate ${o.value} (gas: ${gas[i].ops})`);
+            checked++;
+          }
+        });
+      });
+      if (file.includes(`${path.sep}kernels${path.sep}`)) assert.ok(checked > 10, `only ${checked} operand values compared`);
     });
   }
 });
