@@ -131,6 +131,10 @@ export function splitStatements(text: string): [number, number][] {
   return out;
 }
 
+/** Operators whose neighbouring blanks GNU as removes before it reads macro arguments. */
+const JOINING = new Set(['+', '|', '&', '^', '<', '>', '!', '~', '=']);
+const SQUEEZE = /\s+(?=[+|&^<>!~=])|(?<=[+|&^<>!~=])\s+/g;
+
 /** Splits GAS macro arguments: separated by commas and/or blanks; quotes and parentheses group. */
 export function splitMacroArgs(text: string): { raw: string; value: string; quoted: boolean }[] {
   const args: { raw: string; value: string; quoted: boolean }[] = [];
@@ -166,16 +170,14 @@ export function splitMacroArgs(text: string): { raw: string; value: string; quot
       if (c === '(' || c === '[') depth++;
       else if ((c === ')' || c === ']') && depth > 0) depth--;
       else if (depth === 0 && (c === ',' || /\s/.test(c))) {
-        // `name = value` with blanks around '=' stays one argument.
+        // GNU as squeezes blanks next to most operators before it splits arguments, so
+        // `1 + 2`, `a = 5`, `1 << 2` stay one argument (but `1 - 1` and `a * b` are three).
         if (/\s/.test(c)) {
           let k = i;
           while (k < n && /\s/.test(text[k])) k++;
-          if (text[k] === '=' && text[k + 1] !== '=') {
-            i = k + 1;
-            while (i < n && /\s/.test(text[i])) i++;
-            continue;
-          }
-          if (text[i - 1] === '=' && i - 1 > start) {
+          const prev = text[i - 1];
+          const next = text[k];
+          if (k < n && next !== ',' && (JOINING.has(next) || (i > start && JOINING.has(prev)) || prev === ')')) {
             i = k;
             continue;
           }
@@ -186,7 +188,7 @@ export function splitMacroArgs(text: string): { raw: string; value: string; quot
     }
     if (i > n) i = n;
     const raw = text.slice(start, i);
-    let value = raw;
+    let value = raw.indexOf('"') < 0 ? raw.replace(SQUEEZE, '').replace(/\)\s+/g, ')').replace(/\s+\)/g, ')') : raw;
     const eq = /^([A-Za-z_.$][\w.$]*)\s*=\s*/.exec(raw);
     const valPart = eq ? raw.slice(eq[0].length) : raw;
     if (/^"(?:[^"\\]|\\.)*"$/.test(valPart)) {

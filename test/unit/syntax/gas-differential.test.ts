@@ -178,3 +178,23 @@ describe('the parser reads kernel files as gcc + GNU as do', { skip: toolchain ?
     });
   }
 });
+
+describe('macro arguments split as GNU as splits them', { skip: toolchain && have('as') && have('objcopy') ? false : 'binutils not installed' }, () => {
+  test('gas-macro-args.S: the .ascii bytes equal what GNU as assembles', () => {
+    const file = path.join(root, 'test/fixtures/syntax/gas-macro-args.S');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entry-review-args-'));
+    try {
+      const obj = path.join(dir, 'a.o');
+      const bin = path.join(dir, 'a.bin');
+      const as = spawnSync('as', ['--64', file, '-o', obj], { encoding: 'utf8' });
+      assert.equal(as.status, 0, as.stderr);
+      assert.equal(spawnSync('objcopy', ['-O', 'binary', '-j', '.text', obj, bin]).status, 0);
+      const gas = fs.readFileSync(bin, 'latin1');
+      const p = parseProgram(file, fs.readFileSync(file, 'utf8'), { findKernelTree: false, preprocess: false }, { read: () => undefined });
+      const mine = p.statements.map((s) => (s.name === '.ascii' && s.operands[0].kind === 'sym' ? s.operands[0].string ?? '' : '')).join('');
+      assert.equal(mine, gas);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
