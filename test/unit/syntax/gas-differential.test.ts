@@ -198,3 +198,41 @@ describe('macro arguments split as GNU as splits them', { skip: toolchain && hav
     }
   });
 });
+
+describe('the C preprocessor agrees with gcc -E', { skip: toolchain ? false : 'gcc not installed' }, () => {
+  /** Statements of cpp output, blanks removed, without the prelude's .macro blocks. */
+  function gccStatements(file: string, defines: string[], prelude: string): string[] {
+    const r = spawnSync('gcc', ['-E', '-P', '-x', 'assembler-with-cpp', '-D__ASSEMBLY__', ...defines, '-include', prelude, file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const out: string[] = [];
+    let inMacro = false;
+    for (const line of r.stdout.split('\n')) {
+      const t = line.trim();
+      if (/^\.macro\b/.test(t)) inMacro = true;
+      if (inMacro) {
+        if (/^\.endm\b/.test(t)) inMacro = false;
+        continue;
+      }
+      for (const part of t.split(/;(?=(?:[^"]*"[^"]*")*[^"]*$)/)) {
+        const s = part.replace(/\s+/g, '');
+        if (s) out.push(s);
+      }
+    }
+    return out;
+  }
+  for (const [name, defines] of [['cpp-if.S', { CONFIG_FROM_OPTIONS: '4' }], ['cpp-tricky.S', {}]] as const) {
+    test(name, () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entry-review-cpp-'));
+      try {
+        const prelude = path.join(dir, 'prelude.h');
+        fs.writeFileSync(prelude, PRELUDE_TEXT);
+        const file = path.join(root, 'test/fixtures/syntax', name);
+        const gcc = gccStatements(file, Object.entries(defines).map(([k, v]) => `-D${k}=${v}`), prelude);
+        const p = parseProgram(file, fs.readFileSync(file, 'utf8'), { findKernelTree: false, defines }, { read: () => undefined });
+        assert.deepEqual(p.statements.map((s) => (s.text ?? '').replace(/\s+/g, '')), gcc);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});
