@@ -236,3 +236,38 @@ describe('the C preprocessor agrees with gcc -E', { skip: toolchain ? false : 'g
     });
   }
 });
+
+describe('the team kernel tree with its real headers', { skip: toolchain && fs.existsSync(path.join(root, 'test/fixtures/kernel-tree/arch/x86/entry/entry_64.S')) ? false : 'gcc or the kernel tree missing' }, () => {
+  test('kernel-tree entry_64.S: .entry.text as gcc builds it with the tree\'s headers and .config', () => {
+    const tree = path.join(root, 'test/fixtures/kernel-tree');
+    const file = path.join(tree, 'arch/x86/entry/entry_64.S');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entry-review-tree-'));
+    try {
+      const obj = path.join(dir, 'tree.o');
+      const inc = ['arch/x86/include', 'arch/x86/include/generated', 'include', 'arch/x86/include/uapi', 'arch/x86/include/generated/uapi', 'include/uapi']
+        .map((d) => `-I${path.join(tree, d)}`);
+      const autoconf = path.join(tree, 'include/generated/autoconf.h');
+      const cc = spawnSync('gcc', ['-c', '-x', 'assembler-with-cpp', '-D__ASSEMBLY__', '-D__KERNEL__', '-w',
+        ...(fs.existsSync(autoconf) ? ['-include', autoconf] : []), ...inc, file, '-o', obj], { encoding: 'utf8' });
+      assert.equal(cc.status, 0, cc.stderr);
+      const dis = spawnSync('objdump', ['-d', '--no-show-raw-insn', '-M', 'suffix', '-j', '.entry.text', obj], { encoding: 'utf8' }).stdout;
+      const gas = dis.split('\n').filter((l) => /^\s+[0-9a-f]+:\t/.test(l)).map((l) => l.split('\t')[1].trim().split(/\s+/)[0])
+        .filter((m) => !isPadding(m)).map(norm);
+      const read = (p: string) => {
+        try {
+          return fs.readFileSync(p, 'utf8');
+        } catch {
+          return undefined;
+        }
+      };
+      const p = parseProgram(file, fs.readFileSync(file, 'utf8'), {}, { read });
+      assert.deepEqual(p.diagnostics.map((d) => d.message), []);
+      const mine = p.statements.filter((s) => s.kind === 'instruction' && (!s.alternative || s.alternative.arm === 0) && !isPadding(s.name) && (s.section ?? '').startsWith('.entry.text'))
+        .map((s) => norm(s.name));
+      assert.ok(gas.length > 50);
+      assert.deepEqual(mine, gas);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
