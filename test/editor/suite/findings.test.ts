@@ -35,7 +35,7 @@ test('no finding on correct code: kernels/linux-2015-entry_64.S', async () => {
   // The outline answers from the same analysis the diagnostics come from: once it is there, the
   // diagnostics are published (or follow within moments: inactive regions, notes).
   const symbols = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>('vscode.executeDocumentSymbolProvider', uri);
-  assert.ok(symbols && symbols.some((s) => s.name === 'syscall_return_via_sysret'), 'the file was analysed (syscall_return_via_sysret in the outline)');
+  assert.ok(symbols && symbols.some((s) => s.name === 'entry_SYSCALL_64'), 'the file was analysed (ENTRY(entry_SYSCALL_64) in the outline)');
   await waitFor('the first diagnostics of linux-2015-entry_64.S', () => (vscode.languages.getDiagnostics(uri).length > 0 ? true : undefined), 3000).catch(() => true);
   const problems = vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'entry-review' && isProblem(d));
   assert.deepEqual(problems.map((d) => codeOf(d)), [], `warnings/errors on correct code: ${formatDiagnostics(problems)}`);
