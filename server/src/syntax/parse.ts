@@ -146,6 +146,14 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
       pp.included.push(cfgPath);
       const cfgLoc: Location = { file: cfgPath, range: builtinLoc.range };
       for (const [k, v] of parseKernelConfig(cfg)) pp.define(k, v, cfgLoc);
+    } else {
+      // No .config: a configured tree still has the header generated from it.
+      const autoconfPath = p.join(tree, 'include/generated/autoconf.h');
+      const autoconf = read(autoconfPath);
+      if (autoconf !== undefined) {
+        pp.included.push(autoconfPath);
+        pp.run(autoconfPath, autoconf, 'include');
+      }
     }
   }
   const defLoc: Location = { file, range: builtinLoc.range };

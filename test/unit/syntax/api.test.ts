@@ -148,6 +148,16 @@ describe('options and the file reader', () => {
     assert.ok(asked.includes('/work/k/arch/x86/entry/arch/x86/include'));
   });
 
+  test('without a .config, the tree\'s include/generated/autoconf.h gives the CONFIG_ values', () => {
+    const files: FileReader = {
+      read: (f) => (f === '/work/k/include/generated/autoconf.h' ? '#define CONFIG_FROM_AUTOCONF 1\n' : undefined),
+      exists: (f) => f === '/work/k/arch/x86/include',
+    };
+    const p = parseProgram(FILE, '#ifdef CONFIG_FROM_AUTOCONF\n\tnop\n#endif\n', {}, files);
+    assert.deepEqual(p.statements.map((s) => s.name), ['nop']);
+    assert.ok(p.includes.includes('/work/k/include/generated/autoconf.h'));
+  });
+
   test('findKernelTree: false keeps the tree out', () => {
     const files: FileReader = { read: () => '#define X 1\n', exists: () => true };
     const p = parseProgram(FILE, '\tnop\n', { findKernelTree: false }, files);
