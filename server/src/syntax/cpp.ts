@@ -868,6 +868,7 @@ export class Preprocessor {
    * line's tokens when an argument list continues past the end of the line.
    */
   private expandDepth = 0;
+  private counter = 0;
 
   expandTokens(input: PPTok[], ctx: Ctx | undefined, more?: () => PPTok[] | undefined, inIf = false, invs?: Inv[], limit = MAX_LINE_TOKENS): PPTok[] {
     // Arguments are expanded recursively; nested invocations F(F(F(...))) are bounded here.
@@ -895,6 +896,12 @@ export class Preprocessor {
         continue;
       }
       const m = this.macros.get(t.t);
+      if (!m && (t.t === '__LINE__' || t.t === '__FILE__' || t.t === '__COUNTER__')) {
+        // The preprocessor's own dynamic macros.
+        const v = t.t === '__LINE__' ? String(t.line + 1) : t.t === '__FILE__' ? JSON.stringify(ctx?.file ?? this.mainFile) : String(this.counter++);
+        out.push({ ...t, t: v, k: t.t === '__FILE__' ? 'str' : 'num' });
+        continue;
+      }
       if (!m || (t.hs && t.hs.has(t.t))) {
         out.push(t);
         continue;
