@@ -103,8 +103,9 @@ function generate(lines) {
     '',
   ];
   const out = [...head];
-  for (let k = 0; out.length < lines; k++) out.push(...block(k));
-  return out.slice(0, lines).join('\n') + '\n';
+  for (let k = 0; out.length + block(k).length <= lines; k++) out.push(...block(k));
+  while (out.length < lines) out.push('/* padding */');
+  return out.join('\n') + '\n';
 }
 
 let file = args[0];
