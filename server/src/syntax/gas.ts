@@ -233,6 +233,7 @@ export class Assembler {
   private conds: Cond[] = [];
   private capture?: Capture;
   private macroDepth = 0;
+  private lexCache = new Map<string, { toks: Tok[]; errors: LexError[] }>();
   private includeDepth = 0;
   private expansionCounter = 0;
   private expanded = 0;
@@ -361,8 +362,20 @@ export class Assembler {
       this.captureStatement(line, start, end);
       return;
     }
-    const lexErrors: LexError[] = [];
-    const toks = lex(text, start, end, lexErrors);
+    let lexErrors: LexError[] = [];
+    let toks: Tok[];
+    if (line.segs.length === 0) {
+      // Expanded lines repeat (macro bodies, .rept): tokens are immutable, lex each text once.
+      const key = `${start}:${end}:${text}`;
+      const hit = this.lexCache.get(key);
+      if (hit) {
+        toks = hit.toks;
+        lexErrors = hit.errors;
+      } else {
+        toks = lex(text, start, end, lexErrors);
+        this.lexCache.set(key, { toks, errors: lexErrors });
+      }
+    } else toks = lex(text, start, end, lexErrors);
     if (toks.length === 0) return;
     const active = this.conds.length === 0 || this.conds[this.conds.length - 1].active;
     // Labels.
