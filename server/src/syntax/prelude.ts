@@ -338,10 +338,16 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define X86_FEATURE_CLEAR_BHB_LOOP (21*32+1)
 #define X86_BUG_SYSRET_SS_ATTRS (22*32+8)
 #define X86_BUG_ESPFIX (22*32+9)
+#define X86_BUG_NULL_SEG (22*32+10)
+#define X86_BUG_SWAPGS_FENCE (22*32+11)
 #define X86_BUG_SWAPGS (22*32+21)
 
 /* ---- paravirt clobber masks (ignored by the native forms) ---- */
 #define CLBR_NONE 0
+#define CLBR_RAX (1 << 0)
+#define CLBR_RCX (1 << 1)
+#define CLBR_RDX (1 << 2)
+#define CLBR_RDI (1 << 3)
 #define CLBR_ANY ((1 << 4) - 1)
 
 /* ---- symbol definition macros (linkage) ---- */
