@@ -2,7 +2,7 @@
 //   entry-review check FILE... [--vendor intel|amd|both] [--va-bits 48|57|both] [-D NAME[=VALUE]]...
 //                              [-I DIR]... [--entry LABEL]... [--format text|json|sarif]
 //   entry-review lsp --stdio
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyze, defaultOptions, parseDefine, parseVaBits, parseVendor, type Analysis, type AnalyzeOptions } from './analysis';
@@ -34,6 +34,7 @@ export const diskReader: FileReader = {
       return undefined;
     }
   },
+  exists: (p: string) => existsSync(p),
 };
 
 interface CheckArgs {

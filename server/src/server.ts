@@ -1,6 +1,6 @@
 // LSP wiring only: requests in, analysis results out. All language knowledge lives in
 // analysis/ and features/; this file keeps documents, settings and the per-version cache.
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -105,6 +105,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         return undefined;
       }
     },
+    exists: (p: string) => uriByPath.has(p) || existsSync(p),
   };
 
   function analysisOf(doc: TextDocument): Analysis {
