@@ -2,9 +2,80 @@
 // SPEC codes, at the line the fixture's `expect:` header names, with the SPEC's message opening;
 // correct code gets no warning. The fixtures are the analysis tests' own (test/fixtures/kernels).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { activate, codeOf, expectationOf, formatDiagnostics, kernelFixtureUri, waitFor, waitForDiagnostics } from './helper';
+import { activate, codeOf, expectationOf, fixtureUri, formatDiagnostics, getExtension, kernelFixtureUri, ourDiagnostics, sleep, waitFor, waitForDiagnostics } from './helper';
 import { test } from './harness';
+
+interface CliDiagnostic {
+  code: string;
+  severity: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  message: string;
+}
+
+/** `entry-review check --format json FILE` with the CLI the loaded extension ships (dist/cli.js). */
+function cliDiagnostics(file: string): CliDiagnostic[] {
+  const cli = path.join(getExtension().extensionPath, 'dist', 'cli.js');
+  let out: string;
+  try {
+    // The extension host's own executable runs as plain Node (Electron needs the variable; Node ignores it).
+    out = execFileSync(process.execPath, [cli, 'check', '--format', 'json', file], {
+      encoding: 'utf8',
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (err) {
+    // Exit code 1 means findings: the JSON is still on stdout.
+    const e = err as { status?: number; stdout?: string; stderr?: string };
+    if (e.status !== 1 || !e.stdout) throw new Error(`entry-review check failed (exit ${e.status}): ${e.stderr ?? ''}`);
+    out = e.stdout;
+  }
+  const report = JSON.parse(out) as { files: { diagnostics: CliDiagnostic[] }[] };
+  return report.files.flatMap((f) => f.diagnostics);
+}
+
+const severityName: Record<number, string> = {
+  [vscode.DiagnosticSeverity.Error]: 'error',
+  [vscode.DiagnosticSeverity.Warning]: 'warning',
+  [vscode.DiagnosticSeverity.Information]: 'info',
+  [vscode.DiagnosticSeverity.Hint]: 'hint',
+};
+
+/** One comparable line per diagnostic: code, severity, 1-based range, the message's first line. */
+function keyOfCli(d: CliDiagnostic): string {
+  return `${d.code} ${d.severity} ${d.line}:${d.column}-${d.endLine}:${d.endColumn} ${d.message.split('\n')[0]}`;
+}
+function keyOfEditor(d: vscode.Diagnostic): string {
+  const r = d.range;
+  return `${codeOf(d)} ${severityName[d.severity]} ${r.start.line + 1}:${r.start.character + 1}-${r.end.line + 1}:${r.end.character + 1} ${d.message.split('\n')[0]}`;
+}
+
+// The editor shows exactly what the command line reports for the same file (hints for inactive
+// regions are the editor's own and are left out).
+const agreeOn: [string, () => vscode.Uri][] = [
+  ['editor/entry.S', () => fixtureUri('entry.S')],
+  ['kernels/bugs/no-canonical-check.S', () => kernelFixtureUri('bugs', 'no-canonical-check.S')],
+  ['kernels/bugs/no-rf-tf-test.S', () => kernelFixtureUri('bugs', 'no-rf-tf-test.S')],
+  ['kernels/linux-2015-entry_64.S', () => kernelFixtureUri('linux-2015-entry_64.S')],
+];
+for (const [name, uriOf] of agreeOn) {
+  test(`editor and command line agree on ${name}`, async () => {
+    const uri = uriOf();
+    const want = cliDiagnostics(uri.fsPath).map(keyOfCli).sort();
+    await activate(uri);
+    // The outline comes from the same analysis the diagnostics do: once it answers, they are on their way.
+    await vscode.commands.executeCommand('vscode.executeDocumentSymbolProvider', uri);
+    const current = () => ourDiagnostics(uri).filter((d) => d.severity !== vscode.DiagnosticSeverity.Hint).map(keyOfEditor).sort();
+    const deadline = Date.now() + 15000;
+    while (JSON.stringify(current()) !== JSON.stringify(want) && Date.now() < deadline) await sleep(100);
+    assert.deepEqual(current(), want);
+  }, 30000);
+}
 
 const isProblem = (d: vscode.Diagnostic) =>
   d.severity === vscode.DiagnosticSeverity.Error || d.severity === vscode.DiagnosticSeverity.Warning;
