@@ -1,6 +1,6 @@
 // Runs the compiled unit and integration tests (out/test/**.test.js) with node's test runner.
 // Usage: node scripts/run-tests.mjs [substring...]   (filters test files by path)
-import { readdirSync, statSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -20,5 +20,15 @@ if (selected.length === 0) {
   console.error('run-tests: no compiled tests found under out/test (run `npm run compile-tests` first)');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...selected], { stdio: 'inherit' });
+// spec for people, tap to a file for the counts: the last line is `unit: N passed, N failed`.
+mkdirSync('test-results', { recursive: true });
+const tapFile = 'test-results/unit.tap';
+const r = spawnSync(
+  process.execPath,
+  ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...selected],
+  { stdio: 'inherit' },
+);
+const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
+const count = (k) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
+console.log(`unit: ${count('pass')} passed, ${count('fail') + count('cancelled')} failed`);
 process.exit(r.status ?? 1);
