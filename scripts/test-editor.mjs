@@ -113,6 +113,8 @@ function makeProfile(name) {
     'extensions.autoUpdate': false,
     'extensions.ignoreRecommendations': true,
     'security.workspace.trust.enabled': false,
+    'git.enabled': false,
+    'git.openRepositoryInParentFolders': 'never',
     'chat.disableAIFeatures': true,
     'editor.minimap.enabled': false,
     'editor.fontSize': 15,

@@ -40,6 +40,7 @@ export async function showDiagnosticForScreenshot(): Promise<void> {
       editor.selection = new vscode.Selection(at, at);
       editor.revealRange(parse.range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     }
+    await vscode.commands.executeCommand('notifications.clearAll');
     await sleep(300);
     await vscode.commands.executeCommand('editor.action.showHover');
     await sleep(800);
