@@ -1,18 +1,9 @@
 // `npm start`: builds if needed, then analyses the bundled sample the way a user would:
 //   npx entry-review check samples/entry_64.S
 // Exits 0 when the analysis ran (findings are the point of the demo), 2 when it could not.
-import { existsSync, statSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { newestMtime } from './mtimes.mjs';
 import { spawnSync } from 'node:child_process';
-
-function newestMtime(dir) {
-  let newest = 0;
-  for (const name of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, name.name);
-    newest = Math.max(newest, name.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
 
 const cli = 'dist/cli.js';
 if (!existsSync(cli) || statSync(cli).mtimeMs < newestMtime('server/src')) {

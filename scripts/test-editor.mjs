@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setupCodeServer, checkHostTools, HOST_TOOLS } from './setup-code-server.mjs';
+import { mtime, newestMtime } from './mtimes.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const results = join(repo, 'test-results');
@@ -41,18 +42,7 @@ function say(msg) {
   console.log(`test-editor: ${msg}`);
 }
 
-function newestMtime(path) {
-  if (!existsSync(path)) return 0;
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = 0;
-  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
-  return newest;
-}
 
-function mtime(path) {
-  return existsSync(path) ? statSync(path).mtimeMs : -1;
-}
 
 function runOrDie(cmd, cmdArgs, what) {
   say(`$ ${[cmd === process.execPath ? 'node' : cmd, ...cmdArgs].join(' ')}`);

@@ -2,21 +2,14 @@
 // `entry-review lsp --stdio` (test/nvim/lsp_test.lua). Builds dist/ first when it is stale.
 // Fails loudly, with the install command, when nvim is missing; never skipped.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, statSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { newestMtime } from './mtimes.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-function newestMtime(path) {
-  if (!existsSync(path)) return 0;
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = 0;
-  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
-  return newest;
-}
 
 function fail(msg) {
   console.error(`test-nvim: ${msg}`);

@@ -22,18 +22,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseProgram, type Origin, type ParseOptions, type Program } from '../../../server/src/syntax';
 import { describeProgram, describeRange } from './describe';
+import { repoRoot } from '../../support/paths';
+import { diskReader } from '../../support/files';
 
-function repoRoot(): string {
-  let d = __dirname;
-  while (!fs.existsSync(path.join(d, 'package.json')) || !fs.existsSync(path.join(d, 'server'))) {
-    const up = path.dirname(d);
-    if (up === d) throw new Error('repo root not found');
-    d = up;
-  }
-  return d;
-}
 
-const dir = path.join(repoRoot(), 'test/fixtures/syntax');
+
+const dir = path.join(repoRoot, 'test/fixtures/syntax');
 
 interface Expected {
   statements?: string[];
@@ -50,14 +44,6 @@ interface Expected {
   options?: { defines?: Record<string, string>; includePaths?: string[]; findKernelTree?: boolean };
   file?: string;
 }
-
-export const diskReader = { read: (p: string): string | undefined => {
-  try {
-    return fs.readFileSync(p, 'utf8');
-  } catch {
-    return undefined;
-  }
-} };
 
 function originText(o: Origin, root: string): string {
   const parts: string[] = [];

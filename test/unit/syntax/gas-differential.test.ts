@@ -12,17 +12,10 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseProgram, type Statement } from '../../../server/src/syntax';
 import { PRELUDE_TEXT } from '../../../server/src/syntax/prelude';
+import { repoRoot } from '../../support/paths';
+import { diskReader } from '../../support/files';
 
-function repoRoot(): string {
-  let d = __dirname;
-  while (!fs.existsSync(path.join(d, 'package.json')) || !fs.existsSync(path.join(d, 'server'))) {
-    const up = path.dirname(d);
-    if (up === d) throw new Error('repo root not found');
-    d = up;
-  }
-  return d;
-}
-const root = repoRoot();
+const root = repoRoot;
 
 const have = (cmd: string) => spawnSync(cmd, ['--version'], { encoding: 'utf8' }).status === 0;
 const toolchain = have('gcc') && have('objdump');
@@ -104,14 +97,7 @@ function gasSequence(file: string, dir: string): Insn[] {
 }
 
 function parserSequence(file: string): Statement[] {
-  const read = (p: string) => {
-    try {
-      return fs.readFileSync(p, 'utf8');
-    } catch {
-      return undefined;
-    }
-  };
-  const p = parseProgram(file, fs.readFileSync(file, 'utf8'), { findKernelTree: false }, { read });
+  const p = parseProgram(file, fs.readFileSync(file, 'utf8'), { findKernelTree: false }, diskReader);
   assert.deepEqual(p.diagnostics.map((d) => d.message), []);
   const bySection = new Map<string, Statement[]>();
   for (const s of p.statements) {
@@ -253,14 +239,7 @@ describe('the team kernel tree with its real headers', { skip: toolchain && fs.e
       const dis = spawnSync('objdump', ['-d', '--no-show-raw-insn', '-M', 'suffix', '-j', '.entry.text', obj], { encoding: 'utf8' }).stdout;
       const gas = dis.split('\n').filter((l) => /^\s+[0-9a-f]+:\t/.test(l)).map((l) => l.split('\t')[1].trim().split(/\s+/)[0])
         .filter((m) => !isPadding(m)).map(norm);
-      const read = (p: string) => {
-        try {
-          return fs.readFileSync(p, 'utf8');
-        } catch {
-          return undefined;
-        }
-      };
-      const p = parseProgram(file, fs.readFileSync(file, 'utf8'), {}, { read });
+      const p = parseProgram(file, fs.readFileSync(file, 'utf8'), {}, diskReader);
       assert.deepEqual(p.diagnostics.map((d) => d.message), []);
       const mine = p.statements.filter((s) => s.kind === 'instruction' && (!s.alternative || s.alternative.arm === 0) && !isPadding(s.name) && (s.section ?? '').startsWith('.entry.text'))
         .map((s) => norm(s.name));

@@ -6,26 +6,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseProgram, type ParseOptions, type Program } from '../../../server/src/syntax';
+import { repoRoot } from '../../support/paths';
+import { diskReader } from '../../support/files';
 
-function repoRoot(): string {
-  let d = __dirname;
-  while (!fs.existsSync(path.join(d, 'package.json')) || !fs.existsSync(path.join(d, 'server'))) {
-    const up = path.dirname(d);
-    if (up === d) throw new Error('repo root not found');
-    d = up;
-  }
-  return d;
-}
-const root = repoRoot();
-const reader = {
-  read: (p: string): string | undefined => {
-    try {
-      return fs.readFileSync(p, 'utf8');
-    } catch {
-      return undefined;
-    }
-  },
-};
+const root = repoRoot;
 
 function walk(dir: string, out: string[] = []): string[] {
   if (!fs.existsSync(dir)) return out;
@@ -38,7 +22,7 @@ function walk(dir: string, out: string[] = []): string[] {
 }
 
 function parse(file: string, options: ParseOptions = {}): Program {
-  return parseProgram(file, fs.readFileSync(file, 'utf8'), { findKernelTree: false, ...options }, reader);
+  return parseProgram(file, fs.readFileSync(file, 'utf8'), { findKernelTree: false, ...options }, diskReader);
 }
 
 function diagText(p: Program): string[] {
