@@ -37,9 +37,13 @@ const r = await runDifferentialParallel({
   seed,
   batch,
   workers,
-  onBatch: (done, total) => process.stderr.write(`\r${done}/${total}`),
+  // A live counter on a terminal; in a log, one line per tenth of the run.
+  onBatch: (done, total) => {
+    if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total}`);
+    else if (done === total || Math.floor((done * 10) / total) > Math.floor(((done - batch) * 10) / total)) process.stderr.write(`${done}/${total}\n`);
+  },
 });
-process.stderr.write('\n');
+if (process.stderr.isTTY) process.stderr.write('\n');
 for (const m of r.mismatches.slice(0, show)) console.log(formatMismatch(m) + '\n');
 console.log(`cases: ${r.cases}  mismatches: ${r.mismatches.length}  skipped: ${r.skipped}  seed: ${r.seed}  time: ${(r.millis / 1000).toFixed(1)} s  cases/s: ${r.casesPerSecond}`);
 process.exit(r.mismatches.length ? 1 : 0);
