@@ -5,8 +5,6 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   createConnection,
-  DiagnosticSeverity,
-  DiagnosticTag,
   DidChangeConfigurationNotification,
   ProposedFeatures,
   TextDocuments,
@@ -26,7 +24,7 @@ import {
   type Analysis,
   type AnalyzeOptions,
 } from './analysis';
-import { diagnosticsFor, DIAGNOSTIC_SOURCE } from './features/diagnostics';
+import { diagnosticsFor } from './features/diagnostics';
 import { hover } from './features/hover';
 import { definition, documentSymbols } from './features/symbols';
 import type { FileReader } from './syntax';
@@ -119,17 +117,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   function publish(doc: TextDocument): void {
     let diagnostics: Diagnostic[];
     try {
-      const a = analysisOf(doc);
-      diagnostics = diagnosticsFor(a);
-      for (const r of a.program.inactiveRanges) {
-        diagnostics.push({
-          range: r,
-          severity: DiagnosticSeverity.Hint,
-          tags: [DiagnosticTag.Unnecessary],
-          source: DIAGNOSTIC_SOURCE,
-          message: 'inactive: excluded by a preprocessor or assembler condition',
-        });
-      }
+      diagnostics = diagnosticsFor(analysisOf(doc));
     } catch (err) {
       connection.console.error(`entry-review: analysis failed for ${doc.uri}: ${String(err)}`);
       diagnostics = [];

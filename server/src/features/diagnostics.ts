@@ -1,5 +1,5 @@
 // Findings → LSP diagnostics for the analysed document.
-import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
+import { DiagnosticSeverity, DiagnosticTag, type Diagnostic } from 'vscode-languageserver';
 import type { Analysis, Finding, Severity } from '../analysis';
 
 export const DIAGNOSTIC_SOURCE = 'entry-review';
@@ -27,12 +27,20 @@ function witnessSuffix(f: Finding): string {
   return values.length ? `\nwitness: ${values.join(', ')}` : '';
 }
 
-/** Diagnostics for the analysed file itself (findings located in other files are not shown here). */
+/**
+ * Diagnostics for the analysed file itself (findings located in other files are not shown
+ * here), plus one faded hint per inactive #if/.if region so editors dim it.
+ */
 export function diagnosticsFor(analysis: Analysis): Diagnostic[] {
-  return analysis.findings.filter((f) => f.loc.file === analysis.file).map(toDiagnostic);
-}
-
-/** Inactive (#if'd-out) regions of the analysed file, for the editor to dim. */
-export function inactiveRegions(analysis: Analysis) {
-  return analysis.program.inactiveRanges;
+  const out = analysis.findings.filter((f) => f.loc.file === analysis.file).map(toDiagnostic);
+  for (const range of analysis.program.inactiveRanges) {
+    out.push({
+      range,
+      severity: DiagnosticSeverity.Hint,
+      tags: [DiagnosticTag.Unnecessary],
+      source: DIAGNOSTIC_SOURCE,
+      message: 'inactive: excluded by a preprocessor or assembler condition',
+    });
+  }
+  return out;
 }
