@@ -50,34 +50,14 @@ export interface Analysis {
   stats: AnalysisStats;
 }
 
-function emptyProgram(file: string): Program {
-  return {
-    file,
-    statements: [],
-    symbols: [],
-    labels: new Map(),
-    constants: new Map(),
-    diagnostics: [],
-    inactiveRanges: [],
-    includes: [],
-    macroExpansions: [],
-    alternatives: [],
-    exceptionTable: [],
-    missingIncludes: [],
-  };
-}
-
-/** Analyses one document. Never throws: an internal failure becomes a diagnostic at the top. */
+/**
+ * Analyses one document. Never throws: parseProgram turns any internal failure of its own into a
+ * `parse` diagnostic at the top of the file and an empty Program.
+ */
 export function analyze(doc: SourceDocument, options: AnalyzeOptions, files: FileReader): Analysis {
   const started = performance.now();
   const findings: Finding[] = [];
-  let program: Program;
-  try {
-    program = parseProgram(doc.file, doc.text, { defines: options.defines, includePaths: options.includePaths }, files);
-  } catch (err) {
-    program = emptyProgram(doc.file);
-    findings.push(internalError(doc.file, 'parsing', err));
-  }
+  const program = parseProgram(doc.file, doc.text, { defines: options.defines, includePaths: options.includePaths }, files);
   for (const d of program.diagnostics) {
     findings.push({ code: d.code, severity: d.severity, message: d.message, loc: d.loc });
   }
@@ -112,16 +92,6 @@ function writtenMnemonic(s: Statement): string {
   const words = (s.text ?? '').trim().split(/[\s(]+/);
   const w = words.find((x) => x.toLowerCase() === s.name);
   return w ?? s.name;
-}
-
-function internalError(file: string, phase: string, err: unknown): Finding {
-  const what = err instanceof Error ? err.message : String(err);
-  return {
-    code: 'parse',
-    severity: 'error',
-    message: `internal error while ${phase}: ${what} (please report this with the file)`,
-    loc: { file, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } },
-  };
 }
 
 export function compareFindings(a: Finding, b: Finding): number {
