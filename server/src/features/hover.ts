@@ -1,9 +1,9 @@
 // Hovers: instruction semantics from the x86 model, values of constants, macro and label facts.
 import { MarkupKind, type Hover } from 'vscode-languageserver';
 import type { Analysis } from '../analysis';
-import type { Location, Pos } from '../syntax';
+import type { Location, Pos, Range } from '../syntax';
 import { describeInstruction, type InstructionInfo } from '../x86';
-import { findSymbol, formatValue, resolveNumericLabel } from './symbols';
+import { findSymbol, formatValue, symbolUnder } from './symbols';
 import { contains, lineText, wordAt } from './text';
 
 export function hover(analysis: Analysis, text: string, pos: Pos): Hover | undefined {
@@ -13,7 +13,7 @@ export function hover(analysis: Analysis, text: string, pos: Pos): Hover | undef
   // ALTERNATIVE strings and in inactive #if branches alike.
   if (isMnemonicPosition(lineText(text, pos.line) ?? '', word.range.start.character)) {
     const info = describeInstruction(word.text.toLowerCase());
-    if (info) return { contents: { kind: MarkupKind.Markdown, value: instructionMarkdown(info) }, range: word.range };
+    if (info) return markdown(instructionMarkdown(info), word.range);
   }
   const expansion = analysis.program.macroExpansions.find(
     (m) => m.loc.file === analysis.file && m.name === word.text && contains(m.loc.range, pos),
@@ -25,21 +25,25 @@ export function hover(analysis: Analysis, text: string, pos: Pos): Hover | undef
     const constant = analysis.program.constants.get(expansion.name);
     if (constant !== undefined) lines.push('', `value: \`${formatValue(constant)}\``);
     lines.push('', 'Expands to:', '```x86-entry-asm', expansion.text.trimEnd(), '```');
-    return { contents: { kind: MarkupKind.Markdown, value: lines.join('\n') }, range: word.range };
+    return markdown(lines.join('\n'), word.range);
   }
-  const sym = resolveNumericLabel(analysis, word.text, pos) ?? findSymbol(analysis, word.text);
+  const sym = symbolUnder(analysis, word, pos);
   if (sym) {
     const lines = [`**${sym.name}** — ${sym.kind}`];
     if (sym.value !== undefined) lines.push('', `value: \`${formatValue(sym.value)}\``);
     if (sym.detail) lines.push('', '```', sym.detail, '```');
     lines.push('', sym.builtin ? 'built in (no kernel header found)' : `defined at ${site(sym.loc, analysis.file)}`);
-    return { contents: { kind: MarkupKind.Markdown, value: lines.join('\n') }, range: word.range };
+    return markdown(lines.join('\n'), word.range);
   }
   const value = analysis.program.constants.get(word.text);
   if (value !== undefined) {
-    return { contents: { kind: MarkupKind.Markdown, value: `**${word.text}** — constant (built in)\n\nvalue: \`${formatValue(value)}\`` }, range: word.range };
+    return markdown(`**${word.text}** — constant (built in)\n\nvalue: \`${formatValue(value)}\``, word.range);
   }
   return undefined;
+}
+
+function markdown(value: string, range: Range): Hover {
+  return { contents: { kind: MarkupKind.Markdown, value }, range };
 }
 
 const PREFIX = /^(?:lock|rep|repe|repz|repne|repnz)$/i;

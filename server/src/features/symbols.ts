@@ -3,7 +3,7 @@ import { SymbolKind, type DocumentSymbol, type Location as LspLocation } from 'v
 import type { Analysis } from '../analysis';
 import type { Pos, SymbolInfo } from '../syntax';
 import { pathToFileURL } from 'node:url';
-import { contains, wordAt } from './text';
+import { contains, wordAt, type Word } from './text';
 
 const kinds: Record<SymbolInfo['kind'], SymbolKind> = {
   label: SymbolKind.Function,
@@ -66,10 +66,14 @@ export function resolveNumericLabel(analysis: Analysis, ref: string, pos: Pos): 
   return undefined;
 }
 
+/** What the word under the cursor names: a numeric label reference, else a symbol by name. */
+export function symbolUnder(analysis: Analysis, word: Word, pos: Pos): SymbolInfo | undefined {
+  return resolveNumericLabel(analysis, word.text, pos) ?? findSymbol(analysis, word.text);
+}
+
 export function definition(analysis: Analysis, text: string, pos: Pos): LspLocation | undefined {
   const word = wordAt(text, pos);
-  if (!word) return undefined;
-  const sym = resolveNumericLabel(analysis, word.text, pos) ?? findSymbol(analysis, word.text);
+  const sym = word && symbolUnder(analysis, word, pos);
   if (!sym) return undefined;
   return { uri: pathToFileURL(sym.loc.file).href, range: sym.loc.range };
 }
