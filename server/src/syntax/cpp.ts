@@ -799,6 +799,13 @@ export class Preprocessor {
 
   /** Expands one text line and hands it on; returns how many following lines it consumed. */
   private textLine(pl: PPLine, ctx: Ctx, lines: PPLine[], li: number): number {
+    // A GNU as `.macro NAME` written in the file or a header wins over a prelude #define of NAME
+    // (the prelude stands in for a header; the file's own definition is the one its build sees).
+    const t0 = pl.toks[0];
+    if (!this.definingPrelude && t0 && t0.t === '.' && pl.toks[1]?.t === 'macro' && !pl.toks[1].ws && pl.toks[2]?.k === 'id') {
+      const m = this.macros.get(pl.toks[2].t);
+      if (m && m.weak && !m.locked) this.macros.delete(pl.toks[2].t);
+    }
     let consumed = 0;
     let lastLine = pl;
     const more = (): PPTok[] | undefined => {
@@ -1006,7 +1013,13 @@ export class Preprocessor {
       const t = body[i];
       if (m.fn && t.t === '#' && paramIndex(body[i + 1]) >= 0) {
         const a = args[paramIndex(body[i + 1])];
-        const s = '"' + this.joinRaw(a).replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+        // C 6.10.3.2: a \ or " is escaped only inside string and character literals.
+        let lit = '';
+        for (const x of a) {
+          const tx = x.k === 'str' || x.k === 'chr' ? x.t.replace(/\\/g, '\\\\').replace(/"/g, '\\"') : x.t;
+          lit += (lit && x.ws ? ' ' : '') + tx;
+        }
+        const s = '"' + lit + '"';
         this.emit(out, { ...t, t: s, k: 'str' }, pasteNext, t.ws);
         pasteNext = false;
         i++;

@@ -55,6 +55,9 @@ export class ExprParser {
   /** Numeric label references met: the Expr nodes to patch once labels are resolved. */
   numericRefs: { node: { kind: 'sym'; name: string }; label: string; dir: 'f' | 'b' }[] = [];
 
+  /** Registers are values (`.if \base == %rsp`): a `sym` named `%reg` (see registerValue). */
+  registers = false;
+
   constructor(private toks: Tok[], start: number, private end: number) {
     this.pos = start;
   }
@@ -141,6 +144,10 @@ export class ExprParser {
       this.pos++;
       return { kind: 'sym', name: t.s };
     }
+    if (t.k === 'reg' && this.registers) {
+      this.pos++;
+      return { kind: 'sym', name: t.s.toLowerCase() };
+    }
     if (t.k === 'reg') return this.fail(`expected an expression, found register '${t.s}'`, t);
     if (t.k === 'str') return this.fail('expected an expression, found a string', t);
     return this.fail(`expected an expression, found '${t.s}'`, t);
@@ -148,8 +155,9 @@ export class ExprParser {
 }
 
 /** Parses toks[start..end) as exactly one expression. */
-export function parseExprTokens(toks: Tok[], start: number, end: number): { expr?: Expr; error?: ExprError; refs: ExprParser['numericRefs'] } {
+export function parseExprTokens(toks: Tok[], start: number, end: number, registers = false): { expr?: Expr; error?: ExprError; refs: ExprParser['numericRefs'] } {
   const p = new ExprParser(toks, start, end);
+  p.registers = registers;
   const expr = p.parse(0);
   if (expr && !p.error && p.pos < end) {
     const t = toks[p.pos];
@@ -161,6 +169,16 @@ export function parseExprTokens(toks: Tok[], start: number, end: number): { expr
     return { error: { message: `unexpected '${t.s}' in expression`, start: t.start, end: t.end }, refs: p.numericRefs };
   }
   return { expr: p.error ? undefined : expr, error: p.error, refs: p.numericRefs };
+}
+
+/**
+ * The value GNU as gives a register in a conditional (`.if \base == %rsp`): registers compare
+ * equal exactly when they are the same register. Modelled as a distinct 64-bit value per name.
+ */
+export function registerValue(name: string): bigint {
+  let v = 0x52n; // 'R', so no register equals a small constant
+  for (const c of name.slice(1, 8)) v = (v << 8n) | BigInt(c.charCodeAt(0) & 0xff);
+  return wrap64(v);
 }
 
 const MASK64 = (1n << 64n) - 1n;

@@ -12,7 +12,7 @@ import type {
   Range, Statement, SymbolInfo, SyntaxDiagnostic,
 } from './types';
 import { decodeString, lex, type LexError, type Tok } from './lexer';
-import { evalExpr, exprText, parseExprTokens } from './expr';
+import { evalExpr, exprText, parseExprTokens, registerValue } from './expr';
 import { isBranchMnemonic, parseOperand, type OperandContext } from './operands';
 import { macrosIn, mapRange, outermost, type LogicalLine } from './source';
 
@@ -476,6 +476,7 @@ export class Assembler {
     const lookup = (n: string): bigint | undefined => {
       const v = this.constants.get(n);
       if (v !== undefined) return v;
+      if (n.charCodeAt(0) === 37 /* % */) return registerValue(n);
       const alias = this.symbolExprs.get(n);
       if (alias && !seen.has(n) && seen.size < 256) {
         seen.add(n);
@@ -848,7 +849,7 @@ export class Assembler {
           this.error(loc(), `expected an expression after '${name}'`);
           return false;
         }
-        const r = parseExprTokens(toks, a, toks.length);
+        const r = parseExprTokens(toks, a, toks.length, true);
         if (!r.expr) {
           const er = r.error!;
           this.error(this.locOf(line, er.start, Math.max(er.end, er.start + 1)), er.message);
@@ -887,7 +888,12 @@ export class Assembler {
     let rest = line.text.slice(nt.end, end).trim();
     if (rest.startsWith(',')) rest = rest.slice(1);
     const params: MacroParam[] = [];
-    const re = /\s*([A-Za-z_.$][\w.$]*)(?::(req|vararg))?(?:\s*=\s*("(?:[^"\\]|\\.)*"|[^\s,]*))?\s*,?/y;
+    // name[:req|:vararg][=default], separated by commas and/or blanks. An unquoted default runs to
+    // the next comma outside parentheses/brackets, or to a blank there that follows a symbol
+    // character: GNU as's input scrubber drops blanks inside brackets and after a closing one, so
+    // `ftr2=ALT_NOT(X86_FEATURE_ALWAYS)` (after cpp `ftr2=((3*32+21) | (1 << 15))`) is one default,
+    // and `a=(1 | 2) b=5` gives a the default `(1|2)b=5`, as GNU as does.
+    const re = /\s*([A-Za-z_.$][\w.$]*)(?::(req|vararg))?/y;
     let p = 0;
     let bad = false;
     while (p < rest.length) {
@@ -900,9 +906,47 @@ export class Assembler {
       const prm: MacroParam = { name: m[1] };
       if (m[2] === 'req') prm.req = true;
       if (m[2] === 'vararg') prm.vararg = true;
-      if (m[3] !== undefined) prm.def = m[3].startsWith('"') ? decodeMacroString(m[3]) : m[3];
-      params.push(prm);
       p = re.lastIndex;
+      let q = p;
+      while (q < rest.length && /\s/.test(rest[q])) q++;
+      if (rest[q] === '=') {
+        q++;
+        while (q < rest.length && /\s/.test(rest[q])) q++;
+        const from = q;
+        if (rest[q] === '"') {
+          q++;
+          while (q < rest.length && rest[q] !== '"') q += rest[q] === '\\' ? 2 : 1;
+          q = Math.min(q + 1, rest.length);
+          prm.def = decodeMacroString(rest.slice(from, q));
+        } else {
+          let depth = 0;
+          let def = '';
+          while (q < rest.length) {
+            const c = rest[q];
+            if (/\s/.test(c)) {
+              let r = q;
+              while (r < rest.length && /\s/.test(rest[r])) r++;
+              const before = rest[q - 1] ?? '';
+              const after = rest[r] ?? '';
+              const sym = (x: string) => /[\w.$]/.test(x);
+              if (depth === 0 && !/[)\]]/.test(before)) break;
+              if (sym(before) && sym(after)) def += ' ';
+              q = r;
+              continue;
+            }
+            if (c === '(' || c === '[') depth++;
+            else if ((c === ')' || c === ']') && depth > 0) depth--;
+            else if (depth === 0 && c === ',') break;
+            def += c;
+            q++;
+          }
+          prm.def = def;
+        }
+        p = q;
+      }
+      params.push(prm);
+      while (p < rest.length && /\s/.test(rest[p])) p++;
+      if (rest[p] === ',') p++;
       while (p < rest.length && /\s/.test(rest[p])) p++;
     }
     if (bad) this.error(loc, `expected macro parameters (name, name=default, name:req, name:vararg) after '.macro ${nt.s}'`);

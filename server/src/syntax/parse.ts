@@ -8,6 +8,7 @@ import { builtinMacros, isCoveredHeader, LOCKED_DEFINES, PRELUDE_FILE, PRELUDE_T
 import { lex } from './lexer';
 import { plainLines } from './lines';
 import { parseExprTokens } from './expr';
+import { BUILD_DEFINES, DEFAULT_CONFIG } from './config';
 
 /** Directories of a kernel tree that a kernel build passes with -I, in the build's order. */
 const TREE_DIRS = [
@@ -70,6 +71,7 @@ function emptyProgram(file: string, message: string): Program {
     file, statements: [], symbols: [], labels: new Map(), constants: new Map(),
     diagnostics: [{ code: 'parse', severity: 'error', message, loc: { file, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } } }],
     inactiveRanges: [], includes: [], macroExpansions: [], alternatives: [], exceptionTable: [], missingIncludes: [],
+    configuration: { assumed: false, defines: {} },
   };
 }
 
@@ -122,6 +124,16 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
         const t = read(f);
         if (t !== undefined) return { path: f, text: t };
       }
+      // A build generates arch/x86/include/generated/asm/X.h as a wrapper of asm-generic/X.h for
+      // every header the architecture takes from asm-generic (Kbuild's generic-y / mandatory-y);
+      // an unbuilt tree lacks the wrapper, so read the generic header it would include.
+      if (tree && !next && name.startsWith('asm/')) {
+        for (const d of searchDirs) {
+          const f = p.join(d, 'asm-generic', name.slice(4));
+          const t = read(f);
+          if (t !== undefined) return { path: f, text: t };
+        }
+      }
       return undefined;
     },
     missing(name, loc) {
@@ -138,12 +150,18 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
   for (const [k, v] of DRIVER_DEFINES) {
     pp.define(k, v, builtinLoc);
   }
-  // The tree's configuration, then -D (later wins).
+  // What the kernel build's command line adds (assembler probes), then the configuration: the
+  // tree's .config, else its generated autoconf.h, else the built-in default (config.ts); then
+  // -D and -U (later wins).
+  const buildLoc: Location = { file: PRELUDE_FILE, range: builtinLoc.range };
+  for (const [k, v] of BUILD_DEFINES) pp.define(k, v, buildLoc);
+  let configSource: string | undefined;
   if (tree) {
     const cfgPath = p.join(tree, '.config');
     const cfg = read(cfgPath);
     if (cfg !== undefined) {
       pp.included.push(cfgPath);
+      configSource = cfgPath;
       const cfgLoc: Location = { file: cfgPath, range: builtinLoc.range };
       for (const [k, v] of parseKernelConfig(cfg)) pp.define(k, v, cfgLoc);
     } else {
@@ -152,14 +170,25 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
       const autoconf = read(autoconfPath);
       if (autoconf !== undefined) {
         pp.included.push(autoconfPath);
+        configSource = autoconfPath;
         pp.run(autoconfPath, autoconf, 'include');
       }
     }
+  }
+  const assumed = configSource === undefined;
+  if (assumed) {
+    const dcLoc: Location = { file: PRELUDE_FILE, range: builtinLoc.range };
+    for (const [k, v] of DEFAULT_CONFIG) pp.define(k, v, dcLoc);
   }
   const defLoc: Location = { file, range: builtinLoc.range };
   for (const [k, v] of Object.entries(options.defines ?? {})) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) continue;
     pp.define(k, v === undefined || v === '' ? '1' : v, defLoc);
+  }
+  for (const k of options.undefines ?? []) pp.macros.delete(k);
+  const configuration: Program['configuration'] = { assumed, defines: {}, ...(configSource ? { source: configSource } : {}) };
+  for (const [name, m] of pp.macros) {
+    if (name.startsWith('CONFIG_') && !m.fn) configuration.defines[name] = m.body.map((t) => t.t).join('');
   }
 
   // Feature arguments come to ALTERNATIVE as numbers when a header defined the name; map back.
@@ -218,6 +247,15 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
   const preludeSnap = snap;
 
   if (options.preprocess ?? !/\.s$/.test(file)) {
+    // A kernel build force-includes linux/kconfig.h (IS_ENABLED and friends) before every file.
+    if (tree) {
+      const kconfigPath = p.join(tree, 'include/linux/kconfig.h');
+      const kconfig = read(kconfigPath);
+      if (kconfig !== undefined) {
+        pp.included.push(kconfigPath);
+        pp.run(kconfigPath, kconfig, 'include');
+      }
+    }
     pp.run(file, text, 'source');
   } else {
     // A .s file goes straight to the assembler, as `gcc -c x.s` does: no #include, no cpp macros;
@@ -260,6 +298,7 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
     exceptionTable: asm.exceptionTable,
     missingIncludes,
     ...(tree ? { kernelTree: tree } : {}),
+    configuration,
   };
 }
 

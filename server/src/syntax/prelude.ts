@@ -6,7 +6,8 @@
 // How it combines with real headers:
 //   - The prelude runs through the same C preprocessor and assembler as the file, before it.
 //   - Its #defines and .macros are *weak*: when a real header (found through -I or the kernel
-//     tree) defines the same name, the header's definition replaces it silently. Values from
+//     tree) defines the same name, the header's definition replaces it silently, whichever kind
+//     either is (a `.macro NAME` line in a file or header drops a prelude #define NAME). Values from
 //     -D / settings / the tree's .config are never replaced by the prelude.
 //   - A few names are *primitives* of the model and keep the prelude's meaning even when a
 //     header defines them (the header's definition is ignored):
@@ -52,7 +53,7 @@ export const PRELUDE_FILE = 'entry-review:prelude.S';
 /** Names whose prelude meaning is kept even when a header defines them (see above). */
 export const LOCKED_DEFINES: ReadonlySet<string> = new Set([
   'SWAPGS', 'SWAPGS_UNSAFE_STACK', 'USERGS_SYSRET64', 'USERGS_SYSRET32', 'INTERRUPT_RETURN',
-  'DISABLE_INTERRUPTS', 'ENABLE_INTERRUPTS', 'GET_CR2_INTO_RAX', 'PER_CPU_VAR', 'ASM_CLAC', 'ASM_STAC',
+  'DISABLE_INTERRUPTS', 'ENABLE_INTERRUPTS', 'ENABLE_INTERRUPTS_SYSEXIT', 'ENABLE_INTERRUPTS_SYSEXIT32', 'GET_CR2_INTO_RAX', 'PER_CPU_VAR', 'ASM_CLAC', 'ASM_STAC',
   '_ASM_EXTABLE', '_ASM_EXTABLE_UA', '_ASM_EXTABLE_FAULT', '_ASM_EXTABLE_EX', '_ASM_EXTABLE_TYPE',
   '_ASM_EXTABLE_TYPE_REG', '_ASM_EXTABLE_CPY',
 ]);
@@ -73,7 +74,8 @@ export const COVERED_HEADERS: ReadonlySet<string> = new Set([
   'asm/jump_label.h', 'asm/spec-ctrl.h', 'asm/fred.h', 'asm/vdso.h', 'asm/ia32_unistd.h', 'asm/desc.h',
   'asm/irq.h', 'asm/setup.h', 'asm/traps.h', 'asm/errno.h', 'asm/ptrace.h', 'asm/asm-prototypes.h',
   'generated/asm-offsets.h', 'uapi/asm/ptrace-abi.h', 'asm/inst.h', 'asm/frame.h',
-  'asm/cpufeatures.h',
+  'asm/cpufeatures.h', 'generated/autoconf.h', 'asm/unistd_64_x32.h', 'asm/unistd_32_ia32.h', 'asm/unistd_32.h',
+  'asm/syscalls_64.h', 'asm/syscalls_32.h', 'linux/kconfig.h', 'asm/dwarf2.h', 'asm/thread_info.h',
 ]);
 
 /** True when the prelude stands in for `name` (an #include spelling). */
@@ -247,6 +249,8 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define TSS_sp1 12
 #define TSS_sp2 20
 #define TSS_ist 36
+/* The stack-protector canary: %gs:40, the compiler's fixed per-CPU slot (x86-64 before 6.2). */
+#define stack_canary_offset 40
 
 /* ---- interrupt stacks and vectors ---- */
 #define DOUBLEFAULT_STACK 1
@@ -264,7 +268,11 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define FIRST_EXTERNAL_VECTOR 0x20
 #define IA32_SYSCALL_VECTOR 0x80
 #define LOCAL_TIMER_VECTOR 0xef
+#define POSTED_INTR_NESTED_VECTOR 0xf0
+#define POSTED_INTR_WAKEUP_VECTOR 0xf1
 #define POSTED_INTR_VECTOR 0xf2
+#define HYPERVISOR_CALLBACK_VECTOR 0xf3
+#define UV_BAU_MESSAGE 0xf5
 #define DEFERRED_ERROR_VECTOR 0xf4
 #define IRQ_WORK_VECTOR 0xf6
 #define X86_PLATFORM_IPI_VECTOR 0xf7
@@ -277,6 +285,7 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define ERROR_APIC_VECTOR 0xfe
 #define SPURIOUS_APIC_VECTOR 0xff
 #define FIRST_SYSTEM_VECTOR LOCAL_TIMER_VECTOR
+#define IRQ_MOVE_CLEANUP_VECTOR FIRST_EXTERNAL_VECTOR
 
 /* ---- system calls and errors ---- */
 #define __NR_syscall_max 322
@@ -394,12 +403,73 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define BIT(nr) (1 << (nr))
 #define _BITUL(x) (1 << (x))
 
+/* ---- linux/kconfig.h (the build force-includes it): IS_ENABLED and friends ----
+   A CONFIG_ symbol defined as 1 turns ER_ARG_1 into "0," so the second argument picked is 1. */
+#define ER_ARG_1 0,
+#define ER_SECOND(a, b, ...) b
+#define ER_IS_ONE(x) ER_IS_ONE_(x)
+#define ER_IS_ONE_(v) ER_IS_ONE__(ER_ARG_##v)
+#define ER_IS_ONE__(junk) ER_SECOND(junk 1, 0)
+#define IS_BUILTIN(option) ER_IS_ONE(option)
+#define IS_MODULE(option) ER_IS_ONE(option##_MODULE)
+#define IS_ENABLED(option) (IS_BUILTIN(option) || IS_MODULE(option))
+#define IS_REACHABLE(option) (IS_BUILTIN(option) || IS_MODULE(option))
+#define __is_defined(x) ER_IS_ONE(x)
+
+/* ---- 3.x DWARF CFI annotations (asm/dwarf2.h): no code; the *_cfi forms are the plain
+   instruction plus an annotation ---- */
+#define CFI_STARTPROC ER_CFI_IGNORE
+#define CFI_ENDPROC ER_CFI_IGNORE
+#define CFI_DEF_CFA ER_CFI_IGNORE
+#define CFI_DEF_CFA_REGISTER ER_CFI_IGNORE
+#define CFI_DEF_CFA_OFFSET ER_CFI_IGNORE
+#define CFI_ADJUST_CFA_OFFSET ER_CFI_IGNORE
+#define CFI_OFFSET ER_CFI_IGNORE
+#define CFI_REL_OFFSET ER_CFI_IGNORE
+#define CFI_REGISTER ER_CFI_IGNORE
+#define CFI_RESTORE ER_CFI_IGNORE
+#define CFI_REMEMBER_STATE ER_CFI_IGNORE
+#define CFI_RESTORE_STATE ER_CFI_IGNORE
+#define CFI_UNDEFINED ER_CFI_IGNORE
+#define CFI_ESCAPE ER_CFI_IGNORE
+#define CFI_SIGNAL_FRAME ER_CFI_IGNORE
+
+/* ---- 3.x/4.x thread_info on the kernel stack (asm/thread_info.h) ---- */
+#define KERNEL_STACK_OFFSET (5*8)
+#define THREAD_INFO(reg, off) (KERNEL_STACK_OFFSET+(off)-THREAD_SIZE)(reg)
+#define ASM_THREAD_INFO(field, reg, off) ((field)+(off)-THREAD_SIZE)(reg)
+#ifdef CONFIG_CONTEXT_TRACKING
+#define SCHEDULE_USER call schedule_user
+#else
+#define SCHEDULE_USER call schedule
+#endif
+
+/* ---- paravirt hooks whose native form is no code ---- */
+#define PARAVIRT_ADJUST_EXCEPTION_FRAME
+#define SWAPGS_UNSAFE_STACK_NOP
+
+/* ---- 5.x/6.x linkage, objtool and speculation helpers ---- */
+#define BITS_PER_LONG 64
+#define _ASM_SP %rsp
+#define _ASM_AX %rax
+#define __FUNC_ALIGN __ALIGN
+#define FUNCTION_PADDING
+#define RSB_CLEAR_LOOPS 32
+#define X86_FEATURE_RSB_CTXSW (7*32+19)
+#define X86_FEATURE_RSB_VMEXIT (11*32+9)
+#define X86_FEATURE_CALL_DEPTH (11*32+19)
+#define X86_FEATURE_RSB_VMEXIT_LITE (11*32+17)
+#define ER_ALT_NOT (1 << 15)
+#define ALT_NOT(feature) ((feature) | ER_ALT_NOT)
+
 /* ---- model primitives (see prelude.ts) ---- */
 #define SWAPGS swapgs
 #define SWAPGS_UNSAFE_STACK swapgs
 #define USERGS_SYSRET64 swapgs; sysretq
 #define USERGS_SYSRET32 swapgs; sysretl
 #define INTERRUPT_RETURN iretq
+#define ENABLE_INTERRUPTS_SYSEXIT sti; sysexit
+#define ENABLE_INTERRUPTS_SYSEXIT32 swapgs; sti; sysexitl
 #define DISABLE_INTERRUPTS(clobbers) cli
 #define ENABLE_INTERRUPTS(clobbers) sti
 #define PER_CPU_VAR(var) %gs:var
@@ -454,8 +524,6 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define UNTRAIN_RET_VM
 #define FRAME_BEGIN
 #define FRAME_END
-#define CFI_STARTPROC
-#define CFI_ENDPROC
 #define RET ret
 #ifdef CONFIG_X86_KERNEL_IBT
 #define ENDBR endbr64
@@ -792,6 +860,85 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 	ALTERNATIVE "", "call clear_bhb_loop", X86_FEATURE_CLEAR_BHB_LOOP
 .endm
 
+.macro ER_CFI_IGNORE args:vararg
+.endm
+
+/* 3.x dwarf2.h: the instruction and a CFI annotation (the annotation is not code). */
+.macro pushq_cfi reg
+	pushq	\reg
+.endm
+.macro popq_cfi reg
+	popq	\reg
+.endm
+.macro pushfq_cfi
+	pushfq
+.endm
+.macro popfq_cfi
+	popfq
+.endm
+.macro movq_cfi reg offset=0
+	movq	%\reg, \offset(%rsp)
+.endm
+.macro movq_cfi_restore offset reg
+	movq	\offset(%rsp), %\reg
+.endm
+.macro pushl_cfi reg
+	pushl	\reg
+.endm
+.macro popl_cfi reg
+	popl	\reg
+.endm
+.macro pushfl_cfi
+	pushfl
+.endm
+.macro popfl_cfi
+	popfl
+.endm
+.macro movl_cfi reg offset=0
+	movl	%\reg, \offset(%esp)
+.endm
+.macro movl_cfi_restore offset reg
+	movl	\offset(%esp), %\reg
+.endm
+
+/* objtool annotations: no code. */
+.macro VALIDATE_UNRET_BEGIN
+.endm
+.macro REACHABLE
+.endm
+.macro STACK_FRAME_NON_STANDARD func:req
+.endm
+.macro STACK_FRAME_NON_STANDARD_FP func:req
+.endm
+
+/* The frame-pointer encoding of pt_regs for the unwinder (CONFIG_FRAME_POINTER only). */
+.macro ENCODE_FRAME_POINTER ptregs_offset=0
+#ifdef CONFIG_FRAME_POINTER
+	leaq	1+\ptregs_offset(%rsp), %rbp
+#endif
+.endm
+
+/* Return-stack-buffer stuffing: nr/2 iterations of two calls whose return slots are dropped. */
+.macro FILL_RETURN_BUFFER reg:req nr:req ftr:req ftr2=ALT_NOT(X86_FEATURE_ALWAYS)
+	ALTERNATIVE_2 "jmp .Ler_rsb_skip_\@", "mov $(\nr/2), \reg; .Ler_rsb_loop_\@: call .Ler_rsb_a_\@; int3; .Ler_rsb_a_\@: call .Ler_rsb_b_\@; int3; .Ler_rsb_b_\@: add $16, %rsp; dec \reg; jnz .Ler_rsb_loop_\@; lfence", \ftr, "call .Ler_rsb_one_\@; int3; .Ler_rsb_one_\@: add $8, %rsp; lfence", \ftr2
+.Ler_rsb_skip_\@:
+.endm
+
+/* Indirect calls and jumps through a register (5.x+ spell the register rbx, 4.15-5.8 %rbx). */
+.macro CALL_NOSPEC reg:req
+	ER_NOSPEC call, \reg
+.endm
+.macro JMP_NOSPEC reg:req
+	ER_NOSPEC jmp, \reg
+.endm
+
+/* Call-depth accounting for return thunks (CONFIG_CALL_DEPTH_TRACKING only). */
+.macro CALL_DEPTH_ACCOUNT
+#ifdef CONFIG_CALL_DEPTH_TRACKING
+	ALTERNATIVE "", "sarq $5, %gs:__x86_call_depth", X86_FEATURE_CALL_DEPTH
+#endif
+.endm
+
 .macro STACKLEAK_ERASE
 #ifdef CONFIG_GCC_PLUGIN_STACKLEAK
 	call	stackleak_erase
@@ -901,6 +1048,17 @@ export function builtinMacros(featureName: (text: string) => string): Map<string
     alternative(asm, call, [
       { feature: '', text: jumpsByDefault ? `jmp ${target}` : '' },
       { feature: key, text: jumpsByDefault ? '' : `jmp ${target}` },
+    ], (t) => t);
+  });
+  // ER_NOSPEC op, reg: `op *%reg`, the retpoline thunk, or lfence first (CALL_NOSPEC/JMP_NOSPEC).
+  m.set('ER_NOSPEC', (asm, call) => {
+    if (!need(asm, call, 2)) return;
+    const op = trimArg(call.args[0]);
+    const reg = trimArg(call.args[1]).replace(/^%/, '');
+    alternative(asm, call, [
+      { feature: '', text: `${op} *%${reg}` },
+      { feature: 'X86_FEATURE_RETPOLINE', text: `${op} __x86_indirect_thunk_${reg}` },
+      { feature: 'X86_FEATURE_RETPOLINE_LFENCE', text: `lfence; ${op} *%${reg}` },
     ], (t) => t);
   });
   m.set('ER_EXTABLE', (asm, call) => {

@@ -10,6 +10,8 @@ export interface FileReader {
 export interface ParseOptions {
   /** -D NAME[=VALUE] (value '1' when omitted). */
   defines?: Record<string, string>;
+  /** -U NAME: removes a symbol the default configuration (or the tree's .config) would define. */
+  undefines?: string[];
   /** -I directories, absolute. */
   includePaths?: string[];
   /** Default true: walk up from the file to a directory with arch/x86/include and use that tree. */
@@ -185,4 +187,11 @@ export interface Program {
   missingIncludes: MissingInclude[];
   /** The kernel tree root used for includes, when one was found. */
   kernelTree?: string;
+  /**
+   * The configuration the file was read under: `assumed` when neither the tree's .config nor its
+   * include/generated/autoconf.h gave one and the built-in default x86-64 configuration was used
+   * (config.ts). `defines`: every CONFIG_ symbol in force before the file's first line (-D and -U
+   * applied), name → value. `source`: the .config or autoconf.h read, when there was one.
+   */
+  configuration: { assumed: boolean; defines: Record<string, string>; source?: string };
 }

@@ -90,6 +90,7 @@ const TABLE: Record<string, Entry> = {
   mfence: { title: 'Memory fence', summary: 'Orders all earlier loads and stores before later ones; no architectural state changes.' },
   sfence: { title: 'Store fence', summary: 'Orders earlier stores before later ones; no architectural state changes.' },
   verw: { title: 'Verify segment for writing', summary: 'Sets ZF when the selector names a writable segment. With the MD_CLEAR microcode it also flushes CPU buffers (the MDS mitigation before returning to user mode).', written: ['ZF'], sized: true },
+  lsl: { title: 'Load segment limit', summary: 'Loads the limit of the segment the selector names into the register and sets ZF when the selector is valid and visible at this privilege level (ZF clear: the register is unchanged). Linux reads the CPU and node numbers from a GDT entry this way. The model does not know the descriptor tables: the register and ZF become unknown.', written: ['ZF'], sized: true },
   nop: { title: 'No operation', summary: 'Does nothing (multi-byte forms take an ignored memory operand).', sized: true },
   pause: { title: 'Spin-loop hint', summary: 'Does nothing architecturally; hints that the code is a spin-wait loop.' },
   ud2: { title: 'Undefined instruction', summary: 'Always raises the invalid-opcode exception (#UD, vector 6).' },

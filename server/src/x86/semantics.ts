@@ -782,6 +782,17 @@ const H: Record<string, Handler> = {
     // ZF reports writability of the selector's segment: not modelled, so unknown
     x.undef('ZF');
   },
+  lsl: (x) => {
+    x.arity(2);
+    // LSL loads the segment limit of the selector's descriptor and sets ZF when the selector is
+    // valid and visible at this CPL (Linux keeps the CPU and node numbers in a GDT entry's limit).
+    // The descriptor tables are not modelled: the destination and ZF become unknown.
+    const d = x.gprRef(x.ops[1]);
+    if (!d || d.width < 16) return x.fail('lsl destination must be a 16-, 32- or 64-bit register');
+    if (x.A.kind !== 'symbolic') return x.fail('lsl reads the descriptor tables, which are not modelled');
+    x.s.writeRef(d, x.A.fresh(`lsl.limit#${++undefCounter}`, d.width));
+    x.undef('ZF');
+  },
   ud2: (x) => ({ kind: 'fault', fault: { vector: 6, name: '#UD', ring: ringOf(x), vendor: 'both', when: x.A.bool(true), reason: 'ud2', taken: 'before' } }),
   int3: (x) => ({ kind: 'fault', fault: { vector: 3, name: '#BP', ring: ringOf(x), vendor: 'both', when: x.A.bool(true), reason: 'int3 breakpoint', taken: 'after' } }),
   cdqe: (x) => x.s.write('rax', x.A.sext(x.s.read('eax'), 64)),

@@ -5,6 +5,8 @@ import {
   parseProgram, findKernelTree, parseKernelConfig, PRELUDE_FILE, type FileReader, type Operand, type Program,
 } from '../../../server/src/syntax';
 
+import { DEFAULT_CONFIG } from '../../../server/src/syntax/config';
+
 const FILE = '/work/k/arch/x86/entry/test.S';
 const none: FileReader = { read: () => undefined };
 const parse = (text: string, files: FileReader = none, defines?: Record<string, string>): Program =>
@@ -156,6 +158,31 @@ describe('options and the file reader', () => {
     const p = parseProgram(FILE, '#ifdef CONFIG_FROM_AUTOCONF\n\tnop\n#endif\n', {}, files);
     assert.deepEqual(p.statements.map((s) => s.name), ['nop']);
     assert.ok(p.includes.includes('/work/k/include/generated/autoconf.h'));
+  });
+
+  test('Program.configuration: the tree\'s .config, not assumed; its values exactly, -D and -U applied', () => {
+    const files: FileReader = {
+      read: (f) => (f === '/work/k/.config' ? 'CONFIG_A=y\nCONFIG_N=0x10\n# CONFIG_B is not set\nCONFIG_GONE=y\n' : undefined),
+      exists: (f) => f === '/work/k/arch/x86/include',
+    };
+    const p = parseProgram(FILE, '\tnop\n', { defines: { CONFIG_D: '3' }, undefines: ['CONFIG_GONE'] }, files);
+    assert.equal(p.configuration.assumed, false);
+    assert.equal(p.configuration.source, '/work/k/.config');
+    assert.equal(p.configuration.defines.CONFIG_A, '1');
+    assert.equal(p.configuration.defines.CONFIG_N, '0x10');
+    assert.equal(p.configuration.defines.CONFIG_D, '3');
+    assert.equal(p.configuration.defines.CONFIG_GONE, undefined);
+    assert.equal(p.configuration.defines.CONFIG_X86_64, undefined, 'no default options next to a real .config');
+    assert.equal(p.configuration.defines.CONFIG_AS_CFI, '1', 'the build command line\'s assembler probes');
+  });
+
+  test('Program.configuration: a file alone assumes the built-in default configuration', () => {
+    const p = parseProgram(FILE, '\tnop\n', { defines: { CONFIG_PARAVIRT: '' }, undefines: ['CONFIG_SMP'] }, none);
+    assert.equal(p.configuration.assumed, true);
+    assert.equal(p.configuration.source, undefined);
+    for (const [k, v] of DEFAULT_CONFIG) if (k !== 'CONFIG_SMP') assert.equal(p.configuration.defines[k], v, k);
+    assert.equal(p.configuration.defines.CONFIG_SMP, undefined);
+    assert.equal(p.configuration.defines.CONFIG_PARAVIRT, '1');
   });
 
   test('findKernelTree: false keeps the tree out', () => {

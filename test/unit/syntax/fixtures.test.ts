@@ -13,7 +13,9 @@
 //   extable: string[]      "from -> to" per exception-table entry
 //   expansions: {line: text}   macro expansion text recorded for the invocation on that line
 //   origins: {statementIndex: string}  origin chain "kind@file:line > kind@file:line ..."
-//   options: {defines, includePaths: [relative to the fixture dir], findKernelTree}
+//   options: {defines, undefines, includePaths: [relative to the fixture dir], findKernelTree}
+//   configuration: {assumed, defines: {name: value}}  Program.configuration: `assumed` exactly,
+//                          these defines with these values (null: must not be defined)
 //   file: path (relative to the fixture dir) the main file pretends to live at
 // Set UPDATE_SYNTAX_FIXTURES=1 to (re)write the expected files from the current output.
 import { test, describe } from 'node:test';
@@ -41,7 +43,8 @@ interface Expected {
   extable?: string[];
   expansions?: Record<string, string>;
   origins?: Record<string, string>;
-  options?: { defines?: Record<string, string>; includePaths?: string[]; findKernelTree?: boolean };
+  options?: { defines?: Record<string, string>; undefines?: string[]; includePaths?: string[]; findKernelTree?: boolean };
+  configuration?: { assumed?: boolean; defines?: Record<string, string | null> };
   file?: string;
 }
 
@@ -57,6 +60,7 @@ function originText(o: Origin, root: string): string {
 function run(name: string, src: string, exp: Expected): Program {
   const opts: ParseOptions = { findKernelTree: exp.options?.findKernelTree ?? false };
   if (exp.options?.defines) opts.defines = exp.options.defines;
+  if (exp.options?.undefines) opts.undefines = exp.options.undefines;
   if (exp.options?.includePaths) opts.includePaths = exp.options.includePaths.map((p) => path.resolve(dir, p));
   const file = exp.file ? path.resolve(dir, exp.file) : path.join(dir, name);
   return parseProgram(file, src, opts, diskReader);
@@ -94,6 +98,8 @@ describe('syntax fixtures', () => {
       if (exp.alternatives) {
         assert.deepEqual(p.alternatives.map((a) => `${a.group} ${a.name} ${a.arms.map((x) => `${x.arm}:${x.feature}`).join(',')}`), exp.alternatives);
       }
+      if (exp.configuration?.assumed !== undefined) assert.equal(p.configuration.assumed, exp.configuration.assumed, 'configuration.assumed');
+      for (const [k, v] of Object.entries(exp.configuration?.defines ?? {})) assert.equal(p.configuration.defines[k], v ?? undefined, `configuration define ${k}`);
       if (exp.extable) assert.deepEqual(p.exceptionTable.map((e) => `${e.from} -> ${e.to}`), exp.extable);
       for (const [line, text] of Object.entries(exp.expansions ?? {})) {
         const e = p.macroExpansions.find((m) => m.loc.range.start.line + 1 === Number(line));

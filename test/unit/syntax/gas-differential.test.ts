@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseProgram, type Statement } from '../../../server/src/syntax';
 import { PRELUDE_TEXT } from '../../../server/src/syntax/prelude';
+import { BUILD_DEFINES, DEFAULT_CONFIG } from '../../../server/src/syntax/config';
 import { repoRoot } from '../../support/paths';
 import { diskReader } from '../../support/files';
 
@@ -74,7 +75,9 @@ interface Insn {
 
 function gasSequence(file: string, dir: string): Insn[] {
   const obj = path.join(dir, 'out.o');
-  const cc = spawnSync('gcc', ['-c', '-x', 'assembler-with-cpp', '-D__ASSEMBLY__', '-D__KERNEL__', '-w', `-I${path.join(dir, 'inc')}`,
+  // The same configuration the parser assumes for a file alone (config.ts), on gcc's command line.
+  const config = [...BUILD_DEFINES, ...DEFAULT_CONFIG].map(([k, v]) => `-D${k}=${v}`);
+  const cc = spawnSync('gcc', ['-c', '-x', 'assembler-with-cpp', '-D__ASSEMBLY__', '-D__KERNEL__', ...config, '-w', `-I${path.join(dir, 'inc')}`,
     `-I${path.dirname(file)}`, '-include', path.join(dir, 'prelude.h'), file, '-o', obj], { encoding: 'utf8' });
   assert.equal(cc.status, 0, `gcc failed on ${file}:\n${cc.stderr}`);
   const dis = spawnSync('objdump', ['-d', '--no-show-raw-insn', '-M', 'suffix', obj], { encoding: 'utf8' }).stdout;
@@ -118,7 +121,8 @@ describe('the parser reads kernel files as gcc + GNU as do', { skip: toolchain ?
     ...fs.readdirSync(path.join(root, 'test/fixtures/kernels/bugs')).filter((f) => f.endsWith('.S')).map((f) => path.join(root, 'test/fixtures/kernels/bugs', f)),
     ...(fs.existsSync(path.join(root, 'samples/entry_64.S')) ? [path.join(root, 'samples/entry_64.S')] : []),
     // The syntax fixtures that have no diagnostics and need no -D or include paths.
-    ...['att-operands.S', 'labels.S', 'gas-repeat.S', 'prelude-macros.S', 'seed-width-ok.S']
+    ...['att-operands.S', 'labels.S', 'gas-repeat.S', 'prelude-macros.S', 'seed-width-ok.S', 'prelude-legacy.S',
+      'gas-register-args.S', 'kconfig.S', 'cpp-stringify-gas.S']
       .map((f) => path.join(root, 'test/fixtures/syntax', f)),
   ];
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -206,14 +210,15 @@ describe('the C preprocessor agrees with gcc -E', { skip: toolchain ? false : 'g
     }
     return out;
   }
-  for (const [name, defines] of [['cpp-if.S', { CONFIG_FROM_OPTIONS: '4' }], ['cpp-tricky.S', {}]] as const) {
+  for (const [name, defines] of [['cpp-if.S', { CONFIG_FROM_OPTIONS: '4' }], ['cpp-tricky.S', {}], ['kconfig.S', { CONFIG_AS_MODULE_MODULE: '1' }]] as const) {
     test(name, () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entry-review-cpp-'));
       try {
         const prelude = path.join(dir, 'prelude.h');
         fs.writeFileSync(prelude, PRELUDE_TEXT);
         const file = path.join(root, 'test/fixtures/syntax', name);
-        const gcc = gccStatements(file, Object.entries(defines).map(([k, v]) => `-D${k}=${v}`), prelude);
+        const config = [...BUILD_DEFINES, ...DEFAULT_CONFIG].map(([k, v]) => `-D${k}=${v}`);
+        const gcc = gccStatements(file, [...config, ...Object.entries(defines).map(([k, v]) => `-D${k}=${v}`)], prelude);
         const p = parseProgram(file, fs.readFileSync(file, 'utf8'), { findKernelTree: false, defines }, { read: () => undefined });
         assert.deepEqual(p.statements.map((s) => (s.text ?? '').replace(/\s+/g, '')), gcc);
       } finally {

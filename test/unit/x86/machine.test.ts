@@ -480,6 +480,7 @@ describe('return paths of Linux 3.x–6.x, FreeBSD, Xen and OpenBSD', () => {
     insn('lfence'),
     insn('mfence'),
     insn('verw', mem({ base: 'rip', dispSymbol: 'mds_verw_sel' })),
+    insn('lsl', reg('ax'), reg('eax')),
     insn('nop'),
     insn('pause'),
     { mnemonic: 'nop', operands: [], prefixes: ['rep'] },
@@ -500,6 +501,23 @@ describe('return paths of Linux 3.x–6.x, FreeBSD, Xen and OpenBSD', () => {
       const o = step(s, i, S, { vaBits: 48 });
       assert.notEqual(o.kind, 'unknown', `${i.mnemonic}: ${o.kind === 'unknown' ? o.reason : ''}`);
     }
+  });
+});
+
+describe('lsl (the CPU number from a GDT limit, 5.x+ paranoid entry)', () => {
+  test('the destination and ZF become unknown; nothing else changes', () => {
+    const S = new SymbolicAlgebra();
+    const s = new MachineState(S, { regs: { rax: S.fresh('rax', 64), rbx: S.fresh('rbx', 64), rsp: S.fresh('kstack', 64) } });
+    const o = step(s, insn('lsl', reg('ax'), reg('eax')), S, { vaBits: 48 });
+    assert.equal(o.kind, 'next');
+    assert.match(S.show(s.regs.rax), /^zext64\(lsl\.limit#\d+\)$/, '32-bit destination: the unknown limit, zero-extended');
+    assert.equal(S.show(s.regs.rbx), 'rbx');
+    assert.equal(S.show(s.regs.rsp), 'kstack');
+    assert.ok(s.undefinedFlags.has('ZF'));
+  });
+  test('the concrete model refuses it (no descriptor tables)', () => {
+    const s = new MachineState(A, { regs: { rax: c64(0n) } });
+    assert.equal(step(s, insn('lsl', reg('ax'), reg('eax')), A, { vaBits: 48 }).kind, 'unknown');
   });
 });
 
