@@ -32,10 +32,12 @@ export const DEFAULT_CONFIG: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /**
- * What the kernel's build adds on every .S file's command line besides -D__KERNEL__ (which the
- * driver defines): arch/x86/Makefile's assembler probes of 3.x/4.x (`-DCONFIG_AS_CFI=1` ...).
+ * What a kernel's build adds on every .S file's command line besides -D__KERNEL__ (which the
+ * driver defines): Linux arch/x86/Makefile's assembler probes of 3.x/4.x (`-DCONFIG_AS_CFI=1`
+ * ...), FreeBSD's kern.pre.mk `-DLOCORE -D_KERNEL` (ASM_CFLAGS).
  */
 export const BUILD_DEFINES: ReadonlyArray<readonly [string, string]> = [
+  ['LOCORE', '1'], ['_KERNEL', '1'],
   ['CONFIG_AS_CFI', '1'], ['CONFIG_AS_CFI_SIGNAL_FRAME', '1'], ['CONFIG_AS_CFI_SECTIONS', '1'],
   ['CONFIG_AS_FXSAVEQ', '1'], ['CONFIG_AS_SSSE3', '1'], ['CONFIG_AS_CRC32', '1'], ['CONFIG_AS_AVX', '1'],
   ['CONFIG_AS_AVX2', '1'],

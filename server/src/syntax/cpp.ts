@@ -913,6 +913,14 @@ export class Preprocessor {
         out.push(t);
         continue;
       }
+      if (m.weak && !m.locked && !inIf && !this.definingPrelude && definesSymbol(out, stack)) {
+        // `.equ NAME, v` / `.set NAME, v` / `NAME = v` in the file or a header (even with NAME
+        // made by ##, as in Xen's XEN_CPUFEATURE): the assembler symbol replaces the prelude's
+        // #define of that name, which would otherwise turn the line into `.equ 42, v`.
+        this.macros.delete(t.t);
+        out.push(t);
+        continue;
+      }
       if (inIf && t.t === 'defined') {
         out.push(t);
         continue;
@@ -1033,8 +1041,10 @@ export class Preprocessor {
       if (pi >= 0) {
         const nextIsPaste = body[i + 1]?.t === '##';
         // GNU: `, ## __VA_ARGS__` drops the comma when the variable arguments are empty.
-        if (pasteNext && m.variadic && pi === m.params.length - 1 && out.length && out[out.length - 1].t === ',' && args[pi].length === 0) {
-          out.pop();
+        if (pasteNext && m.variadic && pi === m.params.length - 1 && out.length && out[out.length - 1].t === ',') {
+          if (args[pi].length === 0) out.pop();
+          // With variable arguments present the ## pastes nothing: the comma stays a token.
+          else for (let k = 0; k < args[pi].length; k++) this.emit(out, args[pi][k], false, k === 0 ? t.ws : args[pi][k].ws);
           pasteNext = false;
           continue;
         }
@@ -1086,6 +1096,18 @@ export class Preprocessor {
     }
     return s;
   }
+}
+
+const SYMBOL_DIRECTIVES = new Set(['equ', 'set', 'equiv', 'eqv']);
+
+/** The next identifier is the symbol a `.equ`/`.set`/`.equiv`/`.eqv` or `NAME =` statement defines. */
+function definesSymbol(out: PPTok[], stack: PPTok[]): boolean {
+  const n = out.length;
+  const atStart = (i: number) => i < 0 || out[i].t === ';';
+  if (n >= 2 && SYMBOL_DIRECTIVES.has(out[n - 1].t) && !out[n - 1].ws && out[n - 2].t === '.' && atStart(n - 3)) return true;
+  const next = stack[stack.length - 1];
+  const after = stack[stack.length - 2];
+  return atStart(n - 1) && next !== undefined && next.t === '=' && !(after && after.t === '=' && !after.ws);
 }
 
 // Hide sets are shared: one Set object per (parent set, added name), so deep or repeated

@@ -26,7 +26,7 @@ const posix = path.posix;
 /** What `gcc -D__ASSEMBLY__ -D__KERNEL__ -x assembler-with-cpp` defines for an x86-64 kernel .S file. */
 const DRIVER_DEFINES: [string, string][] = [
   ['__ASSEMBLY__', '1'], ['__ASSEMBLER__', '1'], ['__KERNEL__', '1'], ['__x86_64__', '1'], ['__x86_64', '1'],
-  ['__ELF__', '1'], ['__linux__', '1'], ['__LP64__', '1'], ['_LP64', '1'], ['__CHAR_BIT__', '8'],
+  ['__ELF__', '1'], ['__linux__', '1'], ['__STDC__', '1'], ['__LP64__', '1'], ['_LP64', '1'], ['__CHAR_BIT__', '8'],
   ['__SIZEOF_LONG__', '8'], ['__SIZEOF_POINTER__', '8'], ['__SIZEOF_INT__', '4'],
   ['__GNUC__', '12'], ['__GNUC_MINOR__', '2'], ['__GNUC_PATCHLEVEL__', '0'],
 ];

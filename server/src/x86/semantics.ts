@@ -1,6 +1,6 @@
 // Instruction semantics, written once against the algebra.
 
-import { AddressKey, Algebra, isSet, isZero, mask } from './algebra';
+import { AddressKey, Algebra, isSet, isZero, mask, toSigned } from './algebra';
 import { CONDITIONS, parseMnemonic, ParsedMnemonic } from './describe';
 import { applySyscall, ExitRecord, Fault, iret, LINUX_SELECTORS, Selectors, sysret } from './exits';
 import { Instruction, MemOperand, Operand } from './insn';
@@ -48,7 +48,7 @@ export type StepOutcome<V, B> =
   | { kind: 'syscall' }
   | { kind: 'unknown'; reason: string };
 
-const RING0_ONLY = new Set(['swapgs', 'rdmsr', 'wrmsr', 'clac', 'stac']);
+const RING0_ONLY = new Set(['swapgs', 'rdmsr', 'wrmsr', 'clac', 'stac', 'hlt']);
 
 /** Thrown inside a step for an instruction the model cannot run; turned into an 'unknown' outcome. */
 class Unmodeled extends Error {}
@@ -782,6 +782,12 @@ const H: Record<string, Handler> = {
     // ZF reports writability of the selector's segment: not modelled, so unknown
     x.undef('ZF');
   },
+  // HLT waits for an interrupt; the state afterwards is what the interrupted code had.
+  hlt: (x) => x.arity(0),
+  bsr: (x) => bitScan(x, true),
+  bsf: (x) => bitScan(x, false),
+  div: (x) => divide(x, false),
+  idiv: (x) => divide(x, true),
   lsl: (x) => {
     x.arity(2);
     // LSL loads the segment limit of the selector's descriptor and sets ZF when the selector is
@@ -812,6 +818,81 @@ function baseRegister<V, B>(x: Exec<V, B>, msr: string, write: boolean): void {
   if (!r || r.width < 32) x.fail(`${x.insn.mnemonic} needs a 32- or 64-bit register`);
   if (write) x.s.msrs.set(msr, x.A.zext(x.s.readRef(r), 64));
   else x.s.writeRef(r, r.width === 64 ? x.s.msr(msr) : x.A.extract(x.s.msr(msr), 31, 0));
+}
+
+/**
+ * BSR / BSF src, dst: dst ← the index of the highest (BSR) or lowest (BSF) set bit of src, ZF ← 1
+ * when src is zero (dst is then left unchanged, as both vendors do in practice; Intel documents it
+ * as undefined). The other status flags are undefined.
+ */
+function bitScan<V, B>(x: Exec<V, B>, reverse: boolean): void {
+  x.arity(2);
+  const A = x.A;
+  const w = x.size();
+  const src = x.read(x.ops[0], w);
+  const dst = x.ops[1];
+  if (!x.gprRef(dst)) x.fail(`${x.insn.mnemonic} needs a register destination`);
+  const zero = A.eq(src, A.const(w, 0n));
+  let idx = x.read(dst, w);
+  // Build the priority chain from the least preferred bit up, so the preferred one wins.
+  for (let k = 0; k < w; k++) {
+    const bit = reverse ? k : w - 1 - k;
+    idx = A.ite(A.eq(A.extract(src, bit, bit), A.const(1, 1n)), A.const(w, BigInt(bit)), idx);
+  }
+  x.write(dst, idx);
+  x.s.setFlag('ZF', A.bit(zero));
+  for (const f of ['CF', 'OF', 'SF', 'AF', 'PF'] as Flag[]) x.undef(f);
+}
+
+/**
+ * DIV / IDIV: the double-width dividend (AH:AL for a byte divisor, else rDX:rAX) divided by the
+ * operand; quotient to AL/AX/EAX/RAX, remainder to AH/DX/EDX/RDX; the status flags are undefined.
+ * #DE (vector 0) when the divisor is zero or the quotient does not fit. Exact when dividend and
+ * divisor are known; an unsigned division with a known non-zero divisor and a known-zero high
+ * half cannot fault, so its results may be unknown; any other case is not modelled.
+ */
+function divide<V, B>(x: Exec<V, B>, signed: boolean): StepOutcome<V, B> | void {
+  x.arity(1);
+  const A = x.A;
+  const w = x.size();
+  const src = x.read(x.ops[0], w);
+  const names = w === 8 ? ['ah', 'al'] : w === 16 ? ['dx', 'ax'] : w === 32 ? ['edx', 'eax'] : ['rdx', 'rax'];
+  const hi = w === 8 ? A.extract(x.s.read('ax'), 15, 8) : x.s.read(names[0]);
+  const lo = w === 8 ? A.extract(x.s.read('ax'), 7, 0) : x.s.read(names[1]);
+  const d = A.asConst(src);
+  const h = A.asConst(hi);
+  const l = A.asConst(lo);
+  const de = (reason: string): StepOutcome<V, B> => ({ kind: 'fault', fault: { vector: 0, name: '#DE', ring: ringOf(x), vendor: 'both', when: A.bool(true), reason, taken: 'before' } });
+  if (d === 0n) return de('division by zero');
+  let q: V;
+  let r: V;
+  if (d !== undefined && h !== undefined && l !== undefined) {
+    let n = (h << BigInt(w)) | l;
+    let dv = d;
+    if (signed) {
+      n = toSigned(n, 2 * w);
+      dv = toSigned(d, w);
+    }
+    const qq = n / dv; // BigInt division truncates toward zero, as DIV/IDIV do
+    const rr = n % dv; // and the remainder takes the dividend's sign
+    const fits = signed ? qq >= -(1n << BigInt(w - 1)) && qq < 1n << BigInt(w - 1) : qq <= mask(w);
+    if (!fits) return de('quotient too large for the destination');
+    q = A.const(w, qq & mask(w));
+    r = A.const(w, rr & mask(w));
+  } else if (!signed && d !== undefined && h === 0n && A.kind === 'symbolic') {
+    q = A.fresh(`div.quotient#${++undefCounter}`, w);
+    r = A.fresh(`div.remainder#${++undefCounter}`, w);
+  } else {
+    return x.fail(`${x.insn.mnemonic}: the model cannot tell whether this division raises #DE`);
+  }
+  if (w === 8) {
+    x.s.write('al', q);
+    x.s.write('ah', r);
+  } else {
+    x.s.write(names[1], q);
+    x.s.write(names[0], r);
+  }
+  for (const f of ['CF', 'OF', 'SF', 'ZF', 'AF', 'PF'] as Flag[]) x.undef(f);
 }
 
 function ringOf<V, B>(x: Exec<V, B>): 0 | 3 {

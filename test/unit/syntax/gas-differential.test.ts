@@ -122,7 +122,7 @@ describe('the parser reads kernel files as gcc + GNU as do', { skip: toolchain ?
     ...(fs.existsSync(path.join(root, 'samples/entry_64.S')) ? [path.join(root, 'samples/entry_64.S')] : []),
     // The syntax fixtures that have no diagnostics and need no -D or include paths.
     ...['att-operands.S', 'labels.S', 'gas-repeat.S', 'prelude-macros.S', 'seed-width-ok.S', 'prelude-legacy.S',
-      'gas-register-args.S', 'kconfig.S', 'cpp-stringify-gas.S']
+      'gas-register-args.S', 'kconfig.S', 'cpp-stringify-gas.S', 'cpp-variadic-paste.S', 'prelude-freebsd.S']
       .map((f) => path.join(root, 'test/fixtures/syntax', f)),
   ];
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -210,7 +210,7 @@ describe('the C preprocessor agrees with gcc -E', { skip: toolchain ? false : 'g
     }
     return out;
   }
-  for (const [name, defines] of [['cpp-if.S', { CONFIG_FROM_OPTIONS: '4' }], ['cpp-tricky.S', {}], ['kconfig.S', { CONFIG_AS_MODULE_MODULE: '1' }]] as const) {
+  for (const [name, defines] of [['cpp-if.S', { CONFIG_FROM_OPTIONS: '4' }], ['cpp-tricky.S', {}], ['kconfig.S', { CONFIG_AS_MODULE_MODULE: '1' }], ['cpp-variadic-paste.S', {}]] as const) {
     test(name, () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entry-review-cpp-'));
       try {

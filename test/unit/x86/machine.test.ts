@@ -481,6 +481,7 @@ describe('return paths of Linux 3.x–6.x, FreeBSD, Xen and OpenBSD', () => {
     insn('mfence'),
     insn('verw', mem({ base: 'rip', dispSymbol: 'mds_verw_sel' })),
     insn('lsl', reg('ax'), reg('eax')),
+    { mnemonic: 'divq', operands: [reg('rcx')] },
     insn('nop'),
     insn('pause'),
     { mnemonic: 'nop', operands: [], prefixes: ['rep'] },
@@ -501,6 +502,62 @@ describe('return paths of Linux 3.x–6.x, FreeBSD, Xen and OpenBSD', () => {
       const o = step(s, i, S, { vaBits: 48 });
       assert.notEqual(o.kind, 'unknown', `${i.mnemonic}: ${o.kind === 'unknown' ? o.reason : ''}`);
     }
+  });
+});
+
+describe('div / idiv (Xen flushes the divider on exit to a guest)', () => {
+  test('div %al: AX / AL, quotient to AL, remainder to AH', () => {
+    const s = new MachineState(A, { regs: { rax: c64(0xffff_0000_0000_0107n) } });
+    assert.equal(step(s, insn('div', reg('al')), A, { vaBits: 48 }).kind, 'next');
+    // AX = 0x0107 = 263, AL = 7: 263 = 37 * 7 + 4
+    assert.equal(s.regs.rax.value, 0xffff_0000_0000_0425n);
+  });
+  test('divq and idivl against BigInt arithmetic; 32-bit results zero-extend', () => {
+    const s = new MachineState(A, { regs: { rax: c64(100n), rdx: c64(1n), rcx: c64(7n) } });
+    step(s, insn('divq', reg('rcx')), A, { vaBits: 48 });
+    const n = (1n << 64n) + 100n;
+    assert.equal(s.regs.rax.value, n / 7n);
+    assert.equal(s.regs.rdx.value, n % 7n);
+    const t = new MachineState(A, { regs: { rax: c64(0xffff_fff9n), rdx: c64(0xffff_ffffn), rcx: c64(2n) } });
+    step(t, insn('idivl', reg('ecx')), A, { vaBits: 48 });
+    assert.equal(t.regs.rax.value, 0xffff_fffdn, '-7 / 2 = -3');
+    assert.equal(t.regs.rdx.value, 0xffff_ffffn, 'remainder -1');
+  });
+  test('#DE on a zero divisor and on a quotient that does not fit', () => {
+    const z = new MachineState(A, { regs: { rax: c64(5n), rcx: c64(0n) } });
+    const o = step(z, insn('divl', reg('ecx')), A, { vaBits: 48 });
+    assert.ok(o.kind === 'fault' && o.fault.vector === 0);
+    const big = new MachineState(A, { regs: { rax: c64(0n), rdx: c64(2n), rcx: c64(2n) } });
+    const o2 = step(big, insn('divq', reg('rcx')), A, { vaBits: 48 });
+    assert.ok(o2.kind === 'fault' && o2.fault.vector === 0);
+  });
+  test('symbolic: unknown results only where no #DE is possible', () => {
+    const S = new SymbolicAlgebra();
+    const s = new MachineState(S, { regs: { rax: S.fresh('rax', 64), rdx: S.const(64, 0n), rcx: S.const(64, 3n) } });
+    assert.equal(step(s, insn('divq', reg('rcx')), S, { vaBits: 48 }).kind, 'next');
+    assert.ok(s.undefinedFlags.has('ZF'));
+    const u = new MachineState(S, { regs: { rax: S.fresh('rax', 64), rdx: S.fresh('rdx', 64), rcx: S.const(64, 3n) } });
+    assert.equal(step(u, insn('divq', reg('rcx')), S, { vaBits: 48 }).kind, 'unknown');
+  });
+});
+
+describe('bsr / bsf / hlt', () => {
+  test('bsr and bsf give the highest and lowest set bit; zero sets ZF and keeps the destination', () => {
+    const s = new MachineState(A, { regs: { rax: c64(0x0000_0000_0012_0400n), rbx: c64(99n) } });
+    step(s, insn('bsrl', reg('eax'), reg('ecx')), A, { vaBits: 48 });
+    assert.equal(s.regs.rcx.value, 20n);
+    assert.equal(s.flags.ZF.value, 0n);
+    step(s, insn('bsfq', reg('rax'), reg('rdx')), A, { vaBits: 48 });
+    assert.equal(s.regs.rdx.value, 10n);
+    const z = new MachineState(A, { regs: { rax: c64(0n), rbx: c64(99n) } });
+    step(z, insn('bsrq', reg('rax'), reg('rbx')), A, { vaBits: 48 });
+    assert.equal(z.regs.rbx.value, 99n);
+    assert.equal(z.flags.ZF.value, 1n);
+  });
+  test('hlt changes nothing in ring 0', () => {
+    const s = new MachineState(A, { regs: { rax: c64(5n) } });
+    assert.equal(step(s, insn('hlt'), A, { vaBits: 48 }).kind, 'next');
+    assert.equal(s.regs.rax.value, 5n);
   });
 });
 
