@@ -1,13 +1,26 @@
 // Bundles the extension client, the language server and the command line with esbuild.
 // Usage: node scripts/build.mjs [--watch] [--minify]
 import * as esbuild from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
 
 const watch = process.argv.includes('--watch');
 const minify = process.argv.includes('--minify');
 
+// z3-solver's emscripten module starts worker threads from its own file: it must stay a file of
+// its own beside the bundle (copied below), not be bundled into it.
+/** @type {import('esbuild').Plugin} */
+const z3Beside = {
+  name: 'z3-beside',
+  setup(b) {
+    b.onResolve({ filter: /[/\\]z3-built(\.js)?$/ }, () => ({ path: './z3-built.js', external: true }));
+  },
+};
+
 /** @type {import('esbuild').BuildOptions} */
 const common = {
+  plugins: [z3Beside],
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -33,3 +46,8 @@ if (watch) {
   await Promise.all(builds.map((b) => esbuild.build(b)));
   chmodSync('dist/cli.js', 0o755);
 }
+
+// Z3 (WebAssembly, from z3-solver): the bundles load its emscripten files from beside themselves.
+const z3Dir = path.dirname(createRequire(import.meta.url).resolve('z3-solver/build/z3-built.js', { paths: ['server'] }));
+mkdirSync('dist', { recursive: true });
+for (const f of ['z3-built.js', 'z3-built.wasm']) copyFileSync(path.join(z3Dir, f), path.join('dist', f));

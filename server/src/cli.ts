@@ -5,7 +5,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { analyze, defaultOptions, parseDefine, parseVaBits, parseVendor, type Analysis, type AnalyzeOptions } from './analysis';
+import { analyze, defaultOptions, envFromPins, parseDefine, parseVaBits, parseVendor, simulate, type Analysis, type AnalyzeOptions, type SimPath, type Simulation } from './analysis';
+import { parseProgram } from './syntax';
 import { formatJson, formatSarif, formatText } from './features/report';
 import type { FileReader } from './syntax';
 
@@ -13,6 +14,7 @@ const VERSION = '0.1.0';
 
 const USAGE = `usage: entry-review check FILE... [--vendor intel|amd|both] [--va-bits 48|57|both]
                           [-D NAME[=VALUE]]... [-I DIR]... [--entry LABEL]... [--format text|json|sarif]
+       entry-review simulate FILE --entry LABEL [--set REG=VALUE]... [--format text|json]
        entry-review lsp --stdio
        entry-review --help | --version`;
 
@@ -43,7 +45,7 @@ interface CheckArgs {
   format: 'text' | 'json' | 'sarif';
 }
 
-export function parseCheckArgs(args: string[], cwd: string): CheckArgs {
+export function parseCheckArgs(args: string[], cwd: string, extra: Record<string, { type: 'string'; multiple?: boolean }> = {}): CheckArgs & { values: Record<string, unknown> } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -51,6 +53,7 @@ export function parseCheckArgs(args: string[], cwd: string): CheckArgs {
       allowPositionals: true,
       strict: true,
       options: {
+        ...extra,
         vendor: { type: 'string' },
         'va-bits': { type: 'string' },
         define: { type: 'string', short: 'D', multiple: true },
@@ -79,6 +82,7 @@ export function parseCheckArgs(args: string[], cwd: string): CheckArgs {
   }
   if (parsed.positionals.length === 0) throw new UsageError('check needs at least one FILE');
   return {
+    values: v,
     files: parsed.positionals,
     format,
     options: {
@@ -92,7 +96,7 @@ export function parseCheckArgs(args: string[], cwd: string): CheckArgs {
 }
 
 /** Runs `check`; returns the exit code (0 clean, 1 findings of severity warning or error, 2 usage/unreadable). */
-export function runCheck(args: string[], io: CliIO): number {
+export async function runCheck(args: string[], io: CliIO): Promise<number> {
   const parsed = parseCheckArgs(args, io.cwd);
   const results: { shown: string; analysis: Analysis }[] = [];
   for (const shown of parsed.files) {
@@ -102,13 +106,69 @@ export function runCheck(args: string[], io: CliIO): number {
       io.stderr(`entry-review: cannot read '${shown}': ${describeReadError(abs)}\n`);
       return 2;
     }
-    results.push({ shown, analysis: analyze({ file: abs, text }, parsed.options, diskReader) });
+    results.push({ shown, analysis: await analyze({ file: abs, text }, parsed.options, diskReader) });
   }
   const out =
     parsed.format === 'json' ? formatJson(results) : parsed.format === 'sarif' ? formatSarif(results, VERSION) : formatText(results);
   io.stdout(out);
   const severe = results.some((r) => r.analysis.findings.some((f) => f.severity !== 'info'));
   return severe ? 1 : 0;
+}
+
+/** Runs `simulate`; exit code 0 when the run reached a verdict of ok, 1 for a finding, 2 on a usage error. */
+export async function runSimulate(args: string[], io: CliIO): Promise<number> {
+  const parsed = parseCheckArgs(args, io.cwd, { set: { type: 'string', multiple: true } });
+  if (parsed.files.length !== 1) throw new UsageError('simulate takes exactly one FILE');
+  if (parsed.options.entries.length !== 1) throw new UsageError('simulate needs exactly one --entry LABEL');
+  if (parsed.format === 'sarif') throw new UsageError('simulate prints text or json');
+  let env: Map<string, bigint>;
+  try {
+    env = envFromPins((parsed.values.set as string[] | undefined) ?? []);
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+  const shown = parsed.files[0];
+  const abs = path.resolve(io.cwd, shown);
+  const text = diskReader.read(abs);
+  if (text === undefined) {
+    io.stderr(`entry-review: cannot read '${shown}': ${describeReadError(abs)}\n`);
+    return 2;
+  }
+  const o = parsed.options;
+  const program = parseProgram(abs, text, { defines: o.defines, includePaths: o.includePaths }, diskReader);
+  let sim: Simulation;
+  try {
+    sim = await simulate(program, o, o.entries[0], env);
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+  io.stdout(parsed.format === 'json' ? JSON.stringify(sim, null, 2) + '\n' : formatSimulation(shown, sim));
+  return sim.paths.some((p) => p.verdict === 'finding') ? 1 : 0;
+}
+
+function formatSimulation(file: string, sim: Simulation): string {
+  const out: string[] = [];
+  for (const p of sim.paths) {
+    if (p.steps.length && p === sim.paths[0]) {
+      out.push(`${file}: ${sim.entry}, one path:`);
+      for (const s of p.steps) {
+        const ch = Object.entries(s.changed).map(([k, v]) => `${k}=${v.length > 40 ? v.slice(0, 40) + '…' : v}`).join(' ');
+        out.push(`  ${String(s.line).padStart(5)}  ${s.text.length > 60 ? s.text.slice(0, 60) + '…' : s.text.padEnd(60)}${ch ? '  ' + ch : ''}`);
+      }
+    }
+    const e = p.exit;
+    if (e.kind === 'unknown' && 'reason' in e) {
+      out.push(`${file}:${e.line}: ${p.verdict}: ${e.reason}${e.missing.length ? ` (pin ${e.missing.join(', ')} with --set)` : ''}${p.codes.length ? ` [${p.codes.join(', ')}]` : ''}`);
+      if (p.exitCondition) out.push(`    taken when: ${p.exitCondition}${p.paths ? ` (${p.paths} paths)` : ''}`);
+      continue;
+    }
+    const x = e as Exclude<SimPath['exit'], { reason: string }>;
+    const how = x.fault ? `fault #${x.fault.vector === 13 ? 'GP' : x.fault.vector} (vector ${x.fault.vector}) in ring ${x.fault.ring}` : `${x.kind.toUpperCase()} to user mode`;
+    out.push(`${file}:${x.line}: ${x.vendor}: ${how} — ${p.verdict}${p.codes.length ? ` [${p.codes.join(', ')}]` : ''}`);
+    const u = x.user;
+    out.push(`    rip=${u.rip} rsp=${u.rsp} rflags=${u.rflags} cs=${u.cs} ss=${u.ss} gs=${u.gsBase} cr3=${u.cr3}`);
+  }
+  return out.join('\n') + '\n';
 }
 
 function describeReadError(p: string): string {
@@ -130,7 +190,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   try {
     switch (command) {
       case 'check':
-        return runCheck(rest, io);
+        return await runCheck(rest, io);
+      case 'simulate':
+        return await runSimulate(rest, io);
       case 'lsp': {
         if (rest.length !== 1 || rest[0] !== '--stdio') throw new UsageError('lsp takes exactly --stdio');
         const { startServer } = await import('./server');

@@ -70,7 +70,7 @@ export function uriToPath(uri: string): string {
 
 export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
   const documents = new TextDocuments(TextDocument);
-  const cache = new Map<string, Analysis>();
+  const cache = new Map<string, { version: number; analysis: Promise<Analysis> }>();
   const fileCache = new Map<string, { mtimeMs: number; text: string | undefined }>();
   let options: AnalyzeOptions = defaultOptions;
   let workspaceRoots: string[] = [];
@@ -106,18 +106,22 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     exists: (p: string) => uriByPath.has(p) || existsSync(p),
   };
 
-  function analysisOf(doc: TextDocument): Analysis {
+  /** One analysis per document version, shared by every request that asks for it. */
+  function analysisOf(doc: TextDocument): Promise<Analysis> {
     const hit = cache.get(doc.uri);
-    if (hit && hit.version === doc.version) return hit;
-    const a = analyze({ file: uriToPath(doc.uri), text: doc.getText(), version: doc.version }, options, files);
-    cache.set(doc.uri, a);
-    return a;
+    if (hit && hit.version === doc.version) return hit.analysis;
+    const analysis = analyze({ file: uriToPath(doc.uri), text: doc.getText(), version: doc.version }, options, files);
+    cache.set(doc.uri, { version: doc.version, analysis });
+    return analysis;
   }
 
-  function publish(doc: TextDocument): void {
+  async function publish(doc: TextDocument): Promise<void> {
     let diagnostics: Diagnostic[];
     try {
-      diagnostics = diagnosticsFor(analysisOf(doc));
+      const a = await analysisOf(doc);
+      // a newer version is on its way: its own publish will report it
+      if (documents.get(doc.uri)?.version !== doc.version) return;
+      diagnostics = diagnosticsFor(a);
     } catch (err) {
       connection.console.error(`entry-review: analysis failed for ${doc.uri}: ${String(err)}`);
       diagnostics = [];
@@ -138,7 +142,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       pending.clear();
       for (const u of uris) {
         const doc = documents.get(u);
-        if (doc) publish(doc);
+        if (doc) void publish(doc);
       }
     });
   }
@@ -199,23 +203,23 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   documents.onDidChangeContent((e) => schedule(e.document.uri));
 
-  connection.onDocumentSymbol((p) => guard(() => {
+  connection.onDocumentSymbol((p) => guard(async () => {
     const doc = documents.get(p.textDocument.uri);
-    return doc ? documentSymbols(analysisOf(doc)) : null;
+    return doc ? documentSymbols(await analysisOf(doc)) : null;
   }));
-  connection.onDefinition((p) => guard(() => {
+  connection.onDefinition((p) => guard(async () => {
     const doc = documents.get(p.textDocument.uri);
-    return doc ? definition(analysisOf(doc), doc.getText(), p.position) ?? null : null;
+    return doc ? definition(await analysisOf(doc), doc.getText(), p.position) ?? null : null;
   }));
-  connection.onHover((p) => guard(() => {
+  connection.onHover((p) => guard(async () => {
     const doc = documents.get(p.textDocument.uri);
-    return doc ? hover(analysisOf(doc), doc.getText(), p.position) ?? null : null;
+    return doc ? hover(await analysisOf(doc), doc.getText(), p.position) ?? null : null;
   }));
 
   /** A request never takes the server down: a failure is logged and answered with null. */
-  function guard<T>(fn: () => T): T | null {
+  async function guard<T>(fn: () => Promise<T>): Promise<T | null> {
     try {
-      return fn();
+      return await fn();
     } catch (err) {
       connection.console.error(`entry-review: request failed: ${err instanceof Error ? err.stack : String(err)}`);
       return null;

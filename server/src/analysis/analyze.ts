@@ -3,6 +3,7 @@
 // plain strings, and the language server and the command line share exactly this code.
 import { parseProgram, type FileReader, type Location, type Program, type Statement } from '../syntax';
 import { isModelled } from '../x86';
+import { runChecks, type ReturnResult } from './checker';
 import type { AnalyzeOptions } from './options';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -34,6 +35,8 @@ export interface Finding {
   vaBits?: 48 | 57;
   /** What the verdict depends on beyond the file itself (contracts, built-ins). */
   assumes?: string[];
+  /** `entry-review simulate FILE` arguments that replay the witness. */
+  replay?: string[];
 }
 
 export interface AnalysisStats {
@@ -47,14 +50,19 @@ export interface Analysis {
   version: number | undefined;
   program: Program;
   findings: Finding[];
+  /** Every return to user mode reached from an entry, with its verdict. */
+  returns: ReturnResult[];
+  /** Entries analysed (labels). */
+  entries: string[];
   stats: AnalysisStats;
 }
 
 /**
- * Analyses one document. Never throws: parseProgram turns any internal failure of its own into a
- * `parse` diagnostic at the top of the file and an empty Program.
+ * Analyses one document: reads it (syntax), then walks every entry from user mode and decides
+ * every property of every return (checker). Never throws: a failure of the checker becomes an
+ * `unmodeled` note at the top of the file, and the front end's findings stay.
  */
-export function analyze(doc: SourceDocument, options: AnalyzeOptions, files: FileReader): Analysis {
+export async function analyze(doc: SourceDocument, options: AnalyzeOptions, files: FileReader): Promise<Analysis> {
   const started = performance.now();
   const findings: Finding[] = [];
   const program = parseProgram(doc.file, doc.text, { defines: options.defines, includePaths: options.includePaths }, files);
@@ -77,14 +85,33 @@ export function analyze(doc: SourceDocument, options: AnalyzeOptions, files: Fil
       loc: s.loc,
     });
   }
+  let returns: ReturnResult[] = [];
+  let entries: string[] = [];
+  let paths = 0;
+  try {
+    const c = await runChecks(program, options);
+    returns = c.returns;
+    entries = c.entries.map((e) => e.name);
+    paths = c.paths;
+    findings.push(...c.findings);
+    for (const n of c.notes) findings.push({ code: 'unmodeled', severity: 'info', message: n, loc: topOfFile(doc.file) });
+  } catch (e) {
+    findings.push({ code: 'unmodeled', severity: 'info', message: `the checker stopped on an internal error (${e instanceof Error ? e.message : String(e)}); only the front end's findings are shown`, loc: topOfFile(doc.file) });
+  }
   findings.sort(compareFindings);
   return {
     file: doc.file,
     version: doc.version,
     program,
     findings,
-    stats: { paths: 0, instructions, millis: Math.round(performance.now() - started) },
+    returns,
+    entries,
+    stats: { paths, instructions, millis: Math.round(performance.now() - started) },
   };
+}
+
+function topOfFile(file: string): Location {
+  return { file, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
 }
 
 /** The mnemonic as the user wrote it (the parser lower-cases `name`). */

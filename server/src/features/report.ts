@@ -44,6 +44,17 @@ export function formatText(results: FileResult[]): string {
         for (const st of steps) out.push(`      ${String(st.line).padStart(5)}  ${st.text}`);
       }
       if (f.assumes?.length) out.push(`    assumes: ${f.assumes.join('; ')}`);
+      if (f.replay) out.push(`    replay: npx entry-review simulate ${shellWord(where)} ${f.replay.map(shellWord).join(' ')}`);
+    }
+  }
+  for (const { shown, analysis } of results) {
+    for (const r of analysis.returns) {
+      const proven = r.conditions.filter((c) => c.status === 'proven').length;
+      const line = r.loc.range.start.line + 1;
+      out.push(`${shown}:${line}: ${r.kind.toUpperCase()} (${r.entries.join(', ')}): ${r.verdict} · ${proven}/${r.conditions.length} conditions proven · ${count(r.paths, 'path')}`);
+      const bad = r.conditions.filter((c) => c.status !== 'proven');
+      if (bad.length) out.push(`    ${bad.map((c) => `${c.name}: ${c.status}`).join('; ')}`);
+      out.push(`    taken when: ${r.exitCondition}`);
     }
   }
   for (const { shown, analysis } of results) out.push(`${shown}: ${readSummary(analysis)}`);
@@ -66,6 +77,10 @@ export function readSummary(a: Analysis): string {
   ];
   if (covered) parts.push(`${count(covered, 'header')} supplied by built-in kernel knowledge`);
   return `read ${parts.join(', ')}`;
+}
+
+function shellWord(w: string): string {
+  return /^[\w./=@:+-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`;
 }
 
 function count(n: number, noun: string): string {
@@ -93,6 +108,17 @@ export function toJson(results: FileResult[]) {
         ...(f.vendor ? { vendor: f.vendor } : {}),
         ...(f.vaBits ? { vaBits: f.vaBits } : {}),
         ...(f.assumes ? { assumes: f.assumes } : {}),
+        ...(f.replay ? { replay: f.replay } : {}),
+      })),
+      returns: analysis.returns.map((r) => ({
+        line: r.loc.range.start.line + 1,
+        kind: r.kind,
+        entries: r.entries,
+        verdict: r.verdict,
+        paths: r.paths,
+        conditions: r.conditions.map((c) => ({ name: c.name, status: c.status })),
+        exitCondition: r.exitCondition,
+        assumes: r.assumes,
       })),
     };
   });

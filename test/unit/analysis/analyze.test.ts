@@ -23,9 +23,9 @@ function assertWellFormed(a: Analysis, text: string): void {
 }
 
 describe('analyze', () => {
-  test('reads only through the reader, only in a kernel tree above the file, and counts instructions', () => {
+  test('reads only through the reader, only in a kernel tree above the file, and counts instructions', async () => {
     const files = memory({});
-    const a = analyze({ file: '/k/entry.S', text: 'e:\n\tswapgs\n\tsysretq\n', version: 3 }, defaultOptions, files);
+    const a = await analyze({ file: '/k/entry.S', text: 'e:\n\tswapgs\n\tsysretq\n', version: 3 }, defaultOptions, files);
     // Looking for a kernel tree (whose headers win over built-in knowledge) is the only I/O.
     for (const p of files.reads) assert.match(p, /^(\/k)?\/(arch|include)\//, p);
     assert.equal(a.version, 3);
@@ -33,8 +33,8 @@ describe('analyze', () => {
     assert.deepEqual(a.findings, []);
   });
 
-  test('an instruction the model does not know is an unmodeled note at its text', () => {
-    const a = analyze({ file: '/k/e.S', text: 'e:\n\tvzeroupper\n\tFROB_MACHINE %rax\n' }, defaultOptions, memory({}));
+  test('an instruction the model does not know is an unmodeled note at its text', async () => {
+    const a = await analyze({ file: '/k/e.S', text: 'e:\n\tvzeroupper\n\tFROB_MACHINE %rax\n' }, defaultOptions, memory({}));
     assert.deepEqual(
       a.findings.map((f) => [f.code, f.severity, f.loc.range.start.line, f.loc.range.start.character, f.message.split(' ')[0]]),
       [
@@ -44,7 +44,7 @@ describe('analyze', () => {
     );
   });
 
-  test('never throws on arbitrary text; every finding is inside the document', () => {
+  test('never throws on arbitrary text; every finding is inside the document', async () => {
     let seed = 0x2015;
     const rand = (n: number) => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -56,7 +56,7 @@ describe('analyze', () => {
       let text = '';
       const n = rand(80);
       for (let j = 0; j < n; j++) text += pieces[rand(pieces.length)];
-      const a = analyze({ file: '/fuzz.S', text }, defaultOptions, memory({}));
+      const a = await analyze({ file: '/fuzz.S', text }, defaultOptions, memory({}));
       assertWellFormed(a, text);
     }
   });

@@ -5,9 +5,9 @@ import { DiagnosticSeverity, DiagnosticTag } from 'vscode-languageserver';
 import { analyze, defaultOptions } from '../../../server/src/analysis';
 import { diagnosticsFor } from '../../../server/src/features/diagnostics';
 
-test('parse errors keep code and range; an #if 0 block is one Unnecessary hint', () => {
+test('parse errors keep code and range; an #if 0 block is one Unnecessary hint', async () => {
   const text = 'e:\n#if 0\n\tmovq %rax, %rbx\n#endif\n\tmovq %rax,, %rbx\n';
-  const a = analyze({ file: '/d.S', text }, defaultOptions, { read: () => undefined });
+  const a = await analyze({ file: '/d.S', text }, defaultOptions, { read: () => undefined });
   const ds = diagnosticsFor(a);
   const errors = ds.filter((d) => d.severity === DiagnosticSeverity.Error);
   assert.deepEqual(errors.map((d) => [d.code, d.source, d.range.start.line]), [['parse', 'entry-review', 4]]);

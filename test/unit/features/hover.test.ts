@@ -1,8 +1,8 @@
 // Hovers explain instructions wherever they are written, and name macros and constants.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { MarkupContent } from 'vscode-languageserver';
-import { analyze, defaultOptions } from '../../../server/src/analysis';
+import { analyze, defaultOptions, type Analysis } from '../../../server/src/analysis';
 import { hover, isMnemonicPosition } from '../../../server/src/features/hover';
 
 const text = [
@@ -17,7 +17,10 @@ const text = [
   '\tlock incl (%rdi)',            // 8
   '\tcmpq $__USER_CS, CS(%rsp)',  // 9
 ].join('\n');
-const a = analyze({ file: '/h.S', text }, defaultOptions, { read: () => undefined });
+let a: Analysis;
+before(async () => {
+  a = await analyze({ file: '/h.S', text }, defaultOptions, { read: () => undefined });
+});
 const at = (line: number, character: number) => {
   const h = hover(a, text, { line, character });
   return h ? (h.contents as MarkupContent).value : undefined;

@@ -1,0 +1,238 @@
+// The control-flow view of a Program: its instructions in order, each converted once to the
+// machine's Instruction, label targets, and ALTERNATIVE groups as feature-guarded edges.
+// Nothing here runs the machine: walk.ts does, asking this file where control can go.
+import type { Expr as SynExpr, Operand as SynOperand, Program, Statement } from '../syntax';
+import type { Instruction, Operand } from '../x86';
+
+/** One arm of an ALTERNATIVE site: its instructions (positions in Cfg.insns), empty when the arm has none. */
+interface Arm {
+  arm: number;
+  feature: string;
+  first?: number;
+  last?: number;
+}
+
+export interface Group {
+  group: number;
+  name: string;
+  arms: Arm[];
+  /** First instruction position of the site (of its first non-empty arm). */
+  start: number;
+  /** First instruction position after every arm. */
+  end: number;
+}
+
+/** A place control can go to, and the CPU features (by arm) that choose it. */
+export interface Edge {
+  to: number;
+  /** Features that must be present (`+NAME`) or absent (`-NAME`) on this edge. */
+  features: string[];
+}
+
+export class Cfg {
+  /** Statement index of every instruction, in program order (a "position" is an index into this). */
+  readonly insns: number[] = [];
+  readonly instruction: (Instruction | undefined)[] = [];
+  /** Why an instruction could not be converted (operands the machine cannot take). */
+  readonly convertError: (string | undefined)[] = [];
+  private readonly posOfStmt = new Map<number, number>();
+  private readonly groupAt = new Map<number, Group>();
+  private readonly groupOfPos = new Map<number, { g: Group; arm: number }>();
+  /** Site name of a position: `L<line>` or `L<line>.<n>` when a line holds several instructions. */
+  readonly site: string[] = [];
+
+  constructor(readonly program: Program) {
+    const st = program.statements;
+    const perLine = new Map<number, number>();
+    for (let i = 0; i < st.length; i++) {
+      if (st[i].kind !== 'instruction') continue;
+      const pos = this.insns.length;
+      this.insns.push(i);
+      this.posOfStmt.set(i, pos);
+      const conv = convert(st[i]);
+      this.instruction.push(conv.insn);
+      this.convertError.push(conv.error);
+      const line = st[i].loc.range.start.line + 1;
+      const n = perLine.get(line) ?? 0;
+      perLine.set(line, n + 1);
+      this.site.push(n === 0 ? `L${line}` : `L${line}.${n}`);
+    }
+    // ALTERNATIVE groups from the statements' tags
+    const groups = new Map<number, Group>();
+    for (const a of program.alternatives) {
+      groups.set(a.group, { group: a.group, name: a.name, arms: a.arms.map((x) => ({ arm: x.arm, feature: x.feature })), start: -1, end: -1 });
+    }
+    for (let pos = 0; pos < this.insns.length; pos++) {
+      const tag = st[this.insns[pos]].alternative;
+      if (!tag) continue;
+      let g = groups.get(tag.group);
+      if (!g) {
+        g = { group: tag.group, name: 'ALTERNATIVE', arms: [], start: -1, end: -1 };
+        groups.set(tag.group, g);
+      }
+      let arm = g.arms.find((x) => x.arm === tag.arm);
+      if (!arm) {
+        arm = { arm: tag.arm, feature: tag.feature };
+        g.arms.push(arm);
+      }
+      if (arm.first === undefined) arm.first = pos;
+      arm.last = pos;
+      this.groupOfPos.set(pos, { g, arm: tag.arm });
+    }
+    for (const g of groups.values()) {
+      const firsts = g.arms.map((a) => a.first).filter((x): x is number => x !== undefined);
+      const lasts = g.arms.map((a) => a.last).filter((x): x is number => x !== undefined);
+      if (!firsts.length) continue;
+      g.start = Math.min(...firsts);
+      g.end = Math.max(...lasts) + 1;
+      if (!g.arms.some((a) => a.arm === 0)) g.arms.push({ arm: 0, feature: '' });
+      g.arms.sort((a, b) => a.arm - b.arm);
+      this.groupAt.set(g.start, g);
+    }
+  }
+
+  get size(): number {
+    return this.insns.length;
+  }
+
+  stmt(pos: number): Statement {
+    return this.program.statements[this.insns[pos]];
+  }
+
+  /** The first instruction at or after a statement index. */
+  private firstAtOrAfter(stmtIndex: number): number | undefined {
+    const st = this.program.statements;
+    for (let i = stmtIndex; i < st.length; i++) {
+      const p = this.posOfStmt.get(i);
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  }
+
+  /** The instruction a label names, when the label is defined in this program. */
+  label(name: string): number | undefined {
+    const i = this.program.labels.get(name);
+    return i === undefined ? undefined : this.firstAtOrAfter(i);
+  }
+
+  isLocal(name: string): boolean {
+    return this.program.labels.has(name);
+  }
+
+  /** Where control goes after `pos` falls through (an arm's end leaves its ALTERNATIVE). */
+  fallThrough(pos: number): Edge[] {
+    const next = pos + 1;
+    if (next >= this.insns.length) return [];
+    const here = this.groupOfPos.get(pos);
+    const there = this.groupOfPos.get(next);
+    if (here && (!there || there.g !== here.g || there.arm !== here.arm)) {
+      return this.enter(here.g.end, here.g);
+    }
+    return this.enter(next, here?.g);
+  }
+
+  /** Control arrives at `pos`: if that starts an ALTERNATIVE site (from outside it), one edge per arm. */
+  enter(pos: number, from?: Group): Edge[] {
+    if (pos >= this.insns.length) return [];
+    const g = this.groupAt.get(pos);
+    if (!g || g === from) return [{ to: pos, features: [] }];
+    const edges: Edge[] = [];
+    const later = (i: number): string[] => g.arms.slice(i + 1).filter((a) => a.feature).map((a) => negate(a.feature));
+    g.arms.forEach((a, i) => {
+      const features = [...(a.arm === 0 || !a.feature ? [] : [positive(a.feature)]), ...later(i)];
+      const to = a.first ?? g.end;
+      for (const e of to === g.end ? this.enter(g.end, g) : [{ to, features: [] }]) edges.push({ to: e.to, features: [...features, ...e.features] });
+    });
+    return edges;
+  }
+
+  /** The ALTERNATIVE arm an instruction belongs to. */
+  armOf(pos: number): { group: number; arm: number; feature: string } | undefined {
+    const t = this.stmt(pos).alternative;
+    return t ? { group: t.group, arm: t.arm, feature: t.feature } : undefined;
+  }
+}
+
+/** `X86_FEATURE_PTI` → `+X86_FEATURE_PTI`; `ALT_NOT(X86_FEATURE_XENPV)` → `-X86_FEATURE_XENPV`. */
+function positive(feature: string): string {
+  const m = /^ALT_NOT\s*\(\s*(\w+)\s*\)$/.exec(feature.trim());
+  return m ? '-' + m[1] : '+' + feature.trim();
+}
+
+function negate(feature: string): string {
+  const p = positive(feature);
+  return (p[0] === '+' ? '-' : '+') + p.slice(1);
+}
+
+// --- syntax operands → machine operands ------------------------------------------------------
+
+/** A symbol and constant offset from an expression `sym`, `sym+N`, `N+sym`, `sym-N`; undefined otherwise. */
+function symPlusConst(e: SynExpr): { sym: string; off: bigint } | undefined {
+  if (e.kind === 'sym') return { sym: e.name, off: 0n };
+  if (e.kind === 'binary' && (e.op === '+' || e.op === '-')) {
+    const l = symPlusConst(e.left);
+    const rn = e.right.kind === 'num' ? e.right.value : undefined;
+    if (l && rn !== undefined) return { sym: l.sym, off: e.op === '+' ? l.off + rn : l.off - rn };
+    const ln = e.left.kind === 'num' ? e.left.value : undefined;
+    const r = e.op === '+' ? symPlusConst(e.right) : undefined;
+    if (r && ln !== undefined) return { sym: r.sym, off: r.off + ln };
+  }
+  return undefined;
+}
+
+function exprText(op: SynOperand): string {
+  return op.text.replace(/^\*/, '').replace(/^\$/, '').trim();
+}
+
+function convertOperand(op: SynOperand, branch: boolean): Operand {
+  let out: Operand;
+  switch (op.kind) {
+    case 'reg':
+      out = { kind: 'reg', name: op.reg };
+      break;
+    case 'imm': {
+      if (op.value !== undefined) out = { kind: 'imm', value: op.value };
+      else {
+        const sp = symPlusConst(op.expr);
+        out = sp ? { kind: 'imm', value: sp.off, symbol: sp.sym } : { kind: 'imm', value: 0n, symbol: exprText(op) };
+      }
+      break;
+    }
+    case 'mem': {
+      let disp = 0n;
+      let dispSymbol: string | undefined;
+      if (op.dispValue !== undefined) disp = op.dispValue;
+      else if (op.disp) {
+        const sp = symPlusConst(op.disp);
+        if (sp) {
+          disp = sp.off;
+          dispSymbol = sp.sym;
+        } else dispSymbol = exprText(op).replace(/\(.*$/, '').replace(/^%\w+:/, '');
+      }
+      out = { kind: 'mem', seg: op.seg, disp, dispSymbol, base: op.base, index: op.index, scale: op.scale };
+      break;
+    }
+    case 'sym': {
+      if (branch && op.expr.kind === 'sym') out = { kind: 'label', name: op.expr.name };
+      else if (op.value !== undefined) out = { kind: 'mem', disp: op.value, scale: 1 };
+      else {
+        const sp = symPlusConst(op.expr);
+        out = sp ? { kind: 'mem', disp: sp.off, dispSymbol: sp.sym, scale: 1 } : { kind: 'mem', disp: 0n, dispSymbol: exprText(op), scale: 1 };
+      }
+      break;
+    }
+  }
+  if (op.indirect && (out.kind === 'reg' || out.kind === 'mem')) return { kind: 'indirect', target: out };
+  return out;
+}
+
+const BRANCH = /^(j[a-z]{1,4}|call[lqw]?|loop[a-z]*)$/;
+
+function convert(s: Statement): { insn?: Instruction; error?: string } {
+  try {
+    const branch = BRANCH.test(s.name);
+    return { insn: { mnemonic: s.name, operands: s.operands.map((o) => convertOperand(o, branch)), prefixes: s.prefixes } };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+}

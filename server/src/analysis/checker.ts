@@ -1,0 +1,301 @@
+// The checker: every entry from user mode walked once (walk.ts), every property of every return
+// decided (cheap procedure first, Z3 for the rest, answers cached across analyses), and every
+// violation replayed on the concrete machine along its path before it is shown (witness.ts).
+import type { Location, Program } from '../syntax';
+import { type CheckResult, type Expr, SymbolicAlgebra, evaluate, quickCheck, show, z3Check } from '../x86';
+import type { Finding, PathStep } from './analyze';
+import { Cfg } from './cfg';
+import type { AnalyzeOptions } from './options';
+import { accessProperty, exitProperties, type Property, type PropertyContext } from './properties';
+import { type Entry, type ExitEvent, walk, type WalkResult } from './walk';
+import { pinsFromModel, replayCommandArgs } from './witness';
+
+export type ConditionStatus = 'proven' | 'broken' | 'unknown';
+
+export interface ReturnResult {
+  loc: Location;
+  kind: 'sysret' | 'sysretl' | 'iret';
+  entries: string[];
+  verdict: 'ok' | 'finding' | 'unknown';
+  paths: number;
+  conditions: { name: string; code: string; status: ConditionStatus }[];
+  exitCondition: string;
+  assumes: string[];
+}
+
+export interface CheckOutput {
+  entries: Entry[];
+  findings: Finding[];
+  returns: ReturnResult[];
+  walks: WalkResult[];
+  paths: number;
+  instructions: number;
+  notes: string[];
+}
+
+/**
+ * Well-known 64-bit SYSCALL entries of Linux, whose pt_regs layout, work flags and C functions are
+ * built in. Other kernels' entries are named with --entry (their frame layouts and contracts
+ * belong in a project file, which is not read yet).
+ */
+const SYSCALL_ENTRIES = ['entry_SYSCALL_64', 'system_call'];
+
+export function findEntries(cfg: Cfg, wanted: string[]): { entries: Entry[]; missing: string[] } {
+  const names = wanted.length ? wanted : SYSCALL_ENTRIES;
+  const entries: Entry[] = [];
+  const missing: string[] = [];
+  for (const name of names) {
+    const pos = cfg.label(name);
+    if (pos === undefined) {
+      if (wanted.length) missing.push(name);
+      continue;
+    }
+    entries.push({ name, pos, kind: 'syscall' });
+  }
+  return { entries, missing };
+}
+
+// --- decisions, cached across analyses by the query's structure -----------------------------------------
+
+const CACHE_LIMIT = 20000;
+const cache = new Map<string, CheckResult>();
+
+/** A text that is equal for two queries exactly when they are the same DAG (node ids renumbered). */
+function structuralKey(e: Expr): string {
+  const local = new Map<number, number>();
+  const parts: string[] = [];
+  const stack: [Expr, boolean][] = [[e, false]];
+  while (stack.length) {
+    const [x, done] = stack.pop() as [Expr, boolean];
+    if (local.has(x.id)) continue;
+    if (!done) {
+      stack.push([x, true]);
+      for (let i = x.args.length - 1; i >= 0; i--) if (!local.has(x.args[i].id)) stack.push([x.args[i], false]);
+      continue;
+    }
+    const n = local.size;
+    local.set(x.id, n);
+    const args = x.args.map((a) => local.get(a.id)).join(',');
+    const extra = x.op === 'const' || x.op === 'bconst' ? x.value.toString(16) : x.op === 'var' ? x.name : x.op === 'extract' ? `${x.hi}:${x.lo}` : '';
+    parts.push(`${x.op}/${x.width}(${args})${extra}`);
+  }
+  return parts.join(';');
+}
+
+async function decide(q: Expr, timeoutMs: number): Promise<CheckResult> {
+  const b = new SymbolicAlgebra().asBool(q);
+  if (b === false) return { status: 'unsat', by: 'simplifier' };
+  const key = structuralKey(q);
+  const hit = cache.get(key);
+  if (hit) return hit;
+  let r = quickCheck(q, { tries: 64 });
+  if (r.status === 'unknown') r = await z3Check(q, timeoutMs);
+  if (r.status !== 'unknown') {
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+    cache.set(key, r);
+  }
+  return r;
+}
+
+/** Number of cached solver answers (for tests of the cache). */
+export function solverCacheSize(): number {
+  return cache.size;
+}
+
+// --- the checker ------------------------------------------------------------------------------------------
+
+export async function runChecks(program: Program, options: AnalyzeOptions, budgetMs = 4000): Promise<CheckOutput> {
+  const cfg = new Cfg(program);
+  const { entries, missing } = findEntries(cfg, options.entries);
+  const notes = missing.map((m) => `--entry ${m}: no such label in this file`);
+  const out: CheckOutput = { entries, findings: [], returns: [], walks: [], paths: 0, instructions: 0, notes };
+  const vendors: ('intel' | 'amd')[] = options.vendor === 'both' ? ['intel', 'amd'] : [options.vendor];
+  const vaBits: (48 | 57)[] = options.vaBits === 'both' ? [48, 57] : [options.vaBits];
+  const started = performance.now();
+  const byReturn = new Map<number, { events: { entry: Entry; ev: ExitEvent; walk: WalkResult }[] }>();
+  const walks: { entry: Entry; S: SymbolicAlgebra; w: WalkResult }[] = [];
+  for (const entry of entries) {
+    const S = new SymbolicAlgebra();
+    const w = walk(S, cfg, entry, { mode: 'merge', vendor: options.vendor, deadline: started + budgetMs, keepStates: true });
+    walks.push({ entry, S, w });
+    out.walks.push(w);
+    out.instructions += w.reached.size;
+    for (const ev of w.exits) {
+      let r = byReturn.get(ev.pos);
+      if (!r) byReturn.set(ev.pos, (r = { events: [] }));
+      r.events.push({ entry, ev, walk: w });
+      out.paths += ev.paths;
+    }
+  }
+  const reported = new Set<string>();
+  for (const { entry, S, w } of walks) {
+    const ctx: PropertyContext = { S, vendors, vaBits, walk: w };
+    // %gs: accesses that may run on the user's GS base
+    for (const a of w.accesses) {
+      const prop = accessProperty(ctx, a);
+      const key = `percpu-user-gs:${a.pos}`;
+      if (reported.has(key)) continue;
+      const q = conj(S, [...a.pc, prop.bad]);
+      const r = await decide(q, 2000);
+      if (r.status !== 'sat') continue;
+      const f = await confirm(cfg, entry, options, prop, a.pos, r.model, undefined);
+      if (f) {
+        reported.add(key);
+        out.findings.push(f);
+      }
+    }
+    for (const ev of w.exits) {
+      const props = exitProperties(ctx, ev);
+      const ret = returnFor(out, byReturn, cfg, ev);
+      for (const p of props) {
+        const q = conj(S, [...ev.pc, p.bad, ...(p.extra ?? [])]);
+        const r = await decide(q, 2000);
+        let status: ConditionStatus = r.status === 'unsat' ? 'proven' : r.status === 'sat' ? 'broken' : 'unknown';
+        if (status === 'proven' && w.incomplete) status = 'unknown';
+        if (r.status === 'sat') {
+          const key = `${p.code}:${ev.pos}`;
+          const f = reported.has(key) ? 'dup' : await confirm(cfg, entry, options, p, ev.pos, r.model, ev);
+          if (f === undefined) status = 'unknown';
+          else if (f !== 'dup') {
+            reported.add(key);
+            f.assumes = [...ev.assumes];
+            out.findings.push(f);
+          }
+        }
+        const c = ret.conditions.find((x) => x.name === p.name);
+        if (!c) ret.conditions.push({ name: p.name, code: p.code, status });
+        else c.status = worse(c.status, status);
+      }
+      if (w.incomplete) ret.assumes = [...new Set([...ret.assumes, `walk of ${entry.name} incomplete: ${w.incomplete}`])];
+    }
+  }
+  for (const r of out.returns) {
+    r.verdict = r.conditions.some((c) => c.status === 'broken') ? 'finding' : r.conditions.some((c) => c.status === 'unknown') ? 'unknown' : 'ok';
+  }
+  out.returns.sort((a, b) => a.loc.range.start.line - b.loc.range.start.line);
+  return out;
+}
+
+function worse(a: ConditionStatus, b: ConditionStatus): ConditionStatus {
+  if (a === 'broken' || b === 'broken') return 'broken';
+  if (a === 'unknown' || b === 'unknown') return 'unknown';
+  return 'proven';
+}
+
+function conj(S: SymbolicAlgebra, xs: Expr[]): Expr {
+  return xs.reduce((a, b) => S.andB(a, b), S.T);
+}
+
+function returnFor(out: CheckOutput, byReturn: Map<number, { events: { entry: Entry; ev: ExitEvent; walk: WalkResult }[] }>, cfg: Cfg, ev: ExitEvent): ReturnResult {
+  const loc = cfg.stmt(ev.pos).loc;
+  let r = out.returns.find((x) => x.loc === loc);
+  if (r) return r;
+  const events = byReturn.get(ev.pos)?.events ?? [];
+  const kind = ev.rec.kind === 'sysret' ? (ev.rec.operandSize === 64 ? 'sysret' : 'sysretl') : 'iret';
+  r = {
+    loc,
+    kind,
+    entries: [...new Set(events.map((e) => e.entry.name))],
+    verdict: 'ok',
+    paths: events.reduce((n, e) => n + e.ev.paths, 0),
+    conditions: [],
+    exitCondition: exitConditionText(ev),
+    assumes: [...new Set(events.flatMap((e) => e.ev.assumes))],
+  };
+  out.returns.push(r);
+  return r;
+}
+
+/** The path condition of a return, as readable text over the saved state. */
+export function exitConditionText(ev: ExitEvent): string {
+  if (!ev.pc.length) return 'always';
+  const text = ev.pc.map((c) => show(c, 0, 400)).join(' ∧ ');
+  return tidyNames(text.length > 600 ? text.slice(0, 600) + '…' : text);
+}
+
+/** `ptregs.ip@L156` → `ptregs.ip` when only one call site names that field. */
+export function tidyNames(text: string): string {
+  const sites = new Map<string, Set<string>>();
+  for (const m of text.matchAll(/\b([\w.]+)@(L[\d.]+)/g)) {
+    let s = sites.get(m[1]);
+    if (!s) sites.set(m[1], (s = new Set()));
+    s.add(m[2]);
+  }
+  return text.replace(/\b([\w.]+)@(L[\d.]+)/g, (all, base: string) => ((sites.get(base)?.size ?? 0) === 1 ? base : all));
+}
+
+/**
+ * Replays a solver model on the concrete machine along its path. The finding is shown only when
+ * the replay reaches the same instruction and the property is violated there with those values.
+ */
+async function confirm(cfg: Cfg, entry: Entry, options: AnalyzeOptions, p: Property, pos: number, model: Map<string, bigint>, ev: ExitEvent | undefined): Promise<Finding | undefined> {
+  const T = new SymbolicAlgebra();
+  const tr = walk(T, cfg, entry, { mode: 'trace', env: model, complete: true, vendor: options.vendor, deadline: performance.now() + 2000 });
+  let ok = false;
+  if (ev) {
+    const te = tr.exits.find((x) => x.pos === pos);
+    if (te) {
+      const props = exitProperties({ S: T, vendors: p.vendor === 'intel' ? ['intel'] : ['intel', 'amd'], vaBits: p.vaBits ? [p.vaBits] : [48, 57], walk: tr }, te);
+      const tp = props.find((x) => x.name === p.name);
+      if (p.code === 'kernel-value-leak') {
+        const g = p.name.split(' ')[0] as keyof typeof te.rec.user.regs;
+        ok = T.asConst(te.rec.user.regs[g]) === evaluate(ev.rec.user.regs[g], model);
+      } else ok = !!tp && T.asBool(tp.bad) === true;
+    }
+  } else {
+    ok = tr.accesses.some((a) => a.pos === pos && T.asConst(a.gsKernel) === 0n);
+  }
+  if (!ok) return undefined;
+  const facts = ev ? witnessFacts(ev, model) : {};
+  // only what the replay read: the rest of the model is about other paths
+  const pins = pinsFromModel(new Map([...model].filter(([k]) => tr.used.has(k))));
+  const stmt = cfg.stmt(pos);
+  const path: PathStep[] = [];
+  for (const s of tr.steps) {
+    const st = cfg.stmt(s.pos);
+    const last = path[path.length - 1];
+    const text = (st.text ?? st.name).trim();
+    if (last && last.loc.range.start.line === st.loc.range.start.line) {
+      if (!last.text.includes(text) && last.text.length < 200) last.text += '; ' + text;
+      continue;
+    }
+    path.push({ loc: st.loc, text });
+  }
+  return {
+    code: p.code,
+    severity: p.severity,
+    message: p.message(facts),
+    loc: stmt.loc,
+    witness: pins,
+    path,
+    vendor: p.vendor,
+    vaBits: p.vaBits,
+    replay: replayCommandArgs(entry.name, pins),
+  };
+}
+
+function witnessFacts(ev: ExitEvent, model: Map<string, bigint>): Record<string, string> {
+  const h = (e: Expr | undefined): string | undefined => (e ? '0x' + evaluate(e, model).toString(16).padStart(16, '0') : undefined);
+  const m = ev.state;
+  const field = (name: string): Expr | undefined => {
+    const f = ev.frame;
+    if (!f) return undefined;
+    return m.mem.read(f.base, f.offset + BigInt(8 * f.layout.indexOf(name)), 8);
+  };
+  const out: Record<string, string | undefined> = {
+    rcxAtSysret: h(m.regs.rcx),
+    r11AtSysret: h(m.regs.r11),
+    frameIp: h(field('ip')),
+    frameCx: h(field('cx')),
+    frameFlags: h(field('flags')),
+    frameR11: h(field('r11')),
+    frameCs: h(field('cs')),
+    frameSs: h(field('ss')),
+    frameSp: h(field('sp')),
+    userRsp: h(ev.rec.user.rsp),
+  };
+  const res: Record<string, string> = {};
+  for (const [k, v] of Object.entries(out)) if (v) res[k] = v;
+  for (const [k, v] of model) if (k.startsWith('ti_flags')) res.tiFlags = '0x' + v.toString(16);
+  return res;
+}

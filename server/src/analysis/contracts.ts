@@ -1,0 +1,91 @@
+// What a call into C may do, as data: registers clobbered, whether the saved frame may change,
+// the interrupt flag on return, whether exit work is done, and what a return value promises.
+// Built-ins cover Linux's well-known functions; anything else gets the default contract, which
+// assumes the worst a C function may do (ptrace may rewrite every pt_regs field: CVE-2014-4699).
+import type { Gpr } from '../x86';
+
+export type FrameChange = 'never' | 'always';
+export type IfOnReturn = 'off' | 'on' | 'unchanged' | 'unknown';
+
+export interface Contract {
+  /** Function name, or `sys_call_table[]` for the syscall table's entries. */
+  name: string;
+  clobbers: readonly Gpr[];
+  frame: FrameChange;
+  interrupts: IfOnReturn;
+  /** The function runs exit work and returns with none pending (interrupts off). */
+  exitWorkDone: boolean;
+  /** %rax on return is the system call's result, which user mode is meant to see. */
+  returnsToUser?: boolean;
+  /** A non-zero %al on return promises the SYSRET conditions hold on the saved frame. */
+  returnsSysretSafe?: boolean;
+  /** The sentence shown in `assumes`. */
+  describe: string;
+  builtin: boolean;
+}
+
+export const CALLER_SAVED: readonly Gpr[] = ['rax', 'rcx', 'rdx', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11'];
+
+export function defaultContract(name: string): Contract {
+  return {
+    name,
+    clobbers: CALLER_SAVED,
+    frame: 'always',
+    interrupts: 'unknown',
+    exitWorkDone: false,
+    describe: `${name}: no contract known — assumed to clobber caller-saved registers, may rewrite every pt_regs field and leaves the interrupt flag unknown`,
+    builtin: false,
+  };
+}
+
+const exitToUser = (name: string, extra = ''): Contract => ({
+  name,
+  clobbers: CALLER_SAVED,
+  frame: 'always',
+  interrupts: 'off',
+  exitWorkDone: true,
+  describe: `${name}: returns with interrupts off and no exit work pending; pt_regs may have been rewritten (ptrace, signals)${extra}`,
+  builtin: true,
+});
+
+const BUILTINS: Contract[] = [
+  {
+    ...exitToUser('do_syscall_64', '; a non-zero %al promises the SYSRET conditions on pt_regs (bool form, Linux 6.5+)'),
+    returnsSysretSafe: true,
+  },
+  { ...exitToUser('do_fast_syscall_32', '; a non-zero %al promises SYSRETL/SYSEXIT is safe'), returnsSysretSafe: true },
+  { ...exitToUser('do_SYSENTER_32', '; a non-zero %al promises SYSEXIT is safe'), returnsSysretSafe: true },
+  exitToUser('do_int80_syscall_32'),
+  exitToUser('do_int80_emulation'),
+  exitToUser('syscall_return_slowpath'),
+  exitToUser('prepare_exit_to_usermode'),
+  exitToUser('syscall_exit_to_user_mode'),
+  exitToUser('irqentry_exit_to_user_mode'),
+  exitToUser('exit_to_user_mode'),
+  {
+    name: 'sys_call_table[]',
+    clobbers: CALLER_SAVED,
+    frame: 'never',
+    interrupts: 'unchanged',
+    exitWorkDone: false,
+    returnsToUser: true,
+    describe: 'sys_call_table[] entries: cannot rewrite pt_regs (the ptregs-taking system calls go through stub_ptregs_64 to the slow path) and return with the interrupt flag as it was',
+    builtin: true,
+  },
+];
+
+const byName = new Map(BUILTINS.map((c) => [c.name, c]));
+
+/** Helper thunks that preserve every register (TRACE_IRQS_*, lockdep), so they change nothing the checks see. */
+const TRANSPARENT = /^(trace_hardirqs_(on|off)_thunk|lockdep_sys_exit_thunk|trace_hardirqs_on_caller|__fentry__|__x86_return_thunk)$/;
+
+/**
+ * The contract of a call target: a symbol name, or `sys_call_table[]` when the target address is
+ * read from the syscall table. `extra` holds the project file's contracts, which win over built-ins.
+ */
+export function contractFor(target: string, extra?: ReadonlyMap<string, Contract>): Contract | 'transparent' {
+  const e = extra?.get(target);
+  if (e) return e;
+  if (TRANSPARENT.test(target)) return 'transparent';
+  return byName.get(target) ?? defaultContract(target);
+}

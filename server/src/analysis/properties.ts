@@ -1,0 +1,280 @@
+// The checks, each a predicate over one return to user mode (or one %gs: access): the
+// condition under which that property is violated, in the machine's own terms. The principle:
+// SYSRET must not fault in ring 0 and must leave the user exactly the state that IRET from the
+// saved frame would; every return must leave the user GS base, the user CR3, no kernel value in
+// a register and no exit work pending.
+import { type Expr, GPRS, type Gpr, RFLAGS, SYSRET_RFLAGS_MASK, type SymbolicAlgebra, isCanonical } from '../x86';
+import type { Severity } from './analyze';
+import type { AccessEvent, ExitEvent, WalkResult } from './walk';
+import { isKernelVar } from './walk';
+
+export interface Property {
+  code: string;
+  /** Short name shown in the return's condition list ("rcx canonical (48-bit)"). */
+  name: string;
+  severity: Severity;
+  /** Violated when this holds (together with the path condition). */
+  bad: Expr;
+  vendor?: 'intel' | 'amd' | 'both';
+  vaBits?: 48 | 57;
+  /** The message, given the witness's concrete values. */
+  message: (w: Record<string, string>) => string;
+  /** Extra constraints that only serve the query (e.g. the copy of the path condition of a leak check). */
+  extra?: Expr[];
+}
+
+export interface PropertyContext {
+  S: SymbolicAlgebra;
+  vendors: ('intel' | 'amd')[];
+  vaBits: (48 | 57)[];
+  walk: WalkResult;
+}
+
+const hex = (v: string | undefined): string => v ?? '?';
+
+/** The saved frame's field at a return (undefined when the entry has no frame). */
+function frameField(ev: ExitEvent, name: string): Expr | undefined {
+  const f = ev.frame;
+  if (!f) return undefined;
+  const i = f.layout.indexOf(name);
+  if (i < 0) return undefined;
+  return ev.state.mem.read(f.base, f.offset + BigInt(8 * i), 8);
+}
+
+export function exitProperties(ctx: PropertyContext, ev: ExitEvent): Property[] {
+  const { S } = ctx;
+  const out: Property[] = [];
+  const m = ev.state;
+  const rec = ev.rec;
+  const ne = (a: Expr, b: Expr): Expr => S.notB(S.eq(a, b));
+  const ip = frameField(ev, 'ip');
+  const cx = frameField(ev, 'cx');
+  const r11f = frameField(ev, 'r11');
+  const flags = frameField(ev, 'flags');
+  const cs = frameField(ev, 'cs');
+  const ss = frameField(ev, 'ss');
+  const sp = frameField(ev, 'sp');
+
+  if (rec.kind === 'sysret' && rec.operandSize === 64) {
+    const rcx = m.regs.rcx;
+    const r11 = m.regs.r11;
+    if (ctx.vendors.includes('intel')) {
+      for (const w of ctx.vaBits) {
+        out.push({
+          code: 'sysret-noncanonical-rip',
+          name: `rcx canonical (${w}-bit)`,
+          severity: 'error',
+          // the user RIP a SYSCALL saves is below TASK_SIZE_MAX: the kernel never maps the last user page
+          bad: S.andB(S.notB(isCanonical(S, rcx, w)), S.ult(ev.userRip, S.const(64, (1n << BigInt(w - 1)) - 0x1000n))),
+          vendor: 'intel',
+          vaBits: w,
+          message: (x) => `missing canonical check: SYSRET can run with RCX = ${hex(x.rcxAtSysret)}, not canonical for ${w}-bit addresses; Intel raises #GP in ring 0 on the user's RSP and GS`,
+        });
+      }
+    }
+    if (ip && cx) {
+      out.push({
+        code: 'sysret-rcx-not-rip',
+        name: 'rcx == ptregs.ip == ptregs.cx',
+        severity: 'warning',
+        bad: S.orB(ne(rcx, ip), ne(rcx, cx)),
+        message: (x) => `after SYSRET the user's RIP and RCX are both RCX = ${hex(x.rcxAtSysret)}, but IRET from pt_regs would give RIP ${hex(x.frameIp)} and RCX ${hex(x.frameCx)}`,
+      });
+    }
+    if (flags && r11f) {
+      const M = S.const(64, SYSRET_RFLAGS_MASK & ~(RFLAGS.TF | RFLAGS.RF));
+      out.push({
+        code: 'sysret-r11-not-rflags',
+        name: 'r11 == ptregs.r11 and RFLAGS == ptregs.flags',
+        severity: 'warning',
+        bad: S.orB(ne(r11, r11f), ne(S.and(r11, M), S.and(flags, M))),
+        message: (x) => `after SYSRET the user's RFLAGS come from R11 = ${hex(x.r11AtSysret)}, but pt_regs->flags is ${hex(x.frameFlags)} and pt_regs->r11 is ${hex(x.frameR11)}`,
+      });
+    }
+    // RF/TF in R11 matter when R11 is not simply the RFLAGS the user's own SYSCALL saved
+    // (a TF the user set should trap right after SYSRET: that is the single-step of the SYSCALL).
+    out.push({
+      code: 'sysret-rf-tf',
+      name: 'RF and TF clear in r11',
+      severity: 'warning',
+      bad: S.andB(ne(S.and(r11, S.const(64, RFLAGS.RF | RFLAGS.TF)), S.const(64, 0n)), ne(r11, ev.entryR11)),
+      message: (x) => `RF/TF not tested before SYSRET: R11 = ${hex(x.r11AtSysret)} has ${flagNames(x.r11AtSysret)} set; SYSRET cannot restore RF and a TF traps right after it, forever under a single-step`,
+    });
+    if (cs && ss) {
+      const low = (v: Expr): Expr => S.extract(v, 15, 0);
+      out.push({
+        code: 'sysret-selectors',
+        name: 'ptregs.cs == __USER_CS and ptregs.ss == __USER_DS',
+        severity: 'warning',
+        bad: S.orB(ne(low(cs), rec.user.cs), ne(low(ss), rec.user.ss)),
+        message: (x) => `SYSRET loads CS ${S.show(rec.user.cs)} and SS ${S.show(rec.user.ss)}, but the saved frame holds CS ${hex(x.frameCs)} and SS ${hex(x.frameSs)}`,
+      });
+    }
+  }
+  if (sp) {
+    out.push({
+      code: 'return-rsp-not-user',
+      name: 'rsp == ptregs.sp',
+      severity: 'warning',
+      bad: ne(rec.user.rsp, sp),
+      message: (x) => `the user's RSP after ${rec.kind.toUpperCase()} is ${hex(x.userRsp)}, not the saved pt_regs->sp ${hex(x.frameSp)}`,
+    });
+  }
+  out.push({
+    code: 'gs-not-user',
+    name: 'user GS base',
+    severity: 'error',
+    bad: S.eq(m.gsKernel, S.const(1, 1n)),
+    message: () => `returns to user mode with the kernel GS base active (SWAPGS missing or run twice on this path)`,
+  });
+  if (ctx.walk.writesCr3) {
+    out.push({
+      code: 'cr3-not-user',
+      name: 'user CR3',
+      severity: 'error',
+      bad: S.notB(m.cr3IsUser()),
+      message: () => `returns to user mode on the kernel CR3: page-table isolation is in this file, but this path does not switch back to the user page tables`,
+    });
+  }
+  const work = ctx.walk.work;
+  if (work) {
+    const c = work.cells[0];
+    const w = m.mem.read(c.base, c.offset, 8);
+    out.push({
+      code: 'exit-work-unchecked',
+      name: 'no exit work pending',
+      severity: 'warning',
+      bad: ne(S.and(w, S.const(64, work.mask)), S.const(64, 0n)),
+      message: (x) => `returns to user mode with exit work pending (thread-info flags ${hex(x.tiFlags)}): the work flags were not tested with interrupts off, or interrupts were enabled after the test`,
+    });
+  }
+  // Kernel values: a register whose value could change with kernel state alone.
+  const skip = new Set<Gpr>(rec.kind === 'sysret' ? ['rsp', 'rcx', 'r11'] : ['rsp']);
+  const pc = ev.pc.reduce((a, b) => S.andB(a, b), S.T);
+  for (const g of GPRS) {
+    if (skip.has(g)) continue;
+    const v = rec.user.regs[g];
+    // Only values the register can take count, not the conditions that choose between them
+    // (which path was taken is no secret of the kernel's).
+    const kernelVars = [...dataVariables(v)].filter(isKernelVar);
+    if (!kernelVars.length) continue;
+    const ren = new Map(kernelVars.map((n) => [n, n + "'"]));
+    const memo = new Map<number, Expr>();
+    const v2 = renameVars(S, v, ren, memo);
+    const pc2 = renameVars(S, pc, ren, memo);
+    out.push({
+      code: 'kernel-value-leak',
+      name: `${g} holds no kernel value`,
+      severity: 'warning',
+      bad: ne(v, v2),
+      extra: [pc2],
+      message: () => `%${g} holds a kernel value at the return to user mode (${S.show(v).slice(0, 80)})`,
+    });
+  }
+  return out;
+}
+
+function flagNames(v: string | undefined): string {
+  if (!v) return 'RF or TF';
+  const n = BigInt(v);
+  const names = [(n & RFLAGS.RF) !== 0n ? 'RF' : '', (n & RFLAGS.TF) !== 0n ? 'TF' : ''].filter(Boolean);
+  return names.join(' and ') || 'RF or TF';
+}
+
+export function accessProperty(ctx: PropertyContext, a: AccessEvent): Property {
+  const { S } = ctx;
+  return {
+    code: 'percpu-user-gs',
+    name: 'kernel GS base at %gs: access',
+    severity: 'error',
+    bad: S.eq(a.gsKernel, S.const(1, 0n)),
+    message: () => `per-CPU access to ${a.cell} through %gs while the GS base may still be the user's: the kernel would read or write memory the user controls`,
+  };
+}
+
+/** Variables in value positions of `e`: everything but the conditions of `ite`. */
+export function dataVariables(e: Expr): Set<string> {
+  const out = new Set<string>();
+  const seen = new Set<number>();
+  const stack: Expr[] = [e];
+  while (stack.length) {
+    const x = stack.pop() as Expr;
+    if (seen.has(x.id)) continue;
+    seen.add(x.id);
+    if (x.op === 'var') out.add(x.name);
+    if (x.op === 'ite') stack.push(x.args[1], x.args[2]);
+    else for (const y of x.args) stack.push(y);
+  }
+  return out;
+}
+
+/** `e` with variables renamed (`map`: old name → new name), rebuilt through the algebra. */
+export function renameVars(S: SymbolicAlgebra, e: Expr, map: ReadonlyMap<string, string>, memo = new Map<number, Expr>()): Expr {
+  const hit = memo.get(e.id);
+  if (hit) return hit;
+  const r = (x: Expr): Expr => renameVars(S, x, map, memo);
+  const a = e.args;
+  let out: Expr;
+  switch (e.op) {
+    case 'const':
+    case 'bconst':
+      out = e;
+      break;
+    case 'var': {
+      const n = map.get(e.name);
+      out = n ? S.fresh(n, e.width) : e;
+      break;
+    }
+    case 'add':
+    case 'sub':
+    case 'and':
+    case 'or':
+    case 'xor':
+    case 'shl':
+    case 'lshr':
+    case 'ashr':
+    case 'concat':
+      out = S[e.op](r(a[0]), r(a[1]));
+      break;
+    case 'eq':
+    case 'ult':
+    case 'ule':
+    case 'slt':
+    case 'sle':
+      out = S[e.op](r(a[0]), r(a[1]));
+      break;
+    case 'not':
+    case 'neg':
+      out = S[e.op](r(a[0]));
+      break;
+    case 'extract':
+      out = S.extract(r(a[0]), e.hi, e.lo);
+      break;
+    case 'zext':
+      out = S.zext(r(a[0]), e.width);
+      break;
+    case 'sext':
+      out = S.sext(r(a[0]), e.width);
+      break;
+    case 'ite':
+      out = S.ite(r(a[0]), r(a[1]), r(a[2]));
+      break;
+    case 'bite':
+      out = S.iteB(r(a[0]), r(a[1]), r(a[2]));
+      break;
+    case 'bit':
+      out = S.bit(r(a[0]));
+      break;
+    case 'band':
+      out = S.andB(r(a[0]), r(a[1]));
+      break;
+    case 'bor':
+      out = S.orB(r(a[0]), r(a[1]));
+      break;
+    case 'bnot':
+      out = S.notB(r(a[0]));
+      break;
+  }
+  memo.set(e.id, out);
+  return out;
+}

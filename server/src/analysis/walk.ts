@@ -1,0 +1,498 @@
+// The one symbolic walk. From an entry's hardware state it runs the machine over the CFG,
+// merging states where paths meet (so the cost grows with the code, not with 2^branches), and
+// records every return to user mode and every %gs: access with the path condition that reaches
+// it. The checks (properties.ts), `simulate` and the witness replay all use this walk: in
+// 'merge' mode every path is explored; in 'trace' mode the walk follows the one path that the
+// pinned values (a solver model or `--set`) decide, step by step.
+import {
+  type ExitRecord,
+  type Expr,
+  type Gpr,
+  GPRS,
+  LINUX_PT_REGS,
+  MachineState,
+  RFLAGS,
+  STATUS_FLAGS,
+  SymbolicAlgebra,
+  USER_RFLAGS_MASK,
+  cellName,
+  mergeStates,
+  show,
+  step,
+  syscallEntryState,
+  variables,
+} from '../x86';
+import type { Cfg } from './cfg';
+import { contractFor, type Contract } from './contracts';
+
+export type EntryKind = 'syscall';
+
+export interface Entry {
+  name: string;
+  pos: number;
+  kind: EntryKind;
+}
+
+/** Where the saved frame (pt_regs) lives: slot i is the 8 bytes at (base, offset + 8*i). */
+export interface FrameRef {
+  base: string;
+  offset: bigint;
+  layout: readonly string[];
+}
+
+export interface ExitEvent {
+  pos: number;
+  rec: ExitRecord<Expr, Expr>;
+  /** Machine state at the returning instruction (before it runs). */
+  state: MachineState<Expr, Expr>;
+  pc: Expr[];
+  frame?: FrameRef;
+  /** R11 as SYSCALL left it (the user's RFLAGS). */
+  entryR11: Expr;
+  /** The user RIP SYSCALL saved in RCX. */
+  userRip: Expr;
+  assumes: string[];
+  /** Number of paths merged into this exit. */
+  paths: number;
+}
+
+export interface AccessEvent {
+  pos: number;
+  pc: Expr[];
+  gsKernel: Expr;
+  cell: string;
+}
+
+export interface TraceStep {
+  pos: number;
+  changed: Record<string, string>;
+}
+
+export interface WalkOptions {
+  mode: 'merge' | 'trace';
+  /** trace: values of named unknowns (a solver model, or pins). */
+  env?: ReadonlyMap<string, bigint>;
+  /**
+   * trace: the environment is a solver model, so every unknown it does not name is irrelevant to
+   * the question asked and reads as 0 (a witness replay is fully concrete). Without it, unpinned
+   * values stay symbolic (`simulate`) and contracts leave unpinned frame cells as they were.
+   */
+  complete?: boolean;
+  vendor: 'intel' | 'amd' | 'both';
+  /** Wall-clock budget for this entry. */
+  deadline: number;
+  contracts?: ReadonlyMap<string, Contract>;
+  /** Keep the merged state before every instruction (for hovers). */
+  keepStates?: boolean;
+}
+
+export interface WalkResult {
+  entry: Entry;
+  exits: ExitEvent[];
+  accesses: AccessEvent[];
+  /** Set when the walk could not finish: a loop that did not settle, the time budget, a deep call chain. */
+  incomplete?: string;
+  /** Instructions reached. */
+  reached: Set<number>;
+  /** Some path wrote CR3 (page-table isolation is in the file). */
+  writesCr3: boolean;
+  /** Instructions the model could not run (treated as no-ops). */
+  unmodeled: Map<number, string>;
+  /** Merged state before each instruction (keepStates). */
+  before: Map<number, MachineState<Expr, Expr>>;
+  /** trace mode: the steps taken, and why the trace stopped when it did not reach a return. */
+  steps: TraceStep[];
+  stop?: { pos: number; reason: string; missing: string[] };
+  /** trace: the names of the environment's values the run read (the pins that matter). */
+  used: Set<string>;
+  /** The work-flags words (thread_info flags) and their pending-work mask, when the file has them. */
+  work?: { cells: { base: string; offset: bigint }[]; mask: bigint };
+}
+
+interface PathState {
+  m: MachineState<Expr, Expr>;
+  pc: Expr[];
+  stack: number[];
+  frame?: FrameRef;
+  assumes: string[];
+  paths: number;
+  /** Per-CPU cells this path wrote (C code may change them: they are the entry's scratch space). */
+  percpuWritten: string[];
+}
+
+/** Return addresses pushed by local calls: a recognisable kernel-text address plus the position. */
+const RET_BASE = 0xffffffff81f00000n;
+const MAX_VISITS = 6;
+const MAX_CALL_DEPTH = 8;
+
+/** Values whose names start like this come from user mode or the saved frame; all others are the kernel's. */
+export function isKernelVar(name: string): boolean {
+  return !/^(user\.|ptregs\.|syscall\.|feature\.|cpu\.)/.test(name);
+}
+
+export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptions): WalkResult {
+  const env = opts.env;
+  const trace = opts.mode === 'trace';
+  const prog = cfg.program;
+  const result: WalkResult = { entry, exits: [], accesses: [], reached: new Set(), writesCr3: false, unmodeled: new Map(), before: new Map(), steps: [], used: new Set() };
+
+  /** A named unknown: its pinned value in a trace, a fresh variable otherwise. */
+  const complete = trace && !!opts.complete;
+  // kernel pointers (per-CPU values, stack contents) keep their names even in a concrete replay:
+  // memory regions are told apart by them
+  const zero = (name: string): bigint | undefined => (complete && !/^(percpu\.|mem\[)/.test(name) ? 0n : undefined);
+  const lookup = (name: string): bigint | undefined => {
+    const short = name.replace(/@L[\d.]+$/, '');
+    const v = env?.get(name) ?? env?.get(short);
+    if (v !== undefined) result.used.add(env?.has(name) ? name : short);
+    return v;
+  };
+  const val = (name: string, width: number): Expr => {
+    const v = lookup(name) ?? zero(name);
+    return v !== undefined ? S.const(width, v) : S.fresh(name, width);
+  };
+  /** What a contract havocs: fresh when merging; in a trace the pinned value, else what was there. */
+  const havoc = (name: string, width: number, current: Expr): Expr => {
+    if (!trace) return S.fresh(name, width);
+    const v = lookup(name) ?? zero(name);
+    return v !== undefined ? S.const(width, v) : current;
+  };
+  const pinned = (name: string): boolean => env?.get(name) !== undefined || env?.get(name.replace(/@L[\d.]+$/, '')) !== undefined;
+  const bit = (name: string): Expr => S.eq(val(name, 1), S.const(1, 1n));
+
+  // --- the entry state --------------------------------------------------------------------
+  const memInit = (base: string, off: bigint, size: number): Expr => {
+    if (base.startsWith('gs:')) return val(`percpu.${cellName(base.slice(3), off)}`, size * 8);
+    return val(`mem[${cellName(base, off)}]:${size * 8}`, size * 8);
+  };
+  const m0 = syscallEntryState(S, (name, width) => val('user.' + name, width), { memInit });
+  // SYSCALL's saved RFLAGS per vendor: Intel copies RFLAGS into R11, AMD clears RF in the copy.
+  const userRflags = S.or(S.and(val('user.rflags', 64), S.const(64, USER_RFLAGS_MASK)), S.const(64, 0x202n));
+  const amdR11 = S.and(userRflags, S.const(64, ~RFLAGS.RF & ((1n << 64n) - 1n)));
+  m0.regs.r11 = opts.vendor === 'intel' ? userRflags : opts.vendor === 'amd' ? amdR11 : S.ite(bit('cpu.amd'), amdR11, userRflags);
+  const entryR11 = m0.regs.r11;
+
+  // Work flags: thread_info flags of `current` (TASK_TI_flags off current_task, or TI_flags off the
+  // thread_info at the bottom of the 3.x kernel stack); pending work is _TIF_ALLWORK_MASK.
+  const mask = prog.constants.get('_TIF_ALLWORK_MASK');
+  if (mask !== undefined) {
+    const cells: { base: string; offset: bigint }[] = [];
+    const tti = prog.constants.get('TASK_TI_flags');
+    if (tti !== undefined) cells.push({ base: 'percpu.current_task', offset: tti });
+    const ti = prog.constants.get('TI_flags');
+    const ts = prog.constants.get('THREAD_SIZE');
+    const kso = prog.constants.get('KERNEL_STACK_OFFSET');
+    if (ti !== undefined && ts !== undefined && kso !== undefined) cells.push({ base: 'percpu.kernel_stack', offset: ti + kso - ts });
+    if (cells.length) result.work = { cells, mask };
+  }
+  const tiFlags0 = val('ti_flags', 64);
+  for (const c of result.work?.cells ?? []) m0.mem.write(c.base, c.offset, tiFlags0);
+
+  const writeWork = (m: MachineState<Expr, Expr>, v: (old: Expr) => Expr): void => {
+    for (const c of result.work?.cells ?? []) m.mem.write(c.base, c.offset, v(m.mem.read(c.base, c.offset, 8)));
+  };
+
+  // --- the worklist -----------------------------------------------------------------------------
+  const pending = new Map<string, { pos: number; st: PathState }>();
+  const visits = new Map<string, number>();
+  const seen = new Map<string, Set<string>>();
+  const keyOf = (pos: number, stack: number[]): string => pos + '|' + stack.join(',');
+
+  const addPc = (pc: Expr[], c: Expr): Expr[] | undefined => {
+    const b = S.asBool(c);
+    if (b === true) return pc;
+    if (b === false) return undefined;
+    if (pc.includes(c)) return pc;
+    if (pc.includes(S.notB(c))) return undefined;
+    return [...pc, c];
+  };
+
+  const push = (pos: number, st: PathState): void => {
+    const k = keyOf(pos, st.stack);
+    const old = pending.get(k);
+    if (!old) {
+      pending.set(k, { pos, st });
+      return;
+    }
+    if (trace) return; // a trace follows one path
+    pending.set(k, { pos, st: merge(old.st, st) });
+  };
+
+  const merge = (a: PathState, b: PathState): PathState => {
+    const common = a.pc.filter((c) => b.pc.includes(c));
+    const ra = a.pc.filter((c) => !common.includes(c));
+    const rb = b.pc.filter((c) => !common.includes(c));
+    const ca = ra.reduce((x, y) => S.andB(x, y), S.T);
+    const cb = rb.reduce((x, y) => S.andB(x, y), S.T);
+    const either = ra.length === 1 && rb.length === 1 && S.notB(ra[0]) === rb[0] ? S.T : S.orB(ca, cb);
+    const pc = S.asBool(either) === true ? common : [...common, either];
+    const m = mergeStates(S, ca, a.m, b.m);
+    return {
+      m,
+      pc,
+      stack: a.stack,
+      frame: a.frame ?? b.frame,
+      assumes: [...new Set([...a.assumes, ...b.assumes])],
+      paths: a.paths + b.paths,
+      percpuWritten: [...new Set([...a.percpuWritten, ...b.percpuWritten])],
+    };
+  };
+
+
+  for (const e of cfg.enter(entry.pos)) {
+    let pc: Expr[] | undefined = [];
+    for (const f of e.features) pc = pc && addPc(pc, featureCond(f));
+    if (pc) push(e.to, { m: m0.clone(), pc, stack: [], assumes: [], paths: 1, percpuWritten: [] });
+  }
+
+  function featureCond(f: string): Expr {
+    const v = bit('feature.' + f.slice(1));
+    return f[0] === '+' ? v : S.notB(v);
+  }
+
+  const signature = (st: PathState): string => {
+    const m = st.m;
+    const parts: (number | string)[] = [];
+    for (const g of GPRS) parts.push(m.regs[g].id);
+    for (const f of Object.keys(m.flags) as (keyof typeof m.flags)[]) parts.push(m.flags[f].id);
+    parts.push(m.gsKernel.id, m.cr.cr3.id, m.cpl.id, m.seg.cs.id);
+    for (const { base, offset, cell } of m.mem.cells()) parts.push(`${base}@${offset}=${cell.value.id}`);
+    return parts.join(',');
+  };
+
+  while (pending.size) {
+    if (performance.now() > opts.deadline) {
+      result.incomplete = 'time budget exhausted';
+      break;
+    }
+    // the lowest position first: forward joins meet before they go on
+    let bestKey = '';
+    let best: { pos: number; st: PathState } | undefined;
+    for (const [k, v] of pending) if (!best || v.pos < best.pos) [bestKey, best] = [k, v];
+    if (!best) break;
+    pending.delete(bestKey);
+    const { pos } = best;
+    const st = best.st;
+    const n = (visits.get(bestKey) ?? 0) + 1;
+    visits.set(bestKey, n);
+    if (!trace) {
+      const sig = signature(st);
+      let set = seen.get(bestKey);
+      if (!set) seen.set(bestKey, (set = new Set()));
+      if (set.has(sig)) continue; // this loop head has been here with exactly these values
+      set.add(sig);
+      if (n > MAX_VISITS) {
+        result.incomplete = `the loop through line ${cfg.stmt(pos).loc.range.start.line + 1} did not settle in ${MAX_VISITS} iterations`;
+        continue;
+      }
+    }
+    result.reached.add(pos);
+    runOne(pos, st);
+  }
+
+  function runOne(pos: number, st: PathState): void {
+    const m = st.m;
+    const stmt = cfg.stmt(pos);
+    const insn = cfg.instruction[pos];
+    const site = cfg.site[pos];
+    if (opts.keepStates && !result.before.has(pos)) result.before.set(pos, m.cloneRegisters());
+    // With interrupts possibly on, an interrupt may queue exit work at any instruction.
+    if (result.work && S.asConst(m.flags.IF) !== 0n) {
+      const fresh = val(`ti_flags@${site}`, 64);
+      const on = S.eq(m.flags.IF, S.const(1, 1n));
+      writeWork(m, (old) => (trace ? (S.asBool(on) ? fresh : old) : S.ite(on, fresh, old)));
+    }
+    if (!insn) {
+      result.unmodeled.set(pos, cfg.convertError[pos] ?? 'unreadable operands');
+      return next(pos, st);
+    }
+    const beforeRegs = trace ? { ...m.regs } : undefined;
+    const oldRsp = m.regs.rsp;
+    const oldCr3 = m.cr.cr3;
+    const accesses: { cell: string; gsKernel: Expr; write: boolean }[] = [];
+    const out = step(m, insn, S, {
+      vaBits: 48,
+      resolveSymbol: (name) => prog.constants.get(name),
+      nextRip: S.const(64, RET_BASE + BigInt(pos + 1)),
+      onAccess: (a) => {
+        if (a.seg === 'gs') accesses.push({ cell: cellName(a.key.base.slice(3), a.key.offset), gsKernel: a.gsKernel ?? m.gsKernel, write: a.kind === 'write' });
+      },
+    });
+    for (const a of accesses) {
+      result.accesses.push({ pos, pc: st.pc, gsKernel: a.gsKernel, cell: a.cell });
+      if (a.write && !st.percpuWritten.includes(a.cell)) st.percpuWritten = [...st.percpuWritten, a.cell];
+    }
+    if (m.cr.cr3 !== oldCr3) result.writesCr3 = true;
+    // The first load of RSP from memory switches to the kernel stack: pt_regs sits at its top.
+    if (!st.frame && m.regs.rsp !== oldRsp && /^(percpu\.|mem\[)/.test(m.regs.rsp.op === 'var' ? m.regs.rsp.name : '')) {
+      const k = S.addressKey(m.regs.rsp);
+      st.frame = { base: k.base, offset: k.offset - BigInt(LINUX_PT_REGS.length * 8), layout: LINUX_PT_REGS };
+    }
+    if (trace && beforeRegs) {
+      const changed: Record<string, string> = {};
+      for (const g of GPRS) if (m.regs[g] !== beforeRegs[g]) changed[g] = show(m.regs[g]);
+      result.steps.push({ pos, changed });
+    }
+    switch (out.kind) {
+      case 'next':
+      case 'syscall':
+        return next(pos, st);
+      case 'unknown':
+        result.unmodeled.set(pos, out.reason);
+        st.assumes = [...new Set([...st.assumes, `line ${stmt.loc.range.start.line + 1}: '${stmt.name}' is not modelled; taken as changing nothing`])];
+        return next(pos, st);
+      case 'branch': {
+        const target = cfg.label(out.target);
+        if (trace) {
+          const b = S.asBool(out.cond);
+          if (b === undefined) return stop(pos, 'the branch depends on values that are not pinned', out.cond);
+          if (b) return target === undefined ? undefined : goTo(cfg.enter(target), st);
+          return next(pos, st);
+        }
+        if (target !== undefined) {
+          const pcT = addPc(st.pc, out.cond);
+          if (pcT) goTo(cfg.enter(target), { ...st, m: m.clone(), pc: pcT });
+        }
+        const pcF = addPc(st.pc, S.notB(out.cond));
+        if (pcF) next(pos, { ...st, pc: pcF });
+        return;
+      }
+      case 'jump': {
+        if (out.target.kind === 'label') {
+          const t = cfg.label(out.target.name);
+          if (t !== undefined) return goTo(cfg.enter(t), st);
+          const thunk = /^__x86_indirect_thunk_(\w+)$/.exec(out.target.name);
+          if (thunk) return; // an indirect jump: where it goes is not in this file
+        }
+        return; // to code outside the file: the path ends
+      }
+      case 'call': {
+        let name: string | undefined;
+        if (out.target.kind === 'label') {
+          const t = cfg.label(out.target.name);
+          if (t !== undefined) {
+            if (st.stack.length >= MAX_CALL_DEPTH) {
+              result.incomplete = `calls nested deeper than ${MAX_CALL_DEPTH} at line ${stmt.loc.range.start.line + 1}`;
+              return;
+            }
+            return goTo(cfg.enter(t), { ...st, stack: [...st.stack, pos + 1] });
+          }
+          name = out.target.name;
+          const thunk = /^__x86_indirect_thunk_(\w+)$/.exec(name);
+          if (thunk) name = callName(m.read(thunk[1]));
+        } else name = callName(out.target.value);
+        // back from the callee: its `ret` has popped the return address
+        m.regs.rsp = S.add(m.regs.rsp, S.const(64, 8n));
+        const c = contractFor(name, opts.contracts);
+        if (c !== 'transparent') applyContract(c, st, site);
+        return next(pos, st);
+      }
+      case 'ret': {
+        if (!st.stack.length) return; // returns to a caller outside the walk
+        const back = st.stack[st.stack.length - 1];
+        return goTo(cfg.enter(back), { ...st, stack: st.stack.slice(0, -1) });
+      }
+      case 'exit': {
+        result.exits.push({ pos, rec: out.exit, state: m, pc: st.pc, frame: st.frame, entryR11, userRip: val('user.rip', 64), assumes: st.assumes, paths: st.paths });
+        return;
+      }
+      case 'fault':
+        return;
+    }
+  }
+
+  function callName(v: Expr): string {
+    const text = show(v);
+    if (/sys_call_table/.test(text)) return 'sys_call_table[]';
+    const c = S.asConst(v);
+    if (c !== undefined && c >= RET_BASE) return `code at ${text}`;
+    return v.op === 'var' ? v.name : `(indirect call through ${text.length > 40 ? text.slice(0, 40) + '…' : text})`;
+  }
+
+  function applyContract(c: Contract, st: PathState, site: string): void {
+    const m = st.m;
+    for (const r of c.clobbers) m.regs[r as Gpr] = havoc(`${r === 'rax' && c.returnsToUser ? 'syscall.ret' : 'kernel.' + r}@${site}`, 64, m.regs[r as Gpr]);
+    for (const f of STATUS_FLAGS) m.setUndefined(f, havoc(`kernel.${f}@${site}`, 1, m.flags[f]));
+    m.setFlag('DF', S.const(1, 0n));
+    if (c.interrupts === 'off') m.setFlag('IF', S.const(1, 0n));
+    else if (c.interrupts === 'on') m.setFlag('IF', S.const(1, 1n));
+    else if (c.interrupts === 'unknown') m.setFlag('IF', havoc(`kernel.IF@${site}`, 1, m.flags.IF));
+    if (c.frame === 'always' && st.frame) {
+      const f = st.frame;
+      f.layout.forEach((field, i) => {
+        const off = f.offset + BigInt(8 * i);
+        m.mem.write(f.base, off, havoc(`ptregs.${field}@${site}`, 64, m.mem.read(f.base, off, 8)));
+      });
+    }
+    for (const cell of st.percpuWritten) {
+      const [base, off] = splitCell(cell);
+      m.mem.write('gs:' + base, off, havoc(`percpu.${cell}@${site}`, 64, m.mem.read('gs:' + base, off, 8)));
+    }
+    const work = result.work;
+    if (work) {
+      const first = work.cells[0];
+      const w = havoc(`ti_flags@${site}`, 64, m.mem.read(first.base, first.offset, 8));
+      if (c.exitWorkDone) {
+        if (trace) writeWork(m, () => S.and(w, S.const(64, ~work.mask & ((1n << 64n) - 1n))));
+        else {
+          writeWork(m, () => w);
+          const pc = addPc(st.pc, S.eq(S.and(w, S.const(64, work.mask)), S.const(64, 0n)));
+          if (pc) st.pc = pc;
+        }
+      } else writeWork(m, () => w);
+    }
+    if (c.returnsSysretSafe && st.frame) {
+      // In a trace an unpinned return value is what the C computes: true exactly when it is safe.
+      const rax = m.regs.rax;
+      const low = trace && !complete && !pinned(`kernel.rax@${site}`) ? S.const(8, 1n) : S.extract(rax, 7, 0);
+      m.regs.rax = S.concat(S.extract(rax, 63, 8), S.ite(sysretSafe(S, m, st.frame), low, S.const(8, 0n)));
+    }
+    st.assumes = [...new Set([...st.assumes, c.describe])];
+  }
+
+  function next(pos: number, st: PathState): void {
+    goTo(cfg.fallThrough(pos), st);
+  }
+
+  function goTo(edges: { to: number; features: string[] }[], st: PathState): void {
+    if (trace) {
+      for (const e of edges) {
+        if (e.features.every((f) => (env?.get('feature.' + f.slice(1)) ?? 0n) === (f[0] === '+' ? 1n : 0n))) return push(e.to, st);
+      }
+      return;
+    }
+    edges.forEach((e, i) => {
+      let pc: Expr[] | undefined = st.pc;
+      for (const f of e.features) pc = pc && addPc(pc, featureCond(f));
+      if (pc) push(e.to, { ...st, m: i === edges.length - 1 ? st.m : st.m.clone(), pc });
+    });
+  }
+
+  function stop(pos: number, reason: string, cond: Expr): void {
+    result.stop = { pos, reason, missing: [...variables(cond).keys()].sort() };
+  }
+
+  return result;
+}
+
+function splitCell(cell: string): [string, bigint] {
+  const m = /^(.*?)([+-]0x[0-9a-f]+)$/.exec(cell);
+  if (!m) return [cell, 0n];
+  return [m[1], BigInt(m[2].replace('+', ''))];
+}
+
+/** The SYSRET conditions on a Linux pt_regs frame, as modern do_syscall_64 tests them in C. */
+export function sysretSafe(S: SymbolicAlgebra, m: MachineState<Expr, Expr>, f: FrameRef): Expr {
+  const field = (name: string): Expr => m.mem.read(f.base, f.offset + BigInt(8 * f.layout.indexOf(name)), 8);
+  const ip = field('ip');
+  const canonical = S.ult(ip, S.const(64, 0x00007ffffffff000n));
+  return [
+    S.eq(field('cx'), ip),
+    canonical,
+    S.eq(field('cs'), S.const(64, 0x33n)),
+    S.eq(field('ss'), S.const(64, 0x2bn)),
+    S.eq(field('r11'), field('flags')),
+    S.eq(S.and(field('flags'), S.const(64, RFLAGS.RF | RFLAGS.TF)), S.const(64, 0n)),
+  ].reduce((a, b) => S.andB(a, b));
+}
+
