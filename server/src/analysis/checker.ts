@@ -248,10 +248,12 @@ async function confirm(cfg: Cfg, entry: Entry, options: AnalyzeOptions, p: Prope
   if (!ok) return undefined;
   const facts = ev ? witnessFacts(ev, model) : {};
   // only what the replay read: the rest of the model is about other paths
-  const pins = pinsFromModel(new Map([...model].filter(([k]) => tr.used.has(k))));
+  const pins = pinsFromModel(tr.used);
   const stmt = cfg.stmt(pos);
   const path: PathStep[] = [];
-  for (const s of tr.steps) {
+  // an access finding's path ends at the access; a return's at the return
+  const upTo = tr.steps.findIndex((s) => s.pos === pos);
+  for (const s of upTo >= 0 ? tr.steps.slice(0, upTo + 1) : tr.steps) {
     const st = cfg.stmt(s.pos);
     const last = path[path.length - 1];
     const text = (st.text ?? st.name).trim();

@@ -103,8 +103,8 @@ export interface WalkResult {
   /** trace mode: the steps taken, and why the trace stopped when it did not reach a return. */
   steps: TraceStep[];
   stop?: { pos: number; reason: string; missing: string[] };
-  /** trace: the names of the environment's values the run read (the pins that matter). */
-  used: Set<string>;
+  /** trace: the environment's values the run read, defaults included (the pins that replay it). */
+  used: Map<string, bigint>;
   /** The work-flags words (thread_info flags) and their pending-work mask, when the file has them. */
   work?: { cells: { base: string; offset: bigint }[]; mask: bigint };
 }
@@ -134,17 +134,21 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   const env = opts.env;
   const trace = opts.mode === 'trace';
   const prog = cfg.program;
-  const result: WalkResult = { entry, exits: [], accesses: [], reached: new Set(), writesCr3: false, unmodeled: new Map(), before: new Map(), steps: [], used: new Set() };
+  const result: WalkResult = { entry, exits: [], accesses: [], reached: new Set(), writesCr3: false, unmodeled: new Map(), before: new Map(), steps: [], used: new Map() };
 
   /** A named unknown: its pinned value in a trace, a fresh variable otherwise. */
   const complete = trace && !!opts.complete;
   // kernel pointers (per-CPU values, stack contents) keep their names even in a concrete replay:
   // memory regions are told apart by them
-  const zero = (name: string): bigint | undefined => (complete && !/^(percpu\.|mem\[)/.test(name) ? 0n : undefined);
+  const zero = (name: string): bigint | undefined => {
+    if (!complete || /^(percpu\.|mem\[)/.test(name)) return undefined;
+    result.used.set(name, 0n);
+    return 0n;
+  };
   const lookup = (name: string): bigint | undefined => {
     const short = name.replace(/@L[\d.]+$/, '');
     const v = env?.get(name) ?? env?.get(short);
-    if (v !== undefined) result.used.add(env?.has(name) ? name : short);
+    if (v !== undefined) result.used.set(env?.has(name) ? name : short, v);
     return v;
   };
   const val = (name: string, width: number): Expr => {
