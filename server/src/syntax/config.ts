@@ -8,6 +8,9 @@
 // option covers both widths), tracing and lock debugging (CONFIG_TRACE_IRQFLAGS,
 // CONFIG_DEBUG_LOCK_ALLOC, CONFIG_DEBUG_ENTRY, CONFIG_FUNCTION_TRACER), CONFIG_X86_X32(_ABI),
 // CONFIG_PREEMPT, CONFIG_CONTEXT_TRACKING, CONFIG_X86_KERNEL_IBT, CONFIG_X86_FRED.
+// Xen's own x86 options (CONFIG_PV, CONFIG_PV32, CONFIG_HVM, CONFIG_XEN_SHSTK, ...) are listed
+// too, at their Kconfig defaults: Linux does not use those names, and without CONFIG_PV a Xen
+// entry.S has no return-to-guest path at all.
 // -D adds to or replaces any of them, -U (ParseOptions.undefines) removes one.
 
 /** CONFIG_ options assumed for a Linux x86-64 file read without its tree's configuration. */
@@ -29,6 +32,10 @@ export const DEFAULT_CONFIG: ReadonlyArray<readonly [string, string]> = [
   ['CONFIG_VMAP_STACK', '1'], ['CONFIG_UNWINDER_ORC', '1'], ['CONFIG_STACK_VALIDATION', '1'], ['CONFIG_OBJTOOL', '1'],
   ['CONFIG_PHYSICAL_START', '0x1000000'], ['CONFIG_PHYSICAL_ALIGN', '0x200000'],
   ['CONFIG_ILLEGAL_POINTER_VALUE', '0xdead000000000000'], ['CONFIG_HZ', '1000'],
+  // Xen's own x86 options at their Kconfig defaults (names Linux does not use): PV guests
+  // (32-bit too), HVM, CET shadow stacks and IBT, retpoline thunks.
+  ['CONFIG_PV', '1'], ['CONFIG_PV32', '1'], ['CONFIG_HVM', '1'], ['CONFIG_XEN_SHSTK', '1'], ['CONFIG_XEN_IBT', '1'],
+  ['CONFIG_INDIRECT_THUNK', '1'],
 ];
 
 /**

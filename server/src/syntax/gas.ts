@@ -460,6 +460,80 @@ export class Assembler {
 
   private push(st: Statement): void {
     this.statements.push(st);
+    this.track(st);
+  }
+
+  // ---- location counter ------------------------------------------------------------------------
+  // `.` as GNU as knows it while assembling: an offset within the current fragment of a section.
+  // A fragment ends at an alignment (its padding depends on the final address), so differences
+  // are exact between points of one fragment, as in GNU as. Instruction encodings are not
+  // modelled, so after an instruction `.` is unknown until the next fragment starts (GNU as would
+  // know it): enough for `.rept NR - ((. - table) / 8)` and `.if . - table != PAGE_SIZE` over
+  // the data tables real entry files pad and check.
+
+  /** Section → current fragment and offset of `.` in it (undefined once unknown). */
+  private dot = new Map<string, { frag: number; off: bigint | undefined }>();
+  private fragCount = 0;
+  /** Label → fragment and offset, for labels defined where `.` was known. */
+  private labelOffsets = new Map<string, { frag: number; off: bigint }>();
+
+  private sectionKey(): string {
+    return this.section.split(/[\s,]/)[0];
+  }
+
+  private dotOf(sec: string): { frag: number; off: bigint | undefined } {
+    let d = this.dot.get(sec);
+    if (!d) {
+      d = { frag: ++this.fragCount, off: 0n };
+      this.dot.set(sec, d);
+    }
+    return d;
+  }
+
+  private track(st: Statement): void {
+    if (st.alternative && st.alternative.arm !== 0) return; // other arms are patched in at boot
+    const d = this.dotOf(this.sectionKey());
+    if (st.kind === 'label') {
+      if (d.off !== undefined) this.labelOffsets.set(st.name, { frag: d.frag, off: d.off });
+      return;
+    }
+    if (st.kind === 'instruction') {
+      d.off = undefined;
+      return;
+    }
+    if (ALIGN_DIRECTIVES.has(st.name)) {
+      d.frag = ++this.fragCount;
+      d.off = 0n;
+      return;
+    }
+    if (d.off === undefined) return;
+    const size = directiveSize(st);
+    if (size === null) return; // no bytes
+    d.off = size === undefined ? undefined : d.off + size;
+  }
+
+  /** Evaluates with `.` and labels as fragment offsets: differences within one fragment are exact. */
+  evaluateWithDot(e: Expr): bigint | undefined {
+    const base = (frag: number): bigint => BigInt(frag) << 40n;
+    const seen = new Set<string>();
+    const lookup = (n: string): bigint | undefined => {
+      const v = this.constants.get(n);
+      if (v !== undefined) return v;
+      if (n === '.') {
+        const d = this.dotOf(this.sectionKey());
+        return d.off === undefined ? undefined : base(d.frag) + d.off;
+      }
+      const l = this.labelOffsets.get(n);
+      if (l) return base(l.frag) + l.off;
+      if (n.charCodeAt(0) === 37 /* % */) return registerValue(n);
+      const alias = this.symbolExprs.get(n);
+      if (alias && !seen.has(n) && seen.size < 256) {
+        seen.add(n);
+        return evalExpr(alias, lookup);
+      }
+      return undefined;
+    };
+    return evalExpr(e, lookup);
   }
 
   private opContext(line: LogicalLine): OperandContext {
@@ -855,7 +929,7 @@ export class Assembler {
           this.error(this.locOf(line, er.start, Math.max(er.end, er.start + 1)), er.message);
           return false;
         }
-        const v = this.evaluate(r.expr);
+        const v = this.evaluateWithDot(r.expr);
         if (v === undefined) {
           const unknown = firstUnknown(r.expr, (n) => this.constants.has(n) || this.symbolExprs.has(n));
           this.error(loc(), `non-constant expression in '${name}'${unknown ? `: '${unknown}' has no known value` : ''}`);
@@ -962,7 +1036,7 @@ export class Assembler {
     const cap: Capture = { kind: name.slice(1) as Capture['kind'], depth: 1, body: [], loc, origin, line };
     if (name === '.rept') {
       const r = parseExprTokens(toks, i + 1, toks.length);
-      const v = r.expr ? this.evaluate(r.expr) : undefined;
+      const v = r.expr ? this.evaluateWithDot(r.expr) : undefined;
       if (v === undefined) {
         this.error(loc, r.error ? `expected a constant count after '.rept': ${r.error.message}` : "expected a constant count after '.rept'");
         cap.count = 0;
@@ -1304,6 +1378,48 @@ function splitCompareStrings(s: string): [string, string] | undefined {
 
 function decodeMaybeQuoted(s: string): string {
   return s.startsWith('"') && s.endsWith('"') && s.length >= 2 ? s.slice(1, -1) : s;
+}
+
+const DATA_SIZES: Record<string, number> = {
+  '.byte': 1, '.dc.b': 1, '.word': 2, '.short': 2, '.hword': 2, '.value': 2, '.2byte': 2, '.dc.w': 2,
+  '.long': 4, '.int': 4, '.4byte': 4, '.dc.l': 4, '.quad': 8, '.8byte': 8, '.dc.a': 8, '.octa': 16,
+};
+const ALIGN_DIRECTIVES = new Set(['.align', '.balign', '.p2align', '.balignw', '.balignl', '.p2alignw', '.p2alignl']);
+/** Directives that place no bytes in the current section. */
+const NO_BYTES = new Set([
+  '.globl', '.global', '.local', '.weak', '.hidden', '.protected', '.internal', '.type', '.size', '.set', '.equ', '.equiv', '.eqv',
+  '.text', '.data', '.bss', '.section', '.pushsection', '.popsection', '.previous', '.file', '.loc', '.ident', '.print',
+  '.error', '.warning', '.code64', '.code32', '.intel_syntax', '.att_syntax', '.att_mnemonic', '.nops',
+]);
+
+function operandValue(o: Operand | undefined): bigint | undefined {
+  return o && (o.kind === 'imm' || o.kind === 'sym') ? o.value : undefined;
+}
+
+/**
+ * Bytes a (non-alignment) directive places: a number, null for none, undefined when not known
+ * (which makes `.` unknown from there on).
+ */
+function directiveSize(st: Statement): bigint | null | undefined {
+  const n = st.name;
+  if (NO_BYTES.has(n) || n.startsWith('.cfi_')) return null;
+  const unit = DATA_SIZES[n];
+  if (unit !== undefined) return BigInt(unit * st.operands.length);
+  if (n === '.ascii' || n === '.asciz' || n === '.string' || n === '.string8') {
+    let total = 0n;
+    for (const o of st.operands) {
+      if (o.kind !== 'sym' || o.string === undefined) return undefined;
+      total += BigInt(Buffer.byteLength(o.string, 'latin1')) + (n === '.ascii' ? 0n : 1n);
+    }
+    return total;
+  }
+  if (n === '.skip' || n === '.space' || n === '.zero') return operandValue(st.operands[0]);
+  if (n === '.fill') {
+    const count = operandValue(st.operands[0]);
+    const size = st.operands.length > 1 ? operandValue(st.operands[1]) : 1n;
+    return count === undefined || size === undefined ? undefined : count * (size > 8n ? 8n : size);
+  }
+  return undefined;
 }
 
 function firstUnknown(e: Expr, known: (n: string) => boolean): string | undefined {

@@ -527,6 +527,15 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define MSR_KGSBASE 0xc0000102
 #define MSR_SF_MASK 0xc0000084
 
+/* ---- Xen (public/xen.h, asm-x86/config.h, processor.h): constants its entry.S sizes tables and
+   bounce frames with ---- */
+#define NR_hypercalls 64
+#define __HYPERVISOR_arch_0 48
+#define TBF_EXCEPTION 1
+#define TBF_EXCEPTION_ERRCODE 2
+#define TBF_INTERRUPT 8
+#define TBF_FAILSAFE 16
+
 /* ---- model primitives (see prelude.ts) ---- */
 #define SWAPGS swapgs
 #define SWAPGS_UNSAFE_STACK swapgs

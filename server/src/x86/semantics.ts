@@ -786,6 +786,42 @@ const H: Record<string, Handler> = {
   hlt: (x) => x.arity(0),
   bsr: (x) => bitScan(x, true),
   bsf: (x) => bitScan(x, false),
+  // Indirect-branch-tracking landing pads: no architectural effect.
+  endbr64: (x) => x.arity(0),
+  endbr32: (x) => x.arity(0),
+  // CET shadow stacks. The shadow-stack pointer (SSP) and the shadow-stack tokens are not
+  // modelled: RDSSP's destination becomes unknown (it is the SSP, or unchanged when shadow stacks
+  // are off: Xen and Linux test for that by zeroing the register first); INCSSP, SETSSBSY and
+  // SAVEPREVSSP change only the SSP and tokens; CLRSSBSY and RSTORSSP set CF from a token check;
+  // WRSS is a store.
+  rdssp: (x) => {
+    x.arity(1);
+    const d = x.gprRef(x.ops[0]);
+    if (!d || d.width < 32) return x.fail('rdssp needs a 32- or 64-bit register');
+    if (x.A.kind !== 'symbolic') return x.fail('the shadow-stack pointer is not modelled');
+    x.s.writeRef(d, x.A.fresh(`ssp#${++undefCounter}`, d.width));
+  },
+  incssp: (x) => {
+    x.arity(1);
+    x.read(x.ops[0], x.pm.size ?? 64);
+  },
+  setssbsy: (x) => x.arity(0),
+  saveprevssp: (x) => x.arity(0),
+  clrssbsy: (x) => {
+    x.arity(1);
+    x.undef('CF');
+  },
+  rstorssp: (x) => {
+    x.arity(1);
+    x.undef('CF');
+  },
+  wrss: (x) => {
+    x.arity(2);
+    const w = x.pm.size ?? 64;
+    x.write(x.ops[1], x.read(x.ops[0], w));
+  },
+  movs: (x) => stringOp(x, 'movs'),
+  stos: (x) => stringOp(x, 'stos'),
   div: (x) => divide(x, false),
   idiv: (x) => divide(x, true),
   lsl: (x) => {
@@ -842,6 +878,42 @@ function bitScan<V, B>(x: Exec<V, B>, reverse: boolean): void {
   x.write(dst, idx);
   x.s.setFlag('ZF', A.bit(zero));
   for (const f of ['CF', 'OF', 'SF', 'AF', 'PF'] as Flag[]) x.undef(f);
+}
+
+/** Elements a rep-prefixed string instruction may move before the model gives up. */
+const MAX_STRING_COUNT = 4096n;
+
+/**
+ * MOVS / STOS (with or without rep): element by element, forward. Needs DF known clear and, with
+ * rep, a known count in %rcx (Linux and Xen copy or fill frames with constant counts).
+ */
+function stringOp<V, B>(x: Exec<V, B>, op: 'movs' | 'stos'): void {
+  if (x.ops.length !== 0 && x.ops.length !== 2 - (op === 'stos' ? 1 : 0)) x.fail(`${x.insn.mnemonic}: unexpected operands`);
+  const A = x.A;
+  const w = x.pm.size ?? x.fail(`${x.insn.mnemonic}: add a b/w/l/q suffix`);
+  const bytes = BigInt(w / 8);
+  if (A.asConst(x.flag('DF')) !== 0n) x.fail(`${x.insn.mnemonic}: the direction flag is not known to be clear`);
+  const rep = (x.insn.prefixes ?? []).some((p) => /^rep/.test(p));
+  let count = 1n;
+  if (rep) {
+    const c = A.asConst(x.s.read('rcx'));
+    if (c === undefined) x.fail(`rep ${x.insn.mnemonic}: the count in %rcx is not a known constant`);
+    if (c > MAX_STRING_COUNT) x.fail(`rep ${x.insn.mnemonic}: ${c} elements is more than the model runs`);
+    count = c;
+  }
+  const step = x.c(64, bytes);
+  for (let k = 0n; k < count; k++) {
+    const rdi = x.s.read('rdi');
+    if (op === 'stos') {
+      x.stackStore(rdi, A.extract(x.s.read('rax'), w - 1, 0));
+    } else {
+      const rsi = x.s.read('rsi');
+      x.stackStore(rdi, x.stackLoad(rsi, w));
+      x.s.write('rsi', A.add(rsi, step));
+    }
+    x.s.write('rdi', A.add(rdi, step));
+  }
+  if (rep) x.s.write('rcx', x.c(64, 0n));
 }
 
 /**

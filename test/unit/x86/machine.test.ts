@@ -399,7 +399,7 @@ describe('instruction descriptions', () => {
   });
   test('unknown mnemonics have no description', () => {
     assert.equal(describeInstruction('frob'), undefined);
-    assert.equal(describeInstruction('movsb'), undefined);
+    assert.equal(describeInstruction('cmpsb'), undefined);
     assert.equal(describeInstruction(''), undefined);
   });
   test('every described instruction has semantics and every modelled one a description', () => {
@@ -538,6 +538,59 @@ describe('div / idiv (Xen flushes the divider on exit to a guest)', () => {
     assert.ok(s.undefinedFlags.has('ZF'));
     const u = new MachineState(S, { regs: { rax: S.fresh('rax', 64), rdx: S.fresh('rdx', 64), rcx: S.const(64, 3n) } });
     assert.equal(step(u, insn('divq', reg('rcx')), S, { vaBits: 48 }).kind, 'unknown');
+  });
+});
+
+describe('rep movs / rep stos with a known count (Xen copies frames this way)', () => {
+  test('rep movsq copies rcx quadwords forward and leaves rcx zero; stosq stores rax', () => {
+    const S = new SymbolicAlgebra();
+    const s = new MachineState(S, { regs: { rsi: S.fresh('src', 64), rdi: S.fresh('dst', 64), rcx: S.const(64, 2n), rax: S.const(64, 7n) } });
+    s.flags.DF = S.const(1, 0n);
+    const src = s.regs.rsi;
+    const o = step(s, { mnemonic: 'movsq', operands: [], prefixes: ['rep'] }, S, { vaBits: 48 });
+    assert.equal(o.kind, 'next');
+    assert.equal(S.show(s.regs.rsi), S.show(S.add(src, S.const(64, 16n))));
+    assert.equal(S.asConst(s.regs.rcx), 0n);
+    const t = new MachineState(A, { regs: { rdi: c64(0x1000n), rax: c64(0xdeadbeefn), rcx: c64(3n) } });
+    t.flags.DF = A.const(1, 0n);
+    step(t, { mnemonic: 'stosq', operands: [], prefixes: ['rep'] }, A, { vaBits: 48 });
+    assert.equal(t.regs.rdi.value, 0x1018n);
+    assert.equal(t.regs.rcx.value, 0n);
+  });
+  test('an unknown count or direction is not run', () => {
+    const S = new SymbolicAlgebra();
+    const s = new MachineState(S, { regs: { rcx: S.fresh('n', 64) } });
+    s.flags.DF = S.const(1, 0n);
+    assert.equal(step(s, { mnemonic: 'movsq', operands: [], prefixes: ['rep'] }, S, { vaBits: 48 }).kind, 'unknown');
+  });
+  test('ud2a is ud2', () => {
+    const s = new MachineState(A, {});
+    const o = step(s, insn('ud2a'), A, { vaBits: 48 });
+    assert.ok(o.kind === 'fault' && o.fault.vector === 6);
+  });
+});
+
+describe('CET: endbr64 and the shadow-stack instructions of Xen\'s exits', () => {
+  test('endbr64 changes nothing; rdsspq makes its register unknown; incsspd and setssbsy leave registers', () => {
+    const S = new SymbolicAlgebra();
+    const s = new MachineState(S, { regs: { rcx: S.const(64, 0n), rax: S.fresh('rax', 64) } });
+    assert.equal(step(s, insn('endbr64'), S, { vaBits: 48 }).kind, 'next');
+    assert.equal(step(s, insn('rdsspq', reg('rcx')), S, { vaBits: 48 }).kind, 'next');
+    assert.equal(S.asConst(s.regs.rcx), undefined, 'the SSP, or 0 when shadow stacks are off');
+    const before = S.show(s.regs.rcx);
+    assert.equal(step(s, insn('incsspd', reg('ecx')), S, { vaBits: 48 }).kind, 'next');
+    assert.equal(step(s, insn('setssbsy'), S, { vaBits: 48 }).kind, 'next');
+    assert.equal(S.show(s.regs.rcx), before);
+    assert.equal(S.show(s.regs.rax), 'rax');
+  });
+  test('clrssbsy leaves CF unknown; wrssq stores', () => {
+    const S = new SymbolicAlgebra();
+    const s = new MachineState(S, { regs: { rcx: S.fresh('ssp', 64), rax: S.const(64, 5n), rdi: S.fresh('p', 64) } });
+    step(s, insn('clrssbsy', mem({ base: 'rcx' })), S, { vaBits: 48 });
+    assert.ok(s.undefinedFlags.has('CF'));
+    step(s, insn('wrssq', reg('rax'), mem({ base: 'rdi', disp: 8n })), S, { vaBits: 48 });
+    step(s, insn('movq', mem({ base: 'rdi', disp: 8n }), reg('rbx')), S, { vaBits: 48 });
+    assert.equal(S.asConst(s.regs.rbx), 5n);
   });
 });
 
