@@ -30,6 +30,11 @@
 //     prelude stands in for it; it is listed in Program.missingIncludes with covered: true);
 //     any other missing #include is a `parse` warning.
 //
+// Besides Linux, the prelude stands in for the few FreeBSD machine/*.h and Xen header macros and
+// constants their entry files use (PCPU, IDTVEC, PSL_*, T_*; FUNC/LABEL/DATA, ENDBR64, X86_EXC_*,
+// TBF_*, tailcall). Not built in: offsets generated at build time (FreeBSD assym.s, Xen
+// asm-offsets.h) and Xen's spec_ctrl_asm.h and gen-idt.h (see syntax/README.md).
+//
 // Constants chosen here (document of record):
 //   - __VIRTUAL_MASK_SHIFT is 47, or 56 when CONFIG_X86_5LEVEL is defined. A constant, not an
 //     ALTERNATIVE on X86_FEATURE_LA57 (kernels from 4.17 choose at boot; the checker's
@@ -535,6 +540,54 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define TBF_EXCEPTION_ERRCODE 2
 #define TBF_INTERRUPT 8
 #define TBF_FAILSAFE 16
+#define TRAP_syscall 256
+/* xen/bug.h: a BUG or failed ASSERT is a ud2 (its bug frame is data in another section). */
+#define ASSERT_FAILED(msg) ud2
+#define BUG ud2
+/* Current Xen's linkage (xen/linkage.h): FUNC/LABEL/DATA with an optional alignment. */
+#define ER_ALIGN_OR(dflt, a...) ER_SECOND(x, ## a, dflt)
+#define FUNC(name, align...) .globl name; .type name, @function; .balign ER_ALIGN_OR(16, ## align); name:
+#define FUNC_LOCAL(name, align...) .type name, @function; .balign ER_ALIGN_OR(16, ## align); name:
+#define LABEL(name, align...) .globl name; .type name, @notype; .balign ER_ALIGN_OR(16, ## align); name:
+#define LABEL_LOCAL(name, align...) .type name, @notype; .balign ER_ALIGN_OR(16, ## align); name:
+#define DATA(name, align...) .globl name; .type name, @object; .balign ER_ALIGN_OR(8, ## align); name:
+#define DATA_LOCAL(name, align...) .type name, @object; .balign ER_ALIGN_OR(8, ## align); name:
+#ifdef CONFIG_XEN_IBT
+#define ENDBR64 endbr64
+#else
+#define ENDBR64
+#endif
+/* Exception vectors (asm/x86-defns.h). */
+#define X86_EXC_DE 0
+#define X86_EXC_DB 1
+#define X86_EXC_NMI 2
+#define X86_EXC_BP 3
+#define X86_EXC_OF 4
+#define X86_EXC_BR 5
+#define X86_EXC_UD 6
+#define X86_EXC_NM 7
+#define X86_EXC_DF 8
+#define X86_EXC_CSO 9
+#define X86_EXC_TS 10
+#define X86_EXC_NP 11
+#define X86_EXC_SS 12
+#define X86_EXC_GP 13
+#define X86_EXC_PF 14
+#define X86_EXC_SPV 15
+#define X86_EXC_MF 16
+#define X86_EXC_AC 17
+#define X86_EXC_MC 18
+#define X86_EXC_XM 19
+#define X86_EXC_VE 20
+#define X86_EXC_CP 21
+#define X86_EXC_HV 28
+#define X86_EXC_VC 29
+#define X86_EXC_SX 30
+/* The PML4 slot of the shadow linear page table (asm/config.h: slot 259). */
+#define L4_PAGETABLE_SHIFT 39
+#define L4_PAGETABLE_ENTRIES 512
+#define SH_LINEAR_PT_VIRT_START 0xffff818000000000
+#define root_table_offset(a) (((a) >> L4_PAGETABLE_SHIFT) & (L4_PAGETABLE_ENTRIES - 1))
 
 /* ---- model primitives (see prelude.ts) ---- */
 #define SWAPGS swapgs
@@ -935,6 +988,12 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 .endm
 
 .macro ER_CFI_IGNORE args:vararg
+.endm
+
+/* Xen: a call that must not return (asm/asm-defns.h); the BUG frame is a ud2. */
+.macro tailcall fn:req
+	call	\fn
+	BUG
 .endm
 
 /* 3.x dwarf2.h: the instruction and a CFI annotation (the annotation is not code). */
