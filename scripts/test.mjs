@@ -1,11 +1,12 @@
 // `npm test`: every check the project has, in order, each step's output streamed as it runs:
-//   build (esbuild) → compile-tests (tsc, type checking) → lint (eslint) → unit + integration +
+//   host packages (installed with apt-get when missing and root) → build (esbuild) → compile-tests (tsc, type checking) → lint (eslint) → unit + integration +
 //   differential tests (node's test runner) → editor tests in code-server → Neovim client test.
 // Each test step ends with a line `NAME: N passed, N failed`; the last line of the run adds
 // them up. Exits non-zero when any step fails. Outside CI a missing host tool fails loudly.
 import { spawn } from 'node:child_process';
 
 const steps = [
+  { name: 'host-packages', cmd: ['node', 'scripts/host-packages.mjs'] },
   { name: 'build', cmd: ['node', 'scripts/build.mjs'] },
   { name: 'compile-tests', cmd: ['npx', '--no-install', 'tsc', '-p', '.'] },
   { name: 'lint', cmd: ['npx', '--no-install', 'eslint', '.'] },
@@ -42,7 +43,7 @@ for (const step of steps) {
     if (!counts) failed++;
     // Later steps still run after a failing test step, so one run shows every problem;
     // nothing can be tested after a failed build or compile.
-    if (step.name === 'build' || step.name === 'compile-tests') break;
+    if (step.name === 'host-packages' || step.name === 'build' || step.name === 'compile-tests') break;
   }
 }
 console.log(failedSteps.length ? `\nfailed steps: ${failedSteps.join(', ')}` : '\nall steps passed');

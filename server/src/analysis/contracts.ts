@@ -63,6 +63,15 @@ const BUILTINS: Contract[] = [
   exitToUser('irqentry_exit_to_user_mode'),
   exitToUser('exit_to_user_mode'),
   {
+    name: 'syscall_trace_enter_phase1',
+    clobbers: CALLER_SAVED,
+    frame: 'never',
+    interrupts: 'unchanged',
+    exitWorkDone: false,
+    describe: 'syscall_trace_enter_phase1 (Linux 4.1–4.4): seccomp and audit only; it cannot rewrite pt_regs (ptrace stops happen in phase 2, which returns through the slow path)',
+    builtin: true,
+  },
+  {
     name: 'sys_call_table[]',
     clobbers: CALLER_SAVED,
     frame: 'never',

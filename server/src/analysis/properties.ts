@@ -6,7 +6,7 @@
 import { type Expr, GPRS, type Gpr, RFLAGS, SYSRET_RFLAGS_MASK, type SymbolicAlgebra, isCanonical } from '../x86';
 import type { Severity } from './analyze';
 import type { AccessEvent, ExitEvent, WalkResult } from './walk';
-import { isKernelVar } from './walk';
+import { dataVars, isKernelVar } from './walk';
 
 export interface Property {
   code: string;
@@ -156,7 +156,7 @@ export function exitProperties(ctx: PropertyContext, ev: ExitEvent): Property[] 
     const v = rec.user.regs[g];
     // Only values the register can take count, not the conditions that choose between them
     // (which path was taken is no secret of the kernel's).
-    const kernelVars = [...dataVariables(v)].filter(isKernelVar);
+    const kernelVars = [...dataVars(v)].filter(isKernelVar);
     if (!kernelVars.length) continue;
     const ren = new Map(kernelVars.map((n) => [n, n + "'"]));
     const memo = new Map<number, Expr>();
@@ -190,22 +190,6 @@ export function accessProperty(ctx: PropertyContext, a: AccessEvent): Property {
     bad: S.eq(a.gsKernel, S.const(1, 0n)),
     message: () => `per-CPU access to ${a.cell} through %gs while the GS base may still be the user's: the kernel would read or write memory the user controls`,
   };
-}
-
-/** Variables in value positions of `e`: everything but the conditions of `ite`. */
-export function dataVariables(e: Expr): Set<string> {
-  const out = new Set<string>();
-  const seen = new Set<number>();
-  const stack: Expr[] = [e];
-  while (stack.length) {
-    const x = stack.pop() as Expr;
-    if (seen.has(x.id)) continue;
-    seen.add(x.id);
-    if (x.op === 'var') out.add(x.name);
-    if (x.op === 'ite') stack.push(x.args[1], x.args[2]);
-    else for (const y of x.args) stack.push(y);
-  }
-  return out;
 }
 
 /** `e` with variables renamed (`map`: old name → new name), rebuilt through the algebra. */

@@ -122,12 +122,29 @@ interface PathState {
 
 /** Return addresses pushed by local calls: a recognisable kernel-text address plus the position. */
 const RET_BASE = 0xffffffff81f00000n;
-const MAX_VISITS = 6;
+const MAX_VISITS = 8;
+const WIDEN_AT = 3;
 const MAX_CALL_DEPTH = 8;
+
+/** Variables in value positions of `e`: everything but the conditions of `ite`. */
+export function dataVars(e: Expr): Set<string> {
+  const out = new Set<string>();
+  const seen = new Set<number>();
+  const stack: Expr[] = [e];
+  while (stack.length) {
+    const x = stack.pop() as Expr;
+    if (seen.has(x.id)) continue;
+    seen.add(x.id);
+    if (x.op === 'var') out.add(x.name);
+    if (x.op === 'ite') stack.push(x.args[1], x.args[2]);
+    else for (const y of x.args) stack.push(y);
+  }
+  return out;
+}
 
 /** Values whose names start like this come from user mode or the saved frame; all others are the kernel's. */
 export function isKernelVar(name: string): boolean {
-  return !/^(user\.|ptregs\.|syscall\.|feature\.|cpu\.)/.test(name);
+  return !/^(user\.|ptregs\.|syscall\.|saved\.|feature\.|cpu\.)/.test(name);
 }
 
 export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptions): WalkResult {
@@ -138,10 +155,13 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
 
   /** A named unknown: its pinned value in a trace, a fresh variable otherwise. */
   const complete = trace && !!opts.complete;
-  // kernel pointers (per-CPU values, stack contents) keep their names even in a concrete replay:
-  // memory regions are told apart by them
+  // In a replay every input the model leaves out reads as 0 (user registers, features, the vendor,
+  // the work flags at entry); what a contract or an interrupt may change stays as it was, as in
+  // `simulate` (a value the model leaves out does not matter, so "unchanged" is as good a value as
+  // any); kernel pointers (per-CPU values, stack contents) keep their names: memory regions are
+  // told apart by them.
   const zero = (name: string): bigint | undefined => {
-    if (!complete || /^(percpu\.|mem\[)/.test(name)) return undefined;
+    if (!complete || !/^(user\.|feature\.|cpu\.|ti_flags$)/.test(name)) return undefined;
     result.used.set(name, 0n);
     return 0n;
   };
@@ -158,7 +178,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   /** What a contract havocs: fresh when merging; in a trace the pinned value, else what was there. */
   const havoc = (name: string, width: number, current: Expr): Expr => {
     if (!trace) return S.fresh(name, width);
-    const v = lookup(name) ?? zero(name);
+    const v = lookup(name);
     return v !== undefined ? S.const(width, v) : current;
   };
   const pinned = (name: string): boolean => env?.get(name) !== undefined || env?.get(name.replace(/@L[\d.]+$/, '')) !== undefined;
@@ -183,11 +203,8 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const cells: { base: string; offset: bigint }[] = [];
     const tti = prog.constants.get('TASK_TI_flags');
     if (tti !== undefined) cells.push({ base: 'percpu.current_task', offset: tti });
-    const ti = prog.constants.get('TI_flags');
-    const ts = prog.constants.get('THREAD_SIZE');
-    const kso = prog.constants.get('KERNEL_STACK_OFFSET');
-    if (ti !== undefined && ts !== undefined && kso !== undefined) cells.push({ base: 'percpu.kernel_stack', offset: ti + kso - ts });
-    if (cells.length) result.work = { cells, mask };
+    // (thread_info at the bottom of the kernel stack — 3.x and 4.x — is added at the stack switch)
+    result.work = { cells, mask };
   }
   const tiFlags0 = val('ti_flags', 64);
   for (const c of result.work?.cells ?? []) m0.mem.write(c.base, c.offset, tiFlags0);
@@ -200,6 +217,10 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   const pending = new Map<string, { pos: number; st: PathState }>();
   const visits = new Map<string, number>();
   const seen = new Map<string, Set<string>>();
+  const last = new Map<string, PathState>();
+  /** Loop heads: keys reached by a jump backwards (only these are widened). */
+  const heads = new Set<string>();
+  let current = -1;
   const keyOf = (pos: number, stack: number[]): string => pos + '|' + stack.join(',');
 
   const addPc = (pc: Expr[], c: Expr): Expr[] | undefined => {
@@ -213,6 +234,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
 
   const push = (pos: number, st: PathState): void => {
     const k = keyOf(pos, st.stack);
+    if (pos <= current) heads.add(k);
     const old = pending.get(k);
     if (!old) {
       pending.set(k, { pos, st });
@@ -249,6 +271,25 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     if (pc) push(e.to, { m: m0.clone(), pc, stack: [], assumes: [], paths: 1, percpuWritten: [] });
   }
 
+  function widen(prev: PathState, cur: PathState, site: string): PathState {
+    const m = cur.m.clone();
+    const p = prev.m;
+    // a widened value keeps the class of what it stands for: saved user state, or the kernel's
+    const fresh = (what: string, a: Expr, b: Expr): Expr => {
+      const user = ![...dataVars(a), ...dataVars(b)].some(isKernelVar);
+      return S.fresh(`${user ? 'saved.' : ''}loop@${site}.${what}`, a.width);
+    };
+    for (const g of GPRS) if (m.regs[g] !== p.regs[g]) m.regs[g] = fresh(g, p.regs[g], m.regs[g]);
+    for (const f of Object.keys(m.flags) as (keyof typeof m.flags)[]) if (m.flags[f] !== p.flags[f]) m.flags[f] = fresh(f, p.flags[f], m.flags[f]);
+    if (m.gsKernel !== p.gsKernel) m.gsKernel = fresh('gsKernel', p.gsKernel, m.gsKernel);
+    if (m.cr.cr3 !== p.cr.cr3) m.cr.cr3 = fresh('cr3', p.cr.cr3, m.cr.cr3);
+    for (const { base, offset, cell } of [...m.mem.cells()]) {
+      const old = p.mem.read(base, offset, cell.size);
+      if (old !== cell.value) m.mem.write(base, offset, fresh(`mem[${cellName(base, offset)}]:${cell.size * 8}`, old, cell.value));
+    }
+    return { ...cur, m, pc: cur.pc.filter((c) => prev.pc.includes(c)), assumes: [...new Set([...prev.assumes, ...cur.assumes])] };
+  }
+
   function featureCond(f: string): Expr {
     const v = bit('feature.' + f.slice(1));
     return f[0] === '+' ? v : S.notB(v);
@@ -279,19 +320,26 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const st = best.st;
     const n = (visits.get(bestKey) ?? 0) + 1;
     visits.set(bestKey, n);
+    let st2 = st;
     if (!trace) {
-      const sig = signature(st);
+      // From the third visit of a loop head on, what still changes becomes a named unknown of the
+      // loop (a sound widening): the next round then finds exactly these values and stops.
+      const prev = last.get(bestKey);
+      if (prev && n >= WIDEN_AT && heads.has(bestKey)) st2 = widen(prev, st, cfg.site[pos]);
+      const sig = signature(st2);
       let set = seen.get(bestKey);
       if (!set) seen.set(bestKey, (set = new Set()));
       if (set.has(sig)) continue; // this loop head has been here with exactly these values
       set.add(sig);
+      last.set(bestKey, st2);
       if (n > MAX_VISITS) {
         result.incomplete = `the loop through line ${cfg.stmt(pos).loc.range.start.line + 1} did not settle in ${MAX_VISITS} iterations`;
         continue;
       }
     }
     result.reached.add(pos);
-    runOne(pos, st);
+    current = pos;
+    runOne(pos, st2);
   }
 
   function runOne(pos: number, st: PathState): void {
@@ -302,9 +350,8 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     if (opts.keepStates && !result.before.has(pos)) result.before.set(pos, m.cloneRegisters());
     // With interrupts possibly on, an interrupt may queue exit work at any instruction.
     if (result.work && S.asConst(m.flags.IF) !== 0n) {
-      const fresh = val(`ti_flags@${site}`, 64);
       const on = S.eq(m.flags.IF, S.const(1, 1n));
-      writeWork(m, (old) => (trace ? (S.asBool(on) ? fresh : old) : S.ite(on, fresh, old)));
+      writeWork(m, (old) => (trace ? (S.asBool(on) ? havoc(`ti_flags@${site}`, 64, old) : old) : S.ite(on, S.fresh(`ti_flags@${site}`, 64), old)));
     }
     if (!insn) {
       result.unmodeled.set(pos, cfg.convertError[pos] ?? 'unreadable operands');
@@ -327,10 +374,23 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       if (a.write && !st.percpuWritten.includes(a.cell)) st.percpuWritten = [...st.percpuWritten, a.cell];
     }
     if (m.cr.cr3 !== oldCr3) result.writesCr3 = true;
-    // The first load of RSP from memory switches to the kernel stack: pt_regs sits at its top.
+    // The first load of RSP from memory switches to the kernel stack: pt_regs sits at its top
+    // (3.x: `kernel_stack` is KERNEL_STACK_OFFSET below the top, where the hardware frame goes).
     if (!st.frame && m.regs.rsp !== oldRsp && /^(percpu\.|mem\[)/.test(m.regs.rsp.op === 'var' ? m.regs.rsp.name : '')) {
       const k = S.addressKey(m.regs.rsp);
-      st.frame = { base: k.base, offset: k.offset - BigInt(LINUX_PT_REGS.length * 8), layout: LINUX_PT_REGS };
+      const kso = m.regs.rsp.name === 'percpu.kernel_stack' ? prog.constants.get('KERNEL_STACK_OFFSET') ?? 0n : 0n;
+      const top = k.offset + kso;
+      st.frame = { base: k.base, offset: top - BigInt(LINUX_PT_REGS.length * 8), layout: LINUX_PT_REGS };
+      // thread_info (and its flags word) sits at the bottom of this stack in 3.x/4.x kernels
+      const ti = prog.constants.get('TI_flags');
+      const size = prog.constants.get('THREAD_SIZE');
+      const work = result.work;
+      if (work && ti !== undefined && size !== undefined) {
+        const cell = { base: k.base, offset: top - size + ti };
+        if (!work.cells.some((c) => c.base === cell.base && c.offset === cell.offset)) work.cells.push(cell);
+        const first = work.cells[0];
+        m.mem.write(cell.base, cell.offset, m.mem.read(first.base, first.offset, 8));
+      }
     }
     if (trace && beforeRegs) {
       const changed: Record<string, string> = {};
