@@ -531,6 +531,19 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define MSR_GSBASE 0xc0000101
 #define MSR_KGSBASE 0xc0000102
 #define MSR_SF_MASK 0xc0000084
+#define CPUID_STDEXT_FSGSBASE 0x00000001
+#define CPUID_STDEXT3_IBPB 0x04000000
+/* FreeBSD 12 page-table isolation: the trampoline frame (struct pti_frame: rdx, rax, err, rip,
+   cs, rflags, rsp, ss), whose offsets assym.s would give. */
+#define PTI_RDX 0
+#define PTI_RAX 8
+#define PTI_ERR 16
+#define PTI_RIP 24
+#define PTI_CS 32
+#define PTI_RFLAGS 40
+#define PTI_RSP 48
+#define PTI_SS 56
+#define PTI_SIZE 64
 
 /* ---- Xen (public/xen.h, asm-x86/config.h, processor.h): constants its entry.S sizes tables and
    bounce frames with ---- */
@@ -988,6 +1001,73 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 .endm
 
 .macro ER_CFI_IGNORE args:vararg
+.endm
+
+/* FreeBSD 12 machine/asmacros.h: segment saves, register restore and the PTI trampolines.
+   PTI_UUENTRY: on the kernel page table, copy the trampoline frame to the thread's kernel stack
+   and continue there; PTI_UENTRY: the same from user mode when PTI is on (UCR3 != ~0);
+   PTI_ENTRY: the X<name>_pti vector that does it for a trap from user mode. */
+.macro SAVE_SEGS
+	movw	%fs, TF_FS(%rsp)
+	movw	%gs, TF_GS(%rsp)
+	movw	%es, TF_ES(%rsp)
+	movw	%ds, TF_DS(%rsp)
+.endm
+.macro RESTORE_REGS
+	movq	TF_RDI(%rsp), %rdi
+	movq	TF_RSI(%rsp), %rsi
+	movq	TF_RDX(%rsp), %rdx
+	movq	TF_RCX(%rsp), %rcx
+	movq	TF_R8(%rsp), %r8
+	movq	TF_R9(%rsp), %r9
+	movq	TF_RAX(%rsp), %rax
+	movq	TF_RBX(%rsp), %rbx
+	movq	TF_RBP(%rsp), %rbp
+	movq	TF_R10(%rsp), %r10
+	movq	TF_R11(%rsp), %r11
+	movq	TF_R12(%rsp), %r12
+	movq	TF_R13(%rsp), %r13
+	movq	TF_R14(%rsp), %r14
+	movq	TF_R15(%rsp), %r15
+.endm
+.macro MOVE_STACKS qw
+	.Ler_move_off = 0
+	.rept \qw
+	movq	.Ler_move_off(%rsp), %rdx
+	movq	%rdx, .Ler_move_off(%rax)
+	.Ler_move_off = .Ler_move_off + 8
+	.endr
+.endm
+.macro PTI_UUENTRY has_err
+	movq	PCPU(KCR3), %rax
+	movq	%rax, %cr3
+	movq	PCPU(RSP0), %rax
+	subq	$PTI_SIZE - 8 * (1 - \has_err), %rax
+	MOVE_STACKS ((PTI_SIZE / 8) - 1 + \has_err)
+	movq	%rax, %rsp
+	popq	%rdx
+	popq	%rax
+.endm
+.macro PTI_UENTRY has_err
+	swapgs
+	lfence
+	cmpq	$~0, PCPU(UCR3)
+	je	.Ler_pti_u_\@
+	pushq	%rax
+	pushq	%rdx
+	PTI_UUENTRY \has_err
+.Ler_pti_u_\@:
+.endm
+.macro PTI_ENTRY name, cont, has_err=0
+	ALIGN_TEXT
+	.globl	X\name\()_pti
+	.type	X\name\()_pti, @function
+X\name\()_pti:
+	testb	$SEL_RPL_MASK, PTI_CS - (2 + 1 - \has_err) * 8(%rsp)
+	jz	\cont
+	PTI_UENTRY \has_err
+	swapgs
+	jmp	\cont
 .endm
 
 /* Xen: a call that must not return (asm/asm-defns.h); the BUG frame is a ud2. */
