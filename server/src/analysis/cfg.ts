@@ -1,7 +1,7 @@
 // The control-flow view of a Program: its instructions in order, each converted once to the
 // machine's Instruction, label targets, and ALTERNATIVE groups as feature-guarded edges.
 // Nothing here runs the machine: walk.ts does, asking this file where control can go.
-import type { Expr as SynExpr, Operand as SynOperand, Program, Statement } from '../syntax';
+import { evalExpr, type Expr as SynExpr, type Operand as SynOperand, type Program, type Statement } from '../syntax';
 import type { Instruction, Operand } from '../x86';
 
 /** One arm of an ALTERNATIVE site: its instructions (positions in Cfg.insns), empty when the arm has none. */
@@ -49,7 +49,7 @@ export class Cfg {
       const pos = this.insns.length;
       this.insns.push(i);
       this.posOfStmt.set(i, pos);
-      const conv = convert(st[i]);
+      const conv = convert(st[i], (name) => program.constants.get(name));
       this.instruction.push(conv.insn);
       this.convertError.push(conv.error);
       const line = st[i].loc.range.start.line + 1;
@@ -180,18 +180,22 @@ function symPlusConst(e: SynExpr): { sym: string; off: bigint } | undefined {
   return undefined;
 }
 
+/** The expression part of an operand's text (no `*`, `$`, segment or `(base,index,scale)`). */
 function exprText(op: SynOperand): string {
-  return op.text.replace(/^\*/, '').replace(/^\$/, '').trim();
+  return op.text.replace(/^\*/, '').replace(/^\$/, '').replace(/^%\w+:/, '').replace(/\(\s*%?[\w]*\s*(,[^()]*)?\)\s*$/, '').trim();
 }
 
-function convertOperand(op: SynOperand, branch: boolean): Operand {
+type Lookup = (name: string) => bigint | undefined;
+
+function convertOperand(op: SynOperand, branch: boolean, lookup: Lookup): Operand {
   let out: Operand;
   switch (op.kind) {
     case 'reg':
       out = { kind: 'reg', name: op.reg };
       break;
     case 'imm': {
-      if (op.value !== undefined) out = { kind: 'imm', value: op.value };
+      const v = op.value ?? evalExpr(op.expr, lookup);
+      if (v !== undefined) out = { kind: 'imm', value: v };
       else {
         const sp = symPlusConst(op.expr);
         out = sp ? { kind: 'imm', value: sp.off, symbol: sp.sym } : { kind: 'imm', value: 0n, symbol: exprText(op) };
@@ -201,13 +205,14 @@ function convertOperand(op: SynOperand, branch: boolean): Operand {
     case 'mem': {
       let disp = 0n;
       let dispSymbol: string | undefined;
-      if (op.dispValue !== undefined) disp = op.dispValue;
+      const dv = op.dispValue ?? (op.disp ? evalExpr(op.disp, lookup) : undefined);
+      if (dv !== undefined) disp = dv;
       else if (op.disp) {
         const sp = symPlusConst(op.disp);
         if (sp) {
           disp = sp.off;
           dispSymbol = sp.sym;
-        } else dispSymbol = exprText(op).replace(/\(.*$/, '').replace(/^%\w+:/, '');
+        } else dispSymbol = exprText(op);
       }
       out = { kind: 'mem', seg: op.seg, disp, dispSymbol, base: op.base, index: op.index, scale: op.scale };
       break;
@@ -228,10 +233,10 @@ function convertOperand(op: SynOperand, branch: boolean): Operand {
 
 const BRANCH = /^(j[a-z]{1,4}|call[lqw]?|loop[a-z]*)$/;
 
-function convert(s: Statement): { insn?: Instruction; error?: string } {
+function convert(s: Statement, lookup: Lookup): { insn?: Instruction; error?: string } {
   try {
     const branch = BRANCH.test(s.name);
-    return { insn: { mnemonic: s.name, operands: s.operands.map((o) => convertOperand(o, branch)), prefixes: s.prefixes } };
+    return { insn: { mnemonic: s.name, operands: s.operands.map((o) => convertOperand(o, branch, lookup)), prefixes: s.prefixes } };
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
   }

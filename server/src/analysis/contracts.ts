@@ -78,10 +78,23 @@ const BUILTINS: Contract[] = [
     interrupts: 'unchanged',
     exitWorkDone: false,
     returnsToUser: true,
-    describe: 'sys_call_table[] entries: cannot rewrite pt_regs (the ptregs-taking system calls go through stub_ptregs_64 to the slow path) and return with the interrupt flag as it was',
+    describe: 'sys_call_table[] entries: cannot rewrite pt_regs — the ptregs-taking system calls go through stub_ptregs_64 to the slow path, and since the CVE-2014-4699 fix a ptrace stop inside a system call sets TIF_NOTIFY_RESUME, which sends the return through the slow path — and return with the interrupt flag as it was',
     builtin: true,
   },
 ];
+
+// The scheduler switches tasks and comes back: the saved frame is the task's own and unchanged.
+for (const name of ['schedule', 'schedule_user', 'preempt_schedule_irq']) {
+  BUILTINS.push({
+    name,
+    clobbers: CALLER_SAVED,
+    frame: 'never',
+    interrupts: name === 'preempt_schedule_irq' ? 'off' : 'on',
+    exitWorkDone: false,
+    describe: `${name}: switches to another task and back; pt_regs is left as it was`,
+    builtin: true,
+  });
+}
 
 const byName = new Map(BUILTINS.map((c) => [c.name, c]));
 

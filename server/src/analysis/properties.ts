@@ -32,13 +32,20 @@ export interface PropertyContext {
 
 const hex = (v: string | undefined): string => v ?? '?';
 
-/** The saved frame's field at a return (undefined when the entry has no frame). */
+/**
+ * The saved frame's field at a return (undefined when the entry has no frame). A slot this path
+ * never wrote (3.x's fast path saves only part of pt_regs) stands for what the entry had: the
+ * kernel fills those slots from it (FIXUP_TOP_OF_STACK) before anything may read them.
+ */
 function frameField(ev: ExitEvent, name: string): Expr | undefined {
   const f = ev.frame;
   if (!f) return undefined;
   const i = f.layout.indexOf(name);
   if (i < 0) return undefined;
-  return ev.state.mem.read(f.base, f.offset + BigInt(8 * i), 8);
+  const v = ev.state.mem.read(f.base, f.offset + BigInt(8 * i), 8);
+  if (v.op !== 'var' || !v.name.startsWith('mem[')) return v;
+  const atEntry: Record<string, Expr | undefined> = { ip: ev.userRip, cx: ev.userRip, flags: ev.entryR11, r11: ev.entryR11, sp: ev.userRsp, cs: ev.userCs, ss: ev.userSs };
+  return atEntry[name] ?? v;
 }
 
 export function exitProperties(ctx: PropertyContext, ev: ExitEvent): Property[] {

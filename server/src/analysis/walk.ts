@@ -49,8 +49,11 @@ export interface ExitEvent {
   frame?: FrameRef;
   /** R11 as SYSCALL left it (the user's RFLAGS). */
   entryR11: Expr;
-  /** The user RIP SYSCALL saved in RCX. */
+  /** The user RIP SYSCALL saved in RCX, and the user's RSP, CS and SS at entry (64-bit selectors). */
   userRip: Expr;
+  userRsp: Expr;
+  userCs: Expr;
+  userSs: Expr;
   assumes: string[];
   /** Number of paths merged into this exit. */
   paths: number;
@@ -125,6 +128,8 @@ const RET_BASE = 0xffffffff81f00000n;
 const MAX_VISITS = 8;
 const WIDEN_AT = 3;
 const MAX_CALL_DEPTH = 8;
+/** Per-CPU cells the context switch saves and restores with the task (3.x: `old_rsp`, the user RSP). */
+const PER_TASK_PERCPU = new Set(['old_rsp']);
 
 /** Variables in value positions of `e`: everything but the conditions of `ite`. */
 export function dataVars(e: Expr): Set<string> {
@@ -197,8 +202,10 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   const entryR11 = m0.regs.r11;
 
   // Work flags: thread_info flags of `current` (TASK_TI_flags off current_task, or TI_flags off the
-  // thread_info at the bottom of the 3.x kernel stack); pending work is _TIF_ALLWORK_MASK.
-  const mask = prog.constants.get('_TIF_ALLWORK_MASK');
+  // thread_info at the bottom of the 3.x/4.x kernel stack). Pending at the return means a one-shot
+  // work flag (_TIF_WORK_MASK: signals, rescheduling, notify-resume, ...); the tracing flags that
+  // ask for work at every system call exit (SYSCALL_TRACE, AUDIT, ...) stay set by design.
+  const mask = prog.constants.get('_TIF_WORK_MASK') ?? prog.constants.get('_TIF_ALLWORK_MASK');
   if (mask !== undefined) {
     const cells: { base: string; offset: bigint }[] = [];
     const tti = prog.constants.get('TASK_TI_flags');
@@ -457,7 +464,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
         return goTo(cfg.enter(back), { ...st, stack: st.stack.slice(0, -1) });
       }
       case 'exit': {
-        result.exits.push({ pos, rec: out.exit, state: m, pc: st.pc, frame: st.frame, entryR11, userRip: val('user.rip', 64), assumes: st.assumes, paths: st.paths });
+        result.exits.push({ pos, rec: out.exit, state: m, pc: st.pc, frame: st.frame, entryR11, userRip: val('user.rip', 64), userRsp: val('user.rsp', 64), userCs: S.const(64, 0x33n), userSs: S.const(64, 0x2bn), assumes: st.assumes, paths: st.paths });
         return;
       }
       case 'fault':
@@ -488,7 +495,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
         m.mem.write(f.base, off, havoc(`ptregs.${field}@${site}`, 64, m.mem.read(f.base, off, 8)));
       });
     }
-    for (const cell of st.percpuWritten) {
+    for (const cell of st.percpuWritten.filter((c) => !PER_TASK_PERCPU.has(c))) {
       const [base, off] = splitCell(cell);
       m.mem.write('gs:' + base, off, havoc(`percpu.${cell}@${site}`, 64, m.mem.read('gs:' + base, off, 8)));
     }
