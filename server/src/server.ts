@@ -21,6 +21,7 @@ import {
   parseDefine,
   parseVaBits,
   parseVendor,
+  prepareAnalysis,
   type Analysis,
   type AnalyzeOptions,
 } from './analysis';
@@ -153,6 +154,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   }
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
+    prepareAnalysis();
     hasConfiguration = !!params.capabilities.workspace?.configuration;
     workspaceRoots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri));
     if (workspaceRoots.length === 0 && params.rootUri) workspaceRoots = [uriToPath(params.rootUri)];

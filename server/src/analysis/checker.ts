@@ -6,7 +6,7 @@ import { type CheckResult, type Expr, SymbolicAlgebra, evaluate, quickCheck, sho
 import type { Finding, PathStep } from './analyze';
 import { Cfg } from './cfg';
 import type { AnalyzeOptions } from './options';
-import { accessProperty, exitProperties, type Property, type PropertyContext } from './properties';
+import { accessProperty, exitProperties, rebuild, type Property, type PropertyContext } from './properties';
 import { type Entry, type ExitEvent, walk, type WalkResult } from './walk';
 import { pinsFromModel, replayCommandArgs } from './witness';
 
@@ -82,13 +82,77 @@ function structuralKey(e: Expr): string {
   return parts.join(';');
 }
 
+/**
+ * A cheap proof that `conjuncts ∧ bad` has no solution: substitute what the conjuncts pin
+ * (`x == c`, `x == y`), then every disjunct of `bad` must contain false or the negation of a
+ * conjunct. Sound, incomplete: when it says nothing, the solver decides.
+ */
+export function cheapUnsat(S: SymbolicAlgebra, conjuncts: Expr[], bad: Expr): boolean {
+  const flat: Expr[] = [];
+  const split = (e: Expr): void => {
+    if (e.op === 'band') e.args.forEach(split);
+    else flat.push(e);
+  };
+  conjuncts.forEach(split);
+  const map = new Map<string, Expr>();
+  for (const c of flat) {
+    if (c.op !== 'eq') continue;
+    const [x, y] = c.args;
+    if (x.op === 'var' && !map.has(x.name) && !(y.op === 'var' && map.get(y.name)?.op === 'var' && map.get(y.name) === x)) map.set(x.name, y);
+    else if (y.op === 'var' && !map.has(y.name)) map.set(y.name, x);
+  }
+  const memo = new Map<number, Expr>();
+  // substitute to a fixpoint (bounded: a substitution chain is at most as long as the map)
+  const sub = (e: Expr): Expr => {
+    let cur = e;
+    for (let i = 0; i < 4; i++) {
+      const next = substitute(S, cur, map, memo);
+      if (next === cur) break;
+      cur = next;
+    }
+    return cur;
+  };
+  const facts = new Set<number>();
+  for (const c of flat) {
+    const x = sub(c);
+    if (x === S.F) return true;
+    const parts: Expr[] = [];
+    const split2 = (e: Expr): void => {
+      if (e.op === 'band') e.args.forEach(split2);
+      else parts.push(e);
+    };
+    split2(x);
+    for (const p of parts) facts.add(p.id);
+  }
+  const disjuncts: Expr[] = [];
+  const splitOr = (e: Expr): void => {
+    if (e.op === 'bor') e.args.forEach(splitOr);
+    else disjuncts.push(e);
+  };
+  splitOr(sub(bad));
+  return disjuncts.every((d) => {
+    if (d === S.F) return true;
+    const parts: Expr[] = [];
+    const split3 = (e: Expr): void => {
+      if (e.op === 'band') e.args.forEach(split3);
+      else parts.push(e);
+    };
+    split3(d);
+    return parts.some((p) => p === S.F || facts.has(S.notB(p).id));
+  });
+}
+
+function substitute(S: SymbolicAlgebra, e: Expr, map: ReadonlyMap<string, Expr>, memo: Map<number, Expr>): Expr {
+  return rebuild(S, e, (v) => map.get(v.name), memo);
+}
+
 async function decide(q: Expr, timeoutMs: number): Promise<CheckResult> {
   const b = new SymbolicAlgebra().asBool(q);
   if (b === false) return { status: 'unsat', by: 'simplifier' };
   const key = structuralKey(q);
   const hit = cache.get(key);
   if (hit) return hit;
-  let r = quickCheck(q, { tries: 64 });
+  let r = quickCheck(q, { tries: 8 });
   if (r.status === 'unknown') r = await z3Check(q, timeoutMs);
   if (r.status !== 'unknown') {
     if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
@@ -116,7 +180,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, budge
   const walks: { entry: Entry; S: SymbolicAlgebra; w: WalkResult }[] = [];
   for (const entry of entries) {
     const S = new SymbolicAlgebra();
-    const w = walk(S, cfg, entry, { mode: 'merge', vendor: options.vendor, deadline: started + budgetMs, keepStates: true });
+    const w = walk(S, cfg, entry, { mode: 'merge', vendor: options.vendor, deadline: started + budgetMs });
     walks.push({ entry, S, w });
     out.walks.push(w);
     out.instructions += w.reached.size;
@@ -149,7 +213,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, budge
       const ret = returnFor(out, byReturn, cfg, ev);
       for (const p of props) {
         const q = conj(S, [...ev.pc, p.bad, ...(p.extra ?? [])]);
-        const r = await decide(q, 2000);
+        const r: CheckResult = !p.extra && cheapUnsat(S, ev.pc, p.bad) ? { status: 'unsat', by: 'simplifier' } : await decide(q, 2000);
         let status: ConditionStatus = r.status === 'unsat' ? 'proven' : r.status === 'sat' ? 'broken' : 'unknown';
         if (status === 'proven' && w.incomplete) status = 'unknown';
         if (r.status === 'sat') {

@@ -201,9 +201,17 @@ export function accessProperty(ctx: PropertyContext, a: AccessEvent): Property {
 
 /** `e` with variables renamed (`map`: old name → new name), rebuilt through the algebra. */
 export function renameVars(S: SymbolicAlgebra, e: Expr, map: ReadonlyMap<string, string>, memo = new Map<number, Expr>()): Expr {
+  return rebuild(S, e, (v) => {
+    const n = map.get(v.name);
+    return n ? S.fresh(n, v.width) : undefined;
+  }, memo);
+}
+
+/** `e` rebuilt through the algebra (so it simplifies again), with variables replaced where `leaf` says. */
+export function rebuild(S: SymbolicAlgebra, e: Expr, leaf: (v: Expr) => Expr | undefined, memo = new Map<number, Expr>()): Expr {
   const hit = memo.get(e.id);
   if (hit) return hit;
-  const r = (x: Expr): Expr => renameVars(S, x, map, memo);
+  const r = (x: Expr): Expr => rebuild(S, x, leaf, memo);
   const a = e.args;
   let out: Expr;
   switch (e.op) {
@@ -212,8 +220,8 @@ export function renameVars(S: SymbolicAlgebra, e: Expr, map: ReadonlyMap<string,
       out = e;
       break;
     case 'var': {
-      const n = map.get(e.name);
-      out = n ? S.fresh(n, e.width) : e;
+      const n = leaf(e);
+      out = n && n.width === e.width ? n : e;
       break;
     }
     case 'add':
