@@ -27,6 +27,7 @@ import {
 } from './analysis';
 import { diagnosticsFor } from './features/diagnostics';
 import { hover } from './features/hover';
+import { returnLenses } from './features/returns';
 import { definition, documentSymbols } from './features/symbols';
 import type { FileReader } from './syntax';
 
@@ -166,6 +167,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         documentSymbolProvider: true,
         definitionProvider: true,
         hoverProvider: true,
+        codeLensProvider: { resolveProvider: false },
       },
       serverInfo: { name: 'entry-review', version: '0.1.0' },
     };
@@ -212,6 +214,10 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   connection.onDefinition((p) => guard(async () => {
     const doc = documents.get(p.textDocument.uri);
     return doc ? definition(await analysisOf(doc), doc.getText(), p.position) ?? null : null;
+  }));
+  connection.onCodeLens((p) => guard(async () => {
+    const doc = documents.get(p.textDocument.uri);
+    return doc ? returnLenses(await analysisOf(doc)) : null;
   }));
   connection.onHover((p) => guard(async () => {
     const doc = documents.get(p.textDocument.uri);

@@ -3,6 +3,7 @@ import { MarkupKind, type Hover } from 'vscode-languageserver';
 import type { Analysis } from '../analysis';
 import type { Location, Pos, Range } from '../syntax';
 import { describeInstruction, type InstructionInfo } from '../x86';
+import { returnAt, returnMarkdown } from './returns';
 import { findSymbol, formatValue, symbolUnder } from './symbols';
 import { contains, lineText, wordAt } from './text';
 
@@ -13,8 +14,11 @@ export function hover(analysis: Analysis, text: string, pos: Pos): Hover | undef
   // ALTERNATIVE strings and in inactive #if branches alike.
   if (isMnemonicPosition(lineText(text, pos.line) ?? '', word.range.start.character)) {
     const info = describeInstruction(word.text.toLowerCase());
+    const ret = returnAt(analysis, pos);
+    if (info && ret) return markdown(instructionMarkdown(info) + '\n\n---\n\n' + returnMarkdown(ret), word.range);
     if (info) return markdown(instructionMarkdown(info), word.range);
   }
+  const ret = returnAt(analysis, pos);
   const expansion = analysis.program.macroExpansions.find(
     (m) => m.loc.file === analysis.file && m.name === word.text && contains(m.loc.range, pos),
   );
@@ -25,6 +29,7 @@ export function hover(analysis: Analysis, text: string, pos: Pos): Hover | undef
     const constant = analysis.program.constants.get(expansion.name);
     if (constant !== undefined) lines.push('', `value: \`${formatValue(constant)}\``);
     lines.push('', 'Expands to:', '```x86-entry-asm', expansion.text.trimEnd(), '```');
+    if (ret) lines.push('', '---', '', returnMarkdown(ret));
     return markdown(lines.join('\n'), word.range);
   }
   const sym = symbolUnder(analysis, word, pos);

@@ -1,0 +1,45 @@
+// Every return to user mode as the editor shows it: a CodeLens title with its verdict and the
+// condition under which it is taken, and a hover section listing each condition and assumption.
+import type { CodeLens } from 'vscode-languageserver';
+import type { Analysis, ReturnResult } from '../analysis';
+import type { Pos } from '../syntax';
+
+const SHORT = 120;
+
+/** `SYSRET · 9/9 conditions proven · 3 paths · taken when …` or the first finding's message. */
+export function returnTitle(a: Analysis, r: ReturnResult): string {
+  const proven = r.conditions.filter((c) => c.status === 'proven').length;
+  const paths = `${r.paths} path${r.paths === 1 ? '' : 's'}`;
+  if (r.verdict === 'finding') {
+    const line = r.loc.range.start.line;
+    const f = a.findings.find((x) => x.loc.range.start.line === line && x.severity !== 'info');
+    const what = f ? f.message.split(':')[0] : 'a condition is broken';
+    return `${r.kind.toUpperCase()} · ${what} · ${proven}/${r.conditions.length} conditions proven · ${paths}`;
+  }
+  const when = r.exitCondition.length > SHORT ? r.exitCondition.slice(0, SHORT) + '…' : r.exitCondition;
+  const verdict = r.verdict === 'ok' ? `${proven}/${r.conditions.length} conditions proven` : `unknown: ${r.conditions.filter((c) => c.status === 'unknown').map((c) => c.name).join(', ')}`;
+  return `${r.kind.toUpperCase()} · ${verdict} · ${paths} · taken when ${when}`;
+}
+
+export function returnLenses(a: Analysis): CodeLens[] {
+  return a.returns
+    .filter((r) => r.loc.file === a.file)
+    .map((r) => ({
+      range: r.loc.range,
+      command: { title: returnTitle(a, r), command: '' },
+    }));
+}
+
+/** The return whose instruction (or the invocation that produced it) covers `pos`. */
+export function returnAt(a: Analysis, pos: Pos): ReturnResult | undefined {
+  return a.returns.find((r) => r.loc.file === a.file && r.loc.range.start.line === pos.line && r.loc.range.start.character <= pos.character && pos.character <= r.loc.range.end.character);
+}
+
+export function returnMarkdown(r: ReturnResult): string {
+  const mark = { proven: '✓', broken: '✗', unknown: '?' } as const;
+  const lines = [`**${r.kind.toUpperCase()} to user mode** — ${r.verdict} (${r.paths} path${r.paths === 1 ? '' : 's'} from ${r.entries.join(', ')})`, ''];
+  for (const c of r.conditions) lines.push(`- ${mark[c.status]} ${c.name} — ${c.status}`);
+  lines.push('', `Taken when: \`${r.exitCondition.length > 400 ? r.exitCondition.slice(0, 400) + '…' : r.exitCondition}\``);
+  if (r.assumes.length) lines.push('', 'Assumes:', ...r.assumes.map((s) => `- ${s}`));
+  return lines.join('\n');
+}

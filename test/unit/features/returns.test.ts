@@ -1,0 +1,43 @@
+// Returns to user mode in the editor: CodeLens titles with verdict, paths and exit condition, and
+// the hover on the returning instruction (here the USERGS_SYSRET64 invocation) listing each condition.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import type { MarkupContent } from 'vscode-languageserver';
+import { analyze, defaultOptions } from '../../../server/src/analysis';
+import { hover } from '../../../server/src/features/hover';
+import { returnLenses } from '../../../server/src/features/returns';
+import { diskReader } from '../../support/files';
+import { fixture } from '../../support/paths';
+
+const load = async (...parts: string[]) => {
+  const file = fixture(...parts);
+  const text = readFileSync(file, 'utf8');
+  return { text, a: await analyze({ file, text }, defaultOptions, diskReader) };
+};
+
+describe('returns in the editor', () => {
+  test('a CodeLens on every return: verdict, conditions proven, paths, exit condition', async () => {
+    const { a } = await load('kernels', 'linux-2015-entry_64.S');
+    const lenses = returnLenses(a);
+    assert.deepEqual(lenses.map((l) => l.range.start.line + 1), [138, 223, 273]);
+    assert.match(lenses[0].command?.title ?? '', /^SYSRET · 9\/9 conditions proven · 2 paths · taken when /);
+    assert.match(lenses[1].command?.title ?? '', /^SYSRET · 9\/9 conditions proven · 3 paths · taken when /);
+    assert.match(lenses[2].command?.title ?? '', /^IRET · 3\/3 conditions proven · \d+ paths · taken when /);
+  });
+  test('a return with a finding says which', async () => {
+    const { a } = await load('kernels', 'bugs', 'no-canonical-check.S');
+    const t = returnLenses(a).find((l) => l.range.start.line + 1 === 211)?.command?.title ?? '';
+    assert.equal(t, 'SYSRET · missing canonical check · 7/9 conditions proven · 3 paths');
+  });
+  test('the hover on the returning macro lists each condition and what the verdict assumes', async () => {
+    const { a, text } = await load('kernels', 'linux-2015-entry_64.S');
+    const h = hover(a, text, { line: 222, character: 3 });
+    const v = (h?.contents as MarkupContent).value;
+    assert.match(v, /^\*\*USERGS_SYSRET64\*\*/);
+    assert.match(v, /\*\*SYSRET to user mode\*\* — ok \(3 paths from entry_SYSCALL_64\)/);
+    assert.match(v, /- ✓ rcx canonical \(48-bit\) — proven/);
+    assert.match(v, /- ✓ RF and TF clear in r11 — proven/);
+    assert.match(v, /Assumes:\n(- .*\n)*- do_syscall_64: returns with interrupts off/);
+  });
+});
