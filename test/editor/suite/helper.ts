@@ -147,3 +147,18 @@ export function positionOf(doc: vscode.TextDocument, needle: string, nth = 0, of
 export function kernelFixtureUri(...parts: string[]): vscode.Uri {
   return vscode.Uri.file(path.resolve(__dirname, '../../../../test/fixtures/kernels', ...parts));
 }
+
+export interface Expectation {
+  code: string;
+  /** 0-based line of the finding. */
+  line: number;
+  text: string;
+}
+
+/** The `/* expect: CODE at line N: ... *\/` header of a kernels/bugs fixture. */
+export function expectationOf(uri: vscode.Uri): Expectation {
+  const first = fs.readFileSync(uri.fsPath, 'utf8').split('\n', 1)[0];
+  const m = /^\/\* expect: ([a-z0-9-]+) at line (\d+): (.*?)\s*(\*\/)?$/.exec(first);
+  if (!m) throw new Error(`${uri.fsPath} has no "/* expect: CODE at line N: ..." first line`);
+  return { code: m[1], line: Number(m[2]) - 1, text: m[3] };
+}
