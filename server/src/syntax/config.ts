@@ -32,6 +32,8 @@ export const DEFAULT_CONFIG: ReadonlyArray<readonly [string, string]> = [
   ['CONFIG_VMAP_STACK', '1'], ['CONFIG_UNWINDER_ORC', '1'], ['CONFIG_STACK_VALIDATION', '1'], ['CONFIG_OBJTOOL', '1'],
   ['CONFIG_PHYSICAL_START', '0x1000000'], ['CONFIG_PHYSICAL_ALIGN', '0x200000'],
   ['CONFIG_ILLEGAL_POINTER_VALUE', '0xdead000000000000'], ['CONFIG_HZ', '1000'],
+  // Kconfig integers the 6.x headers use directly (PAGE_SHIFT, __ALIGN).
+  ['CONFIG_PAGE_SHIFT', '12'], ['CONFIG_FUNCTION_ALIGNMENT', '16'],
   // Xen's own x86 options at their Kconfig defaults (names Linux does not use): PV guests
   // (32-bit too), HVM, CET shadow stacks and IBT, retpoline thunks.
   ['CONFIG_PV', '1'], ['CONFIG_PV32', '1'], ['CONFIG_HVM', '1'], ['CONFIG_XEN_SHSTK', '1'], ['CONFIG_XEN_IBT', '1'],

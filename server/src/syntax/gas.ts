@@ -478,7 +478,7 @@ export class Assembler {
   private labelOffsets = new Map<string, { frag: number; off: bigint }>();
 
   private sectionKey(): string {
-    return this.section.split(/[\s,]/)[0];
+    return this.section.split(',')[0].trim();
   }
 
   private dotOf(sec: string): { frag: number; off: bigint | undefined } {
@@ -765,6 +765,19 @@ export class Assembler {
         const cur = this.section;
         this.section = this.prevSection;
         this.prevSection = cur;
+        break;
+      }
+      case '.subsection': {
+        // `.subsection N`: GNU as places the code after the section's subsection 0 (Xen keeps
+        // debug checks out of line this way); Statement.section says which, as `.text N` does.
+        const r = parseExprTokens(toks, i + 1, toks.length);
+        const n = r.expr ? this.evaluate(r.expr) : undefined;
+        if (n === undefined) {
+          this.error(loc(), "expected a constant subsection number after '.subsection'");
+          return;
+        }
+        const base = this.section.replace(/\s+-?\d+$/, '');
+        this.section = n === 0n ? base : `${base} ${n}`;
         break;
       }
     }
