@@ -224,6 +224,8 @@ export class Assembler {
   exceptionTable: ExceptionTableEntry[] = [];
   macros = new Map<string, MacroDef>();
   builtins = new Map<string, BuiltinMacro>();
+  /** The main file names the 3.x-4.0 per-CPU `kernel_stack` (see ER_GET_THREAD_INFO). */
+  usesKernelStackVar = false;
   /** Applies the C preprocessor's object-like macros to text made by builtins (may be unset). */
   cppExpand?: (text: string) => string;
   /** Resolves `.include "file"`; returns the file's lines or undefined. */

@@ -209,6 +209,7 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
     return featureByValue.get(v.toString()) ?? s;
   };
   asm.builtins = builtinMacros(featureName);
+  asm.usesKernelStackVar = /\bPER_CPU_VAR\s*\(\s*kernel_stack\s*\)/.test(text);
   asm.cppExpand = (t) => pp.expandText(t);
   asm.includeFile = (name, from) => {
     // GNU as reads .include files itself: no C preprocessor.

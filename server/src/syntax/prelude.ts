@@ -648,7 +648,10 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #endif
 
 /* ---- thread info (stack-based, pre-4.9) ---- */
-#define GET_THREAD_INFO(reg) movq PER_CPU_VAR(cpu_current_top_of_stack), reg; subq $(THREAD_SIZE), reg
+/* 3.x-4.0 found thread_info from the per-CPU kernel_stack (KERNEL_STACK_OFFSET below the top),
+   4.1-4.8 from cpu_current_top_of_stack: the file's own entry code says which it is (it loads
+   %rsp from that variable), and GET_THREAD_INFO follows it (ER_GET_THREAD_INFO, prelude.ts). */
+#define GET_THREAD_INFO(reg) ER_GET_THREAD_INFO reg
 #define GET_CR2_INTO(reg) movq %cr2, reg
 #define GET_CR2_INTO_RAX movq %cr2, %rax
 
@@ -1262,6 +1265,15 @@ export function builtinMacros(featureName: (text: string) => string): Map<string
       { feature: '', text: jumpsByDefault ? `jmp ${target}` : '' },
       { feature: key, text: jumpsByDefault ? '' : `jmp ${target}` },
     ], (t) => t);
+  });
+  // ER_GET_THREAD_INFO reg: the thread_info pointer, from the per-CPU stack variable this file uses.
+  m.set('ER_GET_THREAD_INFO', (asm, call) => {
+    if (!need(asm, call, 1)) return;
+    const reg = trimArg(call.args[0]);
+    const old = asm.usesKernelStackVar;
+    asm.emitText(call, old
+      ? `movq %gs:kernel_stack, ${reg}; subq $(THREAD_SIZE-KERNEL_STACK_OFFSET), ${reg}`
+      : `movq %gs:cpu_current_top_of_stack, ${reg}; subq $(THREAD_SIZE), ${reg}`);
   });
   // ER_NOSPEC op, reg: `op *%reg`, the retpoline thunk, or lfence first (CALL_NOSPEC/JMP_NOSPEC).
   m.set('ER_NOSPEC', (asm, call) => {

@@ -47,6 +47,13 @@ const BUILTINS_AS_GAS = String.raw`
 .endm
 .macro ER_EXTABLE from, to, kind
 .endm
+.macro ER_GET_THREAD_INFO reg
+	movq %gs:cpu_current_top_of_stack, \reg
+	subq $(THREAD_SIZE), \reg
+.endm
+.macro ER_NOSPEC op, reg
+	\op *%\reg
+.endm
 `;
 
 const ALIAS: Record<string, string> = {
