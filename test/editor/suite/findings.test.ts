@@ -111,3 +111,20 @@ test('no finding on correct code: kernels/linux-2015-entry_64.S', async () => {
   const problems = vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'entry-review' && isProblem(d));
   assert.deepEqual(problems.map((d) => codeOf(d)), [], `warnings/errors on correct code: ${formatDiagnostics(problems)}`);
 }, 30000);
+
+test('a CodeLens above every return to user mode: kernels/linux-2015-entry_64.S', async () => {
+  const uri = kernelFixtureUri('linux-2015-entry_64.S');
+  await activate(uri);
+  const lenses = await waitFor(
+    'CodeLenses on the returns of linux-2015-entry_64.S',
+    async () => {
+      const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+      return l && l.length >= 3 ? l : undefined;
+    },
+    20000,
+  );
+  const titles = lenses.map((l) => `${l.range.start.line + 1}: ${l.command?.title ?? ''}`).sort();
+  assert.match(titles[0], /^138: SYSRET · 9\/9 conditions proven · 2 paths · taken when /, titles.join('\n'));
+  assert.match(titles[1], /^223: SYSRET · 9\/9 conditions proven · 3 paths · taken when /, titles.join('\n'));
+  assert.match(titles[2], /^273: IRET · 3\/3 conditions proven · \d+ paths · taken when /, titles.join('\n'));
+}, 30000);
