@@ -112,7 +112,9 @@ function parserSequence(file: string): Statement[] {
   const bySection = new Map<string, Statement[]>();
   for (const s of p.statements) {
     if (s.kind !== 'instruction' || (s.alternative && s.alternative.arm !== 0) || isPadding(s.name)) continue;
-    const sec = (s.section ?? '.text').split(/[\s,]/)[0];
+    // `.text 1` / `.subsection 1`: GNU as places subsection N after subsection N-1 of the section.
+    const [name, sub] = (s.section ?? '.text').split(',')[0].trim().split(/\s+/);
+    const sec = `${name}\u0000${(sub ?? '0').padStart(6, '0')}`;
     if (!bySection.has(sec)) bySection.set(sec, []);
     bySection.get(sec)!.push(s);
   }
@@ -130,7 +132,7 @@ describe('the parser reads kernel files as gcc + GNU as do', { skip: toolchain ?
     // The syntax fixtures that have no diagnostics and need no -D or include paths.
     ...['att-operands.S', 'labels.S', 'gas-repeat.S', 'prelude-macros.S', 'seed-width-ok.S', 'prelude-legacy.S',
       'gas-register-args.S', 'kconfig.S', 'cpp-stringify-gas.S', 'cpp-variadic-paste.S', 'prelude-freebsd.S',
-      'gas-location-counter.S', 'prelude-xen.S', 'prelude-freebsd-pti.S']
+      'gas-location-counter.S', 'prelude-xen.S', 'prelude-freebsd-pti.S', 'gas-subsection.S']
       .map((f) => path.join(root, 'test/fixtures/syntax', f)),
   ];
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
