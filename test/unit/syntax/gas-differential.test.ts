@@ -132,7 +132,8 @@ describe('the parser reads kernel files as gcc + GNU as do', { skip: toolchain ?
     // The syntax fixtures that have no diagnostics and need no -D or include paths.
     ...['att-operands.S', 'labels.S', 'gas-repeat.S', 'prelude-macros.S', 'seed-width-ok.S', 'prelude-legacy.S',
       'gas-register-args.S', 'kconfig.S', 'cpp-stringify-gas.S', 'cpp-variadic-paste.S', 'prelude-freebsd.S',
-      'gas-location-counter.S', 'prelude-xen.S', 'prelude-freebsd-pti.S', 'gas-subsection.S']
+      'gas-location-counter.S', 'prelude-xen.S', 'prelude-freebsd-pti.S', 'gas-subsection.S',
+      'prelude-modern.S']
       .map((f) => path.join(root, 'test/fixtures/syntax', f)),
   ];
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
