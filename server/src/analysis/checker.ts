@@ -8,7 +8,7 @@ import { Cfg } from './cfg';
 import type { AnalyzeOptions } from './options';
 import { accessProperty, exitProperties, rebuild, type Property, type PropertyContext } from './properties';
 import { type Entry, type ExitEvent, walk, type WalkResult } from './walk';
-import { pinsFromModel, replayCommandArgs } from './witness';
+import { envFromPins, pinsFromModel, replayCommandArgs } from './witness';
 
 export type ConditionStatus = 'proven' | 'broken' | 'unknown';
 
@@ -39,9 +39,18 @@ export interface CheckOutput {
  * belong in a project file, which is not read yet).
  */
 const SYSCALL_ENTRIES = ['entry_SYSCALL_64', 'system_call'];
+/** Interrupt entries analysed as taken from user mode (the NMI: its return to user mode is special). */
+const INTERRUPT_ENTRIES = ['nmi', 'asm_exc_nmi'];
+
+/**
+ * Built-in rule: an NMI returns to user mode without running exit work, on purpose — it may have
+ * interrupted code holding the locks that work needs; pending work is picked up at the next
+ * ordinary return. Its exit-work result is a note, not a warning.
+ */
+const NMI_RULE = 'built-in rule: an NMI must not run exit work (it may have interrupted code holding the locks that work needs); pending work waits for the next ordinary return to user mode';
 
 export function findEntries(cfg: Cfg, wanted: string[]): { entries: Entry[]; missing: string[] } {
-  const names = wanted.length ? wanted : SYSCALL_ENTRIES;
+  const names = wanted.length ? wanted : [...SYSCALL_ENTRIES, ...INTERRUPT_ENTRIES];
   const entries: Entry[] = [];
   const missing: string[] = [];
   for (const name of names) {
@@ -50,7 +59,7 @@ export function findEntries(cfg: Cfg, wanted: string[]): { entries: Entry[]; mis
       if (wanted.length) missing.push(name);
       continue;
     }
-    entries.push({ name, pos, kind: 'syscall' });
+    entries.push({ name, pos, kind: INTERRUPT_ENTRIES.includes(name) ? 'interrupt' : 'syscall' });
   }
   return { entries, missing };
 }
@@ -211,6 +220,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, budge
     for (const ev of w.exits) {
       const props = exitProperties(ctx, ev);
       const ret = returnFor(out, byReturn, cfg, ev);
+      const statusOf = new Map<string, { status: ConditionStatus; finding?: Finding }>();
       for (const p of props) {
         const q = conj(S, [...ev.pc, p.bad, ...(p.extra ?? [])]);
         const r: CheckResult = !p.extra && cheapUnsat(S, ev.pc, p.bad) ? { status: 'unsat', by: 'simplifier' } : await decide(q, 2000);
@@ -223,12 +233,26 @@ export async function runChecks(program: Program, options: AnalyzeOptions, budge
           else if (f !== 'dup') {
             reported.add(key);
             f.assumes = [...ev.assumes];
+            if (entry.kind === 'interrupt' && INTERRUPT_ENTRIES.includes(entry.name) && p.code === 'exit-work-unchecked') {
+              f.severity = 'info';
+              f.message = `the NMI returns to user mode without running exit work, by design (${NMI_RULE})`;
+              f.assumes = [...f.assumes, NMI_RULE];
+              status = 'proven';
+              ret.assumes = [...new Set([...ret.assumes, NMI_RULE])];
+            }
             out.findings.push(f);
+            statusOf.set(p.name, { status, finding: f });
           }
         }
+        if (!statusOf.has(p.name)) statusOf.set(p.name, { status });
         const c = ret.conditions.find((x) => x.name === p.name);
         if (!c) ret.conditions.push({ name: p.name, code: p.code, status });
         else c.status = worse(c.status, status);
+      }
+      const cw = await canonicalWidth(S, cfg, w, ev, props, statusOf);
+      if (cw && !reported.has(`canonical-width:${cw.loc.range.start.line}`)) {
+        reported.add(`canonical-width:${cw.loc.range.start.line}`);
+        out.findings.push(cw);
       }
       if (w.incomplete) ret.assumes = [...new Set([...ret.assumes, `walk of ${entry.name} incomplete: ${w.incomplete}`])];
     }
@@ -238,6 +262,69 @@ export async function runChecks(program: Program, options: AnalyzeOptions, budge
   }
   out.returns.sort((a, b) => a.loc.range.start.line - b.loc.range.start.line);
   return out;
+}
+
+/**
+ * `canonical-width`: RCX is proven canonical for 57-bit addresses but not for 48: the check on the
+ * path assumes the wider address space. The check is the branch whose condition, dropped from the
+ * path condition, leaves even the 57-bit property unproven; the finding points at the start of
+ * that branch's block (where the test's computation begins), with the 48-bit witness.
+ */
+async function canonicalWidth(S: SymbolicAlgebra, cfg: Cfg, w: WalkResult, ev: ExitEvent, props: Property[], statusOf: Map<string, { status: ConditionStatus; finding?: Finding }>): Promise<Finding | undefined> {
+  const narrow = statusOf.get('rcx canonical (48-bit)');
+  const wide = statusOf.get('rcx canonical (57-bit)');
+  const p57 = props.find((p) => p.name === 'rcx canonical (57-bit)');
+  if (!narrow?.finding || wide?.status !== 'proven' || !p57) return undefined;
+  const f = narrow.finding;
+  // the check is a branch whose condition the 57-bit proof needs ...
+  let at: number | undefined;
+  for (const c of ev.pc) {
+    const pos = w.conjunctSite.get(c.id);
+    if (pos === undefined) continue;
+    const r = await decide(conj(S, [...ev.pc.filter((x) => x !== c), p57.bad]), 2000);
+    if (r.status === 'sat') {
+      at = pos;
+      break;
+    }
+  }
+  // ... or, when RCX is canonical by construction (sign-extended in place), the instruction that
+  // computed it: the last to change RCX on the witness's path
+  if (at === undefined && f.replay) {
+    const pins = f.replay.filter((_, i, xs) => xs[i - 1] === '--set');
+    const T = new SymbolicAlgebra();
+    const tr = walk(T, cfg, w.entry, { mode: 'trace', env: envFromPins(pins), complete: true, vendor: 'intel', deadline: performance.now() + 2000 });
+    for (const s of tr.steps) if (s.pos < ev.pos && 'rcx' in s.changed) at = s.pos;
+  }
+  if (at === undefined) return undefined;
+  const start = blockStart(cfg, at);
+  const shift = cfg.program.constants.get('__VIRTUAL_MASK_SHIFT');
+  const config = shift === undefined ? '' : ` while the configuration has __VIRTUAL_MASK_SHIFT ${shift} (${Number(shift) + 1}-bit addresses)`;
+  const line = cfg.stmt(start).loc.range.start.line;
+  return {
+    ...f,
+    code: 'canonical-width',
+    severity: 'warning',
+    message: `the canonical check assumes 57-bit addresses (LA57)${config}: it lets through an RIP that is not canonical with 48-bit addresses`,
+    loc: cfg.stmt(start).loc,
+    path: f.path?.slice(0, f.path.findIndex((s) => s.loc.range.start.line === line) + 1 || undefined),
+    vendor: undefined,
+    vaBits: 48,
+  };
+}
+
+/** The first instruction of the straight-line block that ends at `pos`. */
+function blockStart(cfg: Cfg, pos: number): number {
+  const st = cfg.program.statements;
+  let p = pos;
+  while (p > 0) {
+    const prev = cfg.instruction[p - 1];
+    if (!prev || /^(j|call|ret|sysret|iret)/.test(prev.mnemonic)) break;
+    let label = false;
+    for (let i = cfg.insns[p - 1] + 1; i < cfg.insns[p]; i++) if (st[i].kind === 'label') label = true;
+    if (label) break;
+    p--;
+  }
+  return p;
 }
 
 function worse(a: ConditionStatus, b: ConditionStatus): ConditionStatus {

@@ -25,7 +25,8 @@ import {
 import type { Cfg } from './cfg';
 import { contractFor, type Contract } from './contracts';
 
-export type EntryKind = 'syscall';
+/** `syscall`: the state SYSCALL leaves; `interrupt`: an interrupt or NMI taken in user mode. */
+export type EntryKind = 'syscall' | 'interrupt';
 
 export interface Entry {
   name: string;
@@ -106,6 +107,8 @@ export interface WalkResult {
   /** trace mode: the steps taken, and why the trace stopped when it did not reach a return. */
   steps: TraceStep[];
   stop?: { pos: number; reason: string; missing: string[] };
+  /** Where each branch condition first entered a path condition (expression id → position). */
+  conjunctSite: Map<number, number>;
   /** trace: the environment's values the run read, defaults included (the pins that replay it). */
   used: Map<string, bigint>;
   /** The work-flags words (thread_info flags) and their pending-work mask, when the file has them. */
@@ -121,6 +124,8 @@ interface PathState {
   paths: number;
   /** Per-CPU cells this path wrote (C code may change them: they are the entry's scratch space). */
   percpuWritten: string[];
+  /** The path has switched stacks once (the frame then lives at the top of the new stack). */
+  switched: boolean;
 }
 
 /** Return addresses pushed by local calls: a recognisable kernel-text address plus the position. */
@@ -156,7 +161,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   const env = opts.env;
   const trace = opts.mode === 'trace';
   const prog = cfg.program;
-  const result: WalkResult = { entry, exits: [], accesses: [], reached: new Set(), writesCr3: false, unmodeled: new Map(), before: new Map(), steps: [], used: new Map() };
+  const result: WalkResult = { entry, exits: [], accesses: [], reached: new Set(), writesCr3: false, unmodeled: new Map(), before: new Map(), steps: [], used: new Map(), conjunctSite: new Map() };
 
   /** A named unknown: its pinned value in a trace, a fresh variable otherwise. */
   const complete = trace && !!opts.complete;
@@ -194,11 +199,27 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     if (base.startsWith('gs:')) return val(`percpu.${cellName(base.slice(3), off)}`, size * 8);
     return val(`mem[${cellName(base, off)}]:${size * 8}`, size * 8);
   };
-  const m0 = syscallEntryState(S, (name, width) => val('user.' + name, width), { memInit });
-  // SYSCALL's saved RFLAGS per vendor: Intel copies RFLAGS into R11, AMD clears RF in the copy.
   const userRflags = S.or(S.and(val('user.rflags', 64), S.const(64, USER_RFLAGS_MASK)), S.const(64, 0x202n));
-  const amdR11 = S.and(userRflags, S.const(64, ~RFLAGS.RF & ((1n << 64n) - 1n)));
-  m0.regs.r11 = opts.vendor === 'intel' ? userRflags : opts.vendor === 'amd' ? amdR11 : S.ite(bit('cpu.amd'), amdR11, userRflags);
+  let m0: MachineState<Expr, Expr>;
+  let frame0: FrameRef | undefined;
+  if (entry.kind === 'interrupt') {
+    // The CPU switched to RSP0 from the TSS and pushed SS, RSP, RFLAGS, CS, RIP of user mode;
+    // IF is clear (interrupt gate), CPL 0, and the GS base and CR3 are still the user's.
+    const regs: Partial<Record<Gpr, Expr>> = {};
+    for (const g of GPRS) regs[g] = val('user.' + g, 64);
+    const rsp0 = val('kernel.tss_rsp0', 64);
+    regs.rsp = S.sub(rsp0, S.const(64, 40n));
+    m0 = new MachineState(S, { regs, rflags: S.const(64, 0x2n), cs: S.const(16, 0x10n), ss: S.const(16, 0x0n), cpl: S.const(2, 0n), gsKernel: S.const(1, 0n), cr3: S.or(val('user.cr3', 64), S.const(64, 0x1000n)), memInit });
+    const hw: [number, Expr][] = [[-8, S.const(64, 0x2bn)], [-16, val('user.rsp', 64)], [-24, userRflags], [-32, S.const(64, 0x33n)], [-40, val('user.rip', 64)]];
+    const k = S.addressKey(rsp0);
+    for (const [off, v] of hw) m0.mem.write(k.base, k.offset + BigInt(off), v);
+    frame0 = { base: k.base, offset: k.offset - BigInt(LINUX_PT_REGS.length * 8), layout: LINUX_PT_REGS };
+  } else {
+    m0 = syscallEntryState(S, (name, width) => val('user.' + name, width), { memInit });
+    // SYSCALL's saved RFLAGS per vendor: Intel copies RFLAGS into R11, AMD clears RF in the copy.
+    const amdR11 = S.and(userRflags, S.const(64, ~RFLAGS.RF & ((1n << 64n) - 1n)));
+    m0.regs.r11 = opts.vendor === 'intel' ? userRflags : opts.vendor === 'amd' ? amdR11 : S.ite(bit('cpu.amd'), amdR11, userRflags);
+  }
   const entryR11 = m0.regs.r11;
 
   // Work flags: thread_info flags of `current` (TASK_TI_flags off current_task, or TI_flags off the
@@ -265,6 +286,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       pc,
       stack: a.stack,
       frame: a.frame ?? b.frame,
+      switched: a.switched || b.switched,
       assumes: [...new Set([...a.assumes, ...b.assumes])],
       paths: a.paths + b.paths,
       percpuWritten: [...new Set([...a.percpuWritten, ...b.percpuWritten])],
@@ -275,7 +297,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   for (const e of cfg.enter(entry.pos)) {
     let pc: Expr[] | undefined = [];
     for (const f of e.features) pc = pc && addPc(pc, featureCond(f));
-    if (pc) push(e.to, { m: m0.clone(), pc, stack: [], assumes: [], paths: 1, percpuWritten: [] });
+    if (pc) push(e.to, { m: m0.clone(), pc, stack: [], frame: frame0, switched: false, assumes: [], paths: 1, percpuWritten: [] });
   }
 
   function widen(prev: PathState, cur: PathState, site: string): PathState {
@@ -383,7 +405,8 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     if (m.cr.cr3 !== oldCr3) result.writesCr3 = true;
     // The first load of RSP from memory switches to the kernel stack: pt_regs sits at its top
     // (3.x: `kernel_stack` is KERNEL_STACK_OFFSET below the top, where the hardware frame goes).
-    if (!st.frame && m.regs.rsp !== oldRsp && /^(percpu\.|mem\[)/.test(m.regs.rsp.op === 'var' ? m.regs.rsp.name : '')) {
+    if (!st.switched && m.regs.rsp !== oldRsp && /^(percpu\.|mem\[)/.test(m.regs.rsp.op === 'var' ? m.regs.rsp.name : '')) {
+      st.switched = true;
       const k = S.addressKey(m.regs.rsp);
       const kso = m.regs.rsp.name === 'percpu.kernel_stack' ? prog.constants.get('KERNEL_STACK_OFFSET') ?? 0n : 0n;
       const top = k.offset + kso;
@@ -420,6 +443,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
           if (b) return target === undefined ? undefined : goTo(cfg.enter(target), st);
           return next(pos, st);
         }
+        for (const c of [out.cond, S.notB(out.cond)]) if (!result.conjunctSite.has(c.id)) result.conjunctSite.set(c.id, pos);
         if (target !== undefined) {
           const pcT = addPc(st.pc, out.cond);
           if (pcT) goTo(cfg.enter(target), { ...st, m: m.clone(), pc: pcT });

@@ -23,9 +23,6 @@ function expectations(file: string): { code: string; line: number }[] {
 const bugsDir = fixture('kernels', 'bugs');
 const bugs = readdirSync(bugsDir).filter((f) => f.endsWith('.S')).sort();
 
-// canonical-width (the check's own width against the configuration's) is not reported yet: its
-// expectation is listed apart, as a todo, so the rest of wrong-shift-width.S is still held.
-const NOT_YET = new Set(['canonical-width']);
 
 describe('checker: bug fixtures', () => {
   for (const name of bugs) {
@@ -34,15 +31,14 @@ describe('checker: bug fixtures', () => {
     test(`${name}: ${want.map((w) => `${w.code}@${w.line}`).join(', ')}`, async () => {
       const a = await run(file);
       const got = severe(a).map((f) => `${f.code}@${f.loc.range.start.line + 1}`).sort();
-      const held = want.filter((w) => !NOT_YET.has(w.code)).map((w) => `${w.code}@${w.line}`).sort();
+      const held = want.map((w) => `${w.code}@${w.line}`).sort();
       assert.deepEqual(got, held);
       for (const f of severe(a)) {
         assert.ok(f.witness && Object.keys(f.witness).length > 0 || f.code === 'percpu-user-gs', `${f.code} has a witness`);
         assert.ok(f.path && f.path.length >= (f.code === 'percpu-user-gs' ? 1 : 20), `${f.code} has a path`);
-        assert.equal(f.path?.[f.path.length - 1].loc.range.start.line, f.loc.range.start.line, 'the path ends at the finding');
+        assert.equal(f.path?.[f.path.length - 1].loc.range.start.line, f.loc.range.start.line, `the path of ${f.code} ends at the finding`);
       }
     });
-    for (const w of want.filter((x) => NOT_YET.has(x.code))) test(`${name}: ${w.code}@${w.line}`, { todo: 'canonical-width is not reported yet' }, () => {});
   }
 });
 
