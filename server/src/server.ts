@@ -21,7 +21,6 @@ import {
   parseDefine,
   parseVaBits,
   parseVendor,
-  prepareAnalysis,
   type Analysis,
   type AnalyzeOptions,
 } from './analysis';
@@ -155,7 +154,6 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   }
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
-    prepareAnalysis();
     hasConfiguration = !!params.capabilities.workspace?.configuration;
     workspaceRoots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri));
     if (workspaceRoots.length === 0 && params.rootUri) workspaceRoots = [uriToPath(params.rootUri)];

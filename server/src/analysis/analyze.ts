@@ -2,7 +2,7 @@
 // needs beyond the document comes through the `files` reader, so every layer is testable with
 // plain strings, and the language server and the command line share exactly this code.
 import { parseProgram, type FileReader, type Location, type Program, type Statement } from '../syntax';
-import { isModelled, preloadZ3 } from '../x86';
+import { isModelled } from '../x86';
 import { runChecks, type ReturnResult } from './checker';
 import type { AnalyzeOptions } from './options';
 
@@ -55,11 +55,6 @@ export interface Analysis {
   /** Entries analysed (labels). */
   entries: string[];
   stats: AnalysisStats;
-}
-
-/** Starts loading the solver (WebAssembly) in the background: a server calls this at start-up. */
-export function prepareAnalysis(): void {
-  preloadZ3();
 }
 
 /**

@@ -2,11 +2,12 @@
 // decided (cheap procedure first, Z3 for the rest, answers cached across analyses), and every
 // violation replayed on the concrete machine along its path before it is shown (witness.ts).
 import type { Location, Program } from '../syntax';
-import { type CheckResult, type Expr, SymbolicAlgebra, evaluate, quickCheck, show, z3Check } from '../x86';
+import { type CheckResult, type Expr, SymbolicAlgebra, evaluate, show } from '../x86';
+import { cheapUnsat, decide } from './decide';
 import type { Finding, PathStep } from './analyze';
 import { Cfg } from './cfg';
 import type { AnalyzeOptions } from './options';
-import { accessProperty, exitProperties, rebuild, type Property, type PropertyContext } from './properties';
+import { accessProperty, exitProperties, type Property, type PropertyContext } from './properties';
 import { type Entry, type ExitEvent, walk, type WalkResult } from './walk';
 import { envFromPins, pinsFromModel, replayCommandArgs } from './witness';
 
@@ -62,117 +63,6 @@ export function findEntries(cfg: Cfg, wanted: string[]): { entries: Entry[]; mis
     entries.push({ name, pos, kind: INTERRUPT_ENTRIES.includes(name) ? 'interrupt' : 'syscall' });
   }
   return { entries, missing };
-}
-
-// --- decisions, cached across analyses by the query's structure -----------------------------------------
-
-const CACHE_LIMIT = 20000;
-const cache = new Map<string, CheckResult>();
-
-/** A text that is equal for two queries exactly when they are the same DAG (node ids renumbered). */
-function structuralKey(e: Expr): string {
-  const local = new Map<number, number>();
-  const parts: string[] = [];
-  const stack: [Expr, boolean][] = [[e, false]];
-  while (stack.length) {
-    const [x, done] = stack.pop() as [Expr, boolean];
-    if (local.has(x.id)) continue;
-    if (!done) {
-      stack.push([x, true]);
-      for (let i = x.args.length - 1; i >= 0; i--) if (!local.has(x.args[i].id)) stack.push([x.args[i], false]);
-      continue;
-    }
-    const n = local.size;
-    local.set(x.id, n);
-    const args = x.args.map((a) => local.get(a.id)).join(',');
-    const extra = x.op === 'const' || x.op === 'bconst' ? x.value.toString(16) : x.op === 'var' ? x.name : x.op === 'extract' ? `${x.hi}:${x.lo}` : '';
-    parts.push(`${x.op}/${x.width}(${args})${extra}`);
-  }
-  return parts.join(';');
-}
-
-/**
- * A cheap proof that `conjuncts ∧ bad` has no solution: substitute what the conjuncts pin
- * (`x == c`, `x == y`), then every disjunct of `bad` must contain false or the negation of a
- * conjunct. Sound, incomplete: when it says nothing, the solver decides.
- */
-export function cheapUnsat(S: SymbolicAlgebra, conjuncts: Expr[], bad: Expr): boolean {
-  const flat: Expr[] = [];
-  const split = (e: Expr): void => {
-    if (e.op === 'band') e.args.forEach(split);
-    else flat.push(e);
-  };
-  conjuncts.forEach(split);
-  const map = new Map<string, Expr>();
-  for (const c of flat) {
-    if (c.op !== 'eq') continue;
-    const [x, y] = c.args;
-    if (x.op === 'var' && !map.has(x.name) && !(y.op === 'var' && map.get(y.name)?.op === 'var' && map.get(y.name) === x)) map.set(x.name, y);
-    else if (y.op === 'var' && !map.has(y.name)) map.set(y.name, x);
-  }
-  const memo = new Map<number, Expr>();
-  // substitute to a fixpoint (bounded: a substitution chain is at most as long as the map)
-  const sub = (e: Expr): Expr => {
-    let cur = e;
-    for (let i = 0; i < 4; i++) {
-      const next = substitute(S, cur, map, memo);
-      if (next === cur) break;
-      cur = next;
-    }
-    return cur;
-  };
-  const facts = new Set<number>();
-  for (const c of flat) {
-    const x = sub(c);
-    if (x === S.F) return true;
-    const parts: Expr[] = [];
-    const split2 = (e: Expr): void => {
-      if (e.op === 'band') e.args.forEach(split2);
-      else parts.push(e);
-    };
-    split2(x);
-    for (const p of parts) facts.add(p.id);
-  }
-  const disjuncts: Expr[] = [];
-  const splitOr = (e: Expr): void => {
-    if (e.op === 'bor') e.args.forEach(splitOr);
-    else disjuncts.push(e);
-  };
-  splitOr(sub(bad));
-  return disjuncts.every((d) => {
-    if (d === S.F) return true;
-    const parts: Expr[] = [];
-    const split3 = (e: Expr): void => {
-      if (e.op === 'band') e.args.forEach(split3);
-      else parts.push(e);
-    };
-    split3(d);
-    return parts.some((p) => p === S.F || facts.has(S.notB(p).id));
-  });
-}
-
-function substitute(S: SymbolicAlgebra, e: Expr, map: ReadonlyMap<string, Expr>, memo: Map<number, Expr>): Expr {
-  return rebuild(S, e, (v) => map.get(v.name), memo);
-}
-
-async function decide(q: Expr, timeoutMs: number): Promise<CheckResult> {
-  const b = new SymbolicAlgebra().asBool(q);
-  if (b === false) return { status: 'unsat', by: 'simplifier' };
-  const key = structuralKey(q);
-  const hit = cache.get(key);
-  if (hit) return hit;
-  let r = quickCheck(q, { tries: 8 });
-  if (r.status === 'unknown') r = await z3Check(q, timeoutMs);
-  if (r.status !== 'unknown') {
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-    cache.set(key, r);
-  }
-  return r;
-}
-
-/** Number of cached solver answers (for tests of the cache). */
-export function solverCacheSize(): number {
-  return cache.size;
 }
 
 // --- the checker ------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 export * from './analyze';
 export * from './options';
-export { type ReturnResult, type ConditionStatus, solverCacheSize } from './checker';
+export { type ReturnResult, type ConditionStatus } from './checker';
+export { solverCacheSize } from './decide';
 export { envFromPins, pinsFromModel, replayCommandArgs } from './witness';
 export { simulate, type Simulation, type SimPath, type SimStep } from './simulate';

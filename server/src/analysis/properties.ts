@@ -202,28 +202,29 @@ export function accessProperty(ctx: PropertyContext, a: AccessEvent): Property {
 /** `e` with variables renamed (`map`: old name → new name), rebuilt through the algebra. */
 export function renameVars(S: SymbolicAlgebra, e: Expr, map: ReadonlyMap<string, string>, memo = new Map<number, Expr>()): Expr {
   return rebuild(S, e, (v) => {
-    const n = map.get(v.name);
+    const n = v.op === 'var' ? map.get(v.name) : undefined;
     return n ? S.fresh(n, v.width) : undefined;
   }, memo);
 }
 
-/** `e` rebuilt through the algebra (so it simplifies again), with variables replaced where `leaf` says. */
-export function rebuild(S: SymbolicAlgebra, e: Expr, leaf: (v: Expr) => Expr | undefined, memo = new Map<number, Expr>()): Expr {
+/** `e` rebuilt through the algebra (so it simplifies again), with any node replaced where `replace` says. */
+export function rebuild(S: SymbolicAlgebra, e: Expr, replace: (x: Expr) => Expr | undefined, memo = new Map<number, Expr>()): Expr {
   const hit = memo.get(e.id);
   if (hit) return hit;
-  const r = (x: Expr): Expr => rebuild(S, x, leaf, memo);
+  const n = replace(e);
+  if (n && n.width === e.width) {
+    memo.set(e.id, n);
+    return n;
+  }
+  const r = (x: Expr): Expr => rebuild(S, x, replace, memo);
   const a = e.args;
   let out: Expr;
   switch (e.op) {
     case 'const':
     case 'bconst':
+    case 'var':
       out = e;
       break;
-    case 'var': {
-      const n = leaf(e);
-      out = n && n.width === e.width ? n : e;
-      break;
-    }
     case 'add':
     case 'sub':
     case 'and':

@@ -527,13 +527,9 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     if (work) {
       const first = work.cells[0];
       const w = havoc(`ti_flags@${site}`, 64, m.mem.read(first.base, first.offset, 8));
+      // done exit work leaves none of the one-shot flags set
       if (c.exitWorkDone) {
-        if (trace) writeWork(m, () => S.and(w, S.const(64, ~work.mask & ((1n << 64n) - 1n))));
-        else {
-          writeWork(m, () => w);
-          const pc = addPc(st.pc, S.eq(S.and(w, S.const(64, work.mask)), S.const(64, 0n)));
-          if (pc) st.pc = pc;
-        }
+        writeWork(m, () => S.and(w, S.const(64, ~work.mask & ((1n << 64n) - 1n))));
       } else writeWork(m, () => w);
     }
     if (c.returnsSysretSafe && st.frame) {

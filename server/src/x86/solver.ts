@@ -220,11 +220,6 @@ function loadZ3(): Promise<Z3Ctx> {
   return z3Promise;
 }
 
-/** Starts loading Z3 in the background, so the first query does not wait for it (servers call this at start). */
-export function preloadZ3(): void {
-  void loadZ3().catch(() => undefined);
-}
-
 /** Asks Z3 (loading it on first use). */
 export async function z3Check(cond: Expr, timeoutMs = 2000): Promise<CheckResult> {
   let ctx: Z3Ctx;
