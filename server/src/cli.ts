@@ -13,7 +13,7 @@ import type { FileReader } from './syntax';
 const VERSION = '0.1.0';
 
 const USAGE = `usage: entry-review check FILE... [--vendor intel|amd|both] [--va-bits 48|57|both]
-                          [-D NAME[=VALUE]]... [-I DIR]... [--entry LABEL]... [--format text|json|sarif]
+                          [-D NAME[=VALUE]]... [-U NAME]... [-I DIR]... [--entry LABEL]... [--format text|json|sarif]
        entry-review simulate FILE --entry LABEL [--set REG=VALUE]... [--format text|json]
        entry-review lsp --stdio
        entry-review --help | --version`;
@@ -57,6 +57,7 @@ export function parseCheckArgs(args: string[], cwd: string, extra: Record<string
         vendor: { type: 'string' },
         'va-bits': { type: 'string' },
         define: { type: 'string', short: 'D', multiple: true },
+        undefine: { type: 'string', short: 'U', multiple: true },
         include: { type: 'string', short: 'I', multiple: true },
         entry: { type: 'string', multiple: true },
         format: { type: 'string' },
@@ -89,6 +90,7 @@ export function parseCheckArgs(args: string[], cwd: string, extra: Record<string
       vendor,
       vaBits,
       defines,
+      undefines: v.undefine ?? [],
       includePaths: (v.include ?? []).map((d) => path.resolve(cwd, d)),
       entries: v.entry ?? [],
     },
@@ -135,7 +137,7 @@ export async function runSimulate(args: string[], io: CliIO): Promise<number> {
     return 2;
   }
   const o = parsed.options;
-  const program = parseProgram(abs, text, { defines: o.defines, includePaths: o.includePaths }, diskReader);
+  const program = parseProgram(abs, text, { defines: o.defines, undefines: o.undefines, includePaths: o.includePaths }, diskReader);
   let sim: Simulation;
   try {
     sim = await simulate(program, o, o.entries[0], env);

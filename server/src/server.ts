@@ -35,7 +35,9 @@ interface Settings {
   vendor?: string;
   vaBits?: string | number;
   defines?: string[];
+  undefines?: string[];
   includePaths?: string[];
+  entries?: string[];
 }
 
 export function settingsToOptions(s: Settings | undefined, workspaceRoots: string[]): AnalyzeOptions {
@@ -52,7 +54,9 @@ export function settingsToOptions(s: Settings | undefined, workspaceRoots: strin
     vendor: (typeof s?.vendor === 'string' && parseVendor(s.vendor)) || defaultOptions.vendor,
     vaBits: parseVaBits(String(s?.vaBits ?? 'both')) ?? defaultOptions.vaBits,
     defines,
+    undefines: (s?.undefines ?? []).filter((u): u is string => typeof u === 'string' && /^[A-Za-z_]\w*$/.test(u.trim())).map((u) => u.trim()),
     includePaths,
+    entries: (s?.entries ?? []).filter((e): e is string => typeof e === 'string' && e.trim().length > 0).map((e) => e.trim()),
   };
 }
 

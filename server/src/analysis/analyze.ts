@@ -65,7 +65,7 @@ export interface Analysis {
 export async function analyze(doc: SourceDocument, options: AnalyzeOptions, files: FileReader): Promise<Analysis> {
   const started = performance.now();
   const findings: Finding[] = [];
-  const program = parseProgram(doc.file, doc.text, { defines: options.defines, includePaths: options.includePaths }, files);
+  const program = parseProgram(doc.file, doc.text, { defines: options.defines, undefines: options.undefines, includePaths: options.includePaths }, files);
   for (const d of program.diagnostics) {
     findings.push({ code: d.code, severity: d.severity, message: d.message, loc: d.loc });
   }

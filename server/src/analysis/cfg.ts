@@ -40,6 +40,10 @@ export class Cfg {
   private readonly groupOfPos = new Map<number, { g: Group; arm: number }>();
   /** Site name of a position: `L<line>` or `L<line>.<n>` when a line holds several instructions. */
   readonly site: string[] = [];
+  /** Address expressions whose symbols have no value (by position): the memory they name is not tracked. */
+  readonly unresolved = new Map<number, string>();
+  /** The next instruction of the same section (`.pushsection .fixup` code is interleaved in the text). */
+  private readonly nextSame: number[] = [];
 
   constructor(readonly program: Program) {
     const st = program.statements;
@@ -51,11 +55,20 @@ export class Cfg {
       this.posOfStmt.set(i, pos);
       const conv = convert(st[i], (name) => program.constants.get(name));
       this.instruction.push(conv.insn);
+      // (an unknown immediate is just an unknown value; an unknown address may alias anything)
+      const bad = conv.insn?.operands.map((o) => (o.kind === 'indirect' ? o.target : o)).find((o) => o.kind === 'mem' && !!o.dispSymbol && !/^[\w.$]+$/.test(o.dispSymbol));
+      if (bad && bad.kind === 'mem') this.unresolved.set(pos, bad.dispSymbol ?? '');
       this.convertError.push(conv.error);
       const line = st[i].loc.range.start.line + 1;
       const n = perLine.get(line) ?? 0;
       perLine.set(line, n + 1);
       this.site.push(n === 0 ? `L${line}` : `L${line}.${n}`);
+    }
+    const lastOf = new Map<string, number>();
+    for (let pos = this.insns.length - 1; pos >= 0; pos--) {
+      const sec = st[this.insns[pos]].section ?? '';
+      this.nextSame[pos] = lastOf.get(sec) ?? this.insns.length;
+      lastOf.set(sec, pos);
     }
     // ALTERNATIVE groups from the statements' tags
     const groups = new Map<number, Group>();
@@ -121,7 +134,7 @@ export class Cfg {
 
   /** Where control goes after `pos` falls through (an arm's end leaves its ALTERNATIVE). */
   fallThrough(pos: number): Edge[] {
-    const next = pos + 1;
+    const next = this.nextSame[pos];
     if (next >= this.insns.length) return [];
     const here = this.groupOfPos.get(pos);
     const there = this.groupOfPos.get(next);

@@ -71,6 +71,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, budge
   const cfg = new Cfg(program);
   const { entries, missing } = findEntries(cfg, options.entries);
   const notes = missing.map((m) => `--entry ${m}: no such label in this file`);
+
   const out: CheckOutput = { entries, findings: [], returns: [], walks: [], paths: 0, instructions: 0, notes };
   const vendors: ('intel' | 'amd')[] = options.vendor === 'both' ? ['intel', 'amd'] : [options.vendor];
   const vaBits: (48 | 57)[] = options.vaBits === 'both' ? [48, 57] : [options.vaBits];
@@ -88,6 +89,20 @@ export async function runChecks(program: Program, options: AnalyzeOptions, budge
       if (!r) byReturn.set(ev.pos, (r = { events: [] }));
       r.events.push({ entry, ev, walk: w });
       out.paths += ev.paths;
+    }
+  }
+  // operands the walk met whose symbols have no value: say so where they are
+  const unresolvedSeen = new Set<number>();
+  for (const { w } of walks) {
+    for (const [pos, text] of cfg.unresolved) {
+      if (!w.reached.has(pos) || unresolvedSeen.has(pos)) continue;
+      unresolvedSeen.add(pos);
+      out.findings.push({
+        code: 'unmodeled',
+        severity: 'info',
+        message: `'${text.length > 60 ? text.slice(0, 60) + '…' : text}' has a symbol with no value here: the memory it names is not tracked, and a return reached through it gets no verdict (give -I to the headers that define it)`,
+        loc: cfg.stmt(pos).loc,
+      });
     }
   }
   const reported = new Set<string>();
@@ -116,7 +131,9 @@ export async function runChecks(program: Program, options: AnalyzeOptions, budge
         const r: CheckResult = !p.extra && cheapUnsat(S, ev.pc, p.bad) ? { status: 'unsat', by: 'simplifier' } : await decide(q, 2000);
         let status: ConditionStatus = r.status === 'unsat' ? 'proven' : r.status === 'sat' ? 'broken' : 'unknown';
         if (status === 'proven' && w.incomplete) status = 'unknown';
-        if (r.status === 'sat') {
+        // a violation on a path through memory the model could not name is not evidence
+        if (r.status === 'sat' && ev.unresolved) status = 'unknown';
+        else if (r.status === 'sat') {
           const key = `${p.code}:${ev.pos}`;
           const f = reported.has(key) ? 'dup' : await confirm(cfg, entry, options, p, ev.pos, r.model, ev);
           if (f === undefined) status = 'unknown';

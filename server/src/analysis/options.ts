@@ -12,6 +12,8 @@ export interface AnalyzeOptions {
   vaBits: VaBitsOption;
   /** Preprocessor symbols (-D NAME[=VALUE]); a bare NAME has the value '1'. */
   defines: Record<string, string>;
+  /** Symbols removed from the configuration (-U NAME), e.g. a CONFIG_ option the default sets. */
+  undefines?: string[];
   /** Extra include directories (-I), absolute. */
   includePaths: string[];
   /** Entry labels to analyse; empty means every entry the analysis recognises. */

@@ -58,6 +58,8 @@ export interface ExitEvent {
   assumes: string[];
   /** Number of paths merged into this exit. */
   paths: number;
+  /** Some instruction on a path here used an address whose symbols have no value. */
+  unresolved: boolean;
 }
 
 export interface AccessEvent {
@@ -126,6 +128,8 @@ interface PathState {
   percpuWritten: string[];
   /** The path has switched stacks once (the frame then lives at the top of the new stack). */
   switched: boolean;
+  /** The path used an address whose symbols have no value (what it read or wrote is not tracked). */
+  unresolved: boolean;
 }
 
 /** Return addresses pushed by local calls: a recognisable kernel-text address plus the position. */
@@ -287,6 +291,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       stack: a.stack,
       frame: a.frame ?? b.frame,
       switched: a.switched || b.switched,
+      unresolved: a.unresolved || b.unresolved,
       assumes: [...new Set([...a.assumes, ...b.assumes])],
       paths: a.paths + b.paths,
       percpuWritten: [...new Set([...a.percpuWritten, ...b.percpuWritten])],
@@ -297,7 +302,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   for (const e of cfg.enter(entry.pos)) {
     let pc: Expr[] | undefined = [];
     for (const f of e.features) pc = pc && addPc(pc, featureCond(f));
-    if (pc) push(e.to, { m: m0.clone(), pc, stack: [], frame: frame0, switched: false, assumes: [], paths: 1, percpuWritten: [] });
+    if (pc) push(e.to, { m: m0.clone(), pc, stack: [], frame: frame0, switched: false, unresolved: false, assumes: [], paths: 1, percpuWritten: [] });
   }
 
   function widen(prev: PathState, cur: PathState, site: string): PathState {
@@ -385,6 +390,11 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     if (!insn) {
       result.unmodeled.set(pos, cfg.convertError[pos] ?? 'unreadable operands');
       return next(pos, st);
+    }
+    const unknownSym = cfg.unresolved.get(pos);
+    if (unknownSym !== undefined && !st.unresolved) {
+      st.unresolved = true;
+      st.assumes = [...st.assumes, `line ${stmt.loc.range.start.line + 1}: '${unknownSym}' has a symbol with no value; the memory it names is not tracked`];
     }
     const beforeRegs = trace ? { ...m.regs } : undefined;
     const oldRsp = m.regs.rsp;
@@ -488,7 +498,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
         return goTo(cfg.enter(back), { ...st, stack: st.stack.slice(0, -1) });
       }
       case 'exit': {
-        result.exits.push({ pos, rec: out.exit, state: m, pc: st.pc, frame: st.frame, entryR11, userRip: val('user.rip', 64), userRsp: val('user.rsp', 64), userCs: S.const(64, 0x33n), userSs: S.const(64, 0x2bn), assumes: st.assumes, paths: st.paths });
+        result.exits.push({ pos, rec: out.exit, state: m, pc: st.pc, frame: st.frame, unresolved: st.unresolved, entryR11, userRip: val('user.rip', 64), userRsp: val('user.rsp', 64), userCs: S.const(64, 0x33n), userSs: S.const(64, 0x2bn), assumes: st.assumes, paths: st.paths });
         return;
       }
       case 'fault':

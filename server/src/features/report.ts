@@ -57,7 +57,10 @@ export function formatText(results: FileResult[]): string {
       out.push(`    taken when: ${r.exitCondition}`);
     }
   }
-  for (const { shown, analysis } of results) out.push(`${shown}: ${readSummary(analysis)}`);
+  for (const { shown, analysis } of results) {
+    out.push(`${shown}: ${readSummary(analysis)}`);
+    out.push(`${shown}: ${configurationSummary(analysis)}`);
+  }
   const files = results.length === 1 ? '1 file' : `${results.length} files`;
   out.push(`entry-review: ${errors} error(s), ${warnings} warning(s), ${infos} note(s) in ${files}`);
   return out.join('\n') + '\n';
@@ -77,6 +80,21 @@ export function readSummary(a: Analysis): string {
   ];
   if (covered) parts.push(`${count(covered, 'header')} supplied by built-in kernel knowledge`);
   return `read ${parts.join(', ')}`;
+}
+
+/** Options entry code tests, shown on or off in the configuration line. */
+const KEY_OPTIONS = ['X86_64', 'SMP', 'PAGE_TABLE_ISOLATION', 'IA32_EMULATION', 'RETPOLINE', 'PARAVIRT', 'X86_5LEVEL', 'XEN_PV'];
+
+/** Which configuration the file was read under, as the user needs to know to trust the verdicts. */
+export function configurationSummary(a: Analysis): string {
+  const c = a.program.configuration;
+  const isOn = (k: string): boolean => c.defines['CONFIG_' + k] !== undefined && c.defines['CONFIG_' + k] !== '0' && c.defines['CONFIG_' + k] !== 'n';
+  const on = KEY_OPTIONS.filter(isOn);
+  const off = KEY_OPTIONS.filter((k) => !isOn(k));
+  const n = Object.keys(c.defines).length;
+  const detail = `${n} option${n === 1 ? '' : 's'}${on.length ? `; ${on.join(' ')} on` : ''}${off.length ? `; ${off.join(' ')} off` : ''}`;
+  if (c.assumed) return `configuration assumed: built-in x86-64 defaults (${detail}); change with -D/-U, or analyse inside a kernel tree with its .config`;
+  return `configuration: ${c.source ?? '-D/-U only'} (${detail})`;
 }
 
 function shellWord(w: string): string {
@@ -110,6 +128,7 @@ export function toJson(results: FileResult[]) {
         ...(f.assumes ? { assumes: f.assumes } : {}),
         ...(f.replay ? { replay: f.replay } : {}),
       })),
+      configuration: analysis.program.configuration,
       returns: analysis.returns.map((r) => ({
         line: r.loc.range.start.line + 1,
         kind: r.kind,

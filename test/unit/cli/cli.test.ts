@@ -73,6 +73,7 @@ describe('exit codes and messages', () => {
     assert.equal(
       ok.out(),
       'ok.S: read 2 instructions, 1 label, 0 macro expansions, 0 ALTERNATIVE sites, 0 included files\n' +
+        'ok.S: configuration assumed: built-in x86-64 defaults (54 options; X86_64 SMP PAGE_TABLE_ISOLATION IA32_EMULATION RETPOLINE on; PARAVIRT X86_5LEVEL XEN_PV off); change with -D/-U, or analyse inside a kernel tree with its .config\n' +
         'entry-review: 0 error(s), 0 warning(s), 0 note(s) in 1 file\n',
     );
     const bad = capture();
