@@ -159,6 +159,37 @@ local function main()
   vim.api.nvim_buf_set_lines(buf, 5, 6, false, {})
   local back = wait_diags(uri, before, function(l) return #parse_diags(l) == 1 end, 'the inserted line\'s diagnostic to go away')
   eq('after removing the line: the original parse diagnostic only', fmt_range(parse_diags(back)[1].range), '19:10-19:11')
+
+  -- 6. A clean kernel file: no finding, a CodeLens per return, the return's conditions on hover;
+  --    then delete its canonical check (shl/sar) and the finding appears at the SYSRET.
+  vim.cmd('edit ' .. vim.fn.fnameescape(repo .. '/test/fixtures/kernels/linux-2015-entry_64.S'))
+  local kbuf = vim.api.nvim_get_current_buf()
+  local kuri = vim.uri_from_bufnr(kbuf)
+  assert(vim.lsp.buf_attach_client(kbuf, client_id), 'buf_attach_client failed (kernel file)')
+  local function problems(l)
+    local r = {}
+    for _, d in ipairs(l or {}) do
+      if d.severity == 1 or d.severity == 2 then table.insert(r, d.code .. '@' .. d.range.start.line) end
+    end
+    table.sort(r)
+    return r
+  end
+  local clean = wait_diags(kuri, 0, function() return true end, 'diagnostics of linux-2015-entry_64.S')
+  eq('clean kernel file: no warning or error', problems(clean), {})
+  local lens = client.request_sync('textDocument/codeLens', { textDocument = { uri = kuri } }, 10000, kbuf)
+  local titles = {}
+  for _, l in ipairs((lens and lens.result) or {}) do
+    table.insert(titles, (l.range.start.line + 1) .. ': ' .. ((l.command and l.command.title) or ''):match('^[^·]+·[^·]+·[^·]+'))
+  end
+  table.sort(titles)
+  eq('a CodeLens per return with its verdict', titles, { '138: SYSRET · 9/9 conditions proven · 2 paths ', '223: SYSRET · 9/9 conditions proven · 3 paths ', '273: IRET · 3/3 conditions proven · 18 paths ' })
+  local khov = client.request_sync('textDocument/hover', { textDocument = { uri = kuri }, position = { line = 222, character = 3 } }, 5000, kbuf)
+  local ktext = (khov and khov.result and khov.result.contents and (khov.result.contents.value or '')) or ''
+  check('hover on the returning macro lists its proven conditions', ktext:find('rcx canonical (48-bit) — proven', 1, true) ~= nil, 'hover: ' .. ktext)
+  local kbefore = count_of(kuri)
+  vim.api.nvim_buf_set_lines(kbuf, 187, 189, false, {})
+  local broken = wait_diags(kuri, kbefore, function(l) return #problems(l) > 0 end, 'a finding after deleting the canonical check')
+  eq('without the canonical check: sysret-noncanonical-rip at the SYSRET (line 221)', problems(broken), { 'sysret-noncanonical-rip@220' })
 end
 
 local ok, err = xpcall(main, debug.traceback)
