@@ -40,6 +40,8 @@ export interface CheckOutput {
  * belong in a project file, which is not read yet).
  */
 const SYSCALL_ENTRIES = ['entry_SYSCALL_64', 'system_call'];
+/** 64-bit kernels' SYSCALL entries from 32-bit user mode (their fast return is SYSRETL). */
+const COMPAT_ENTRIES = ['entry_SYSCALL_compat', 'ia32_cstar_target'];
 /** Interrupt entries analysed as taken from user mode (the NMI: its return to user mode is special). */
 const INTERRUPT_ENTRIES = ['nmi', 'asm_exc_nmi'];
 
@@ -51,7 +53,7 @@ const INTERRUPT_ENTRIES = ['nmi', 'asm_exc_nmi'];
 const NMI_RULE = 'built-in rule: an NMI must not run exit work (it may have interrupted code holding the locks that work needs); pending work waits for the next ordinary return to user mode';
 
 export function findEntries(cfg: Cfg, wanted: string[]): { entries: Entry[]; missing: string[] } {
-  const names = wanted.length ? wanted : [...SYSCALL_ENTRIES, ...INTERRUPT_ENTRIES];
+  const names = wanted.length ? wanted : [...SYSCALL_ENTRIES, ...COMPAT_ENTRIES, ...INTERRUPT_ENTRIES];
   const entries: Entry[] = [];
   const missing: string[] = [];
   for (const name of names) {
@@ -60,7 +62,7 @@ export function findEntries(cfg: Cfg, wanted: string[]): { entries: Entry[]; mis
       if (wanted.length) missing.push(name);
       continue;
     }
-    entries.push({ name, pos, kind: INTERRUPT_ENTRIES.includes(name) ? 'interrupt' : 'syscall' });
+    entries.push({ name, pos, kind: INTERRUPT_ENTRIES.includes(name) ? 'interrupt' : COMPAT_ENTRIES.includes(name) ? 'compat' : 'syscall' });
   }
   return { entries, missing };
 }
@@ -131,24 +133,30 @@ export async function runChecks(program: Program, options: AnalyzeOptions, budge
         const r: CheckResult = !p.extra && cheapUnsat(S, ev.pc, p.bad) ? { status: 'unsat', by: 'simplifier' } : await decide(q, 2000);
         let status: ConditionStatus = r.status === 'unsat' ? 'proven' : r.status === 'sat' ? 'broken' : 'unknown';
         if (status === 'proven' && w.incomplete) status = 'unknown';
+        // the NMI returns without exit work by design: a note, and the condition holds by that rule
+        const byRule = entry.kind === 'interrupt' && INTERRUPT_ENTRIES.includes(entry.name) && p.code === 'exit-work-unchecked';
         // a violation on a path through memory the model could not name is not evidence
         if (r.status === 'sat' && ev.unresolved) status = 'unknown';
         else if (r.status === 'sat') {
-          const key = `${p.code}:${ev.pos}`;
+          const key = `${byRule ? 'nmi:' : ''}${p.code}:${ev.pos}`;
           const f = reported.has(key) ? 'dup' : await confirm(cfg, entry, options, p, ev.pos, r.model, ev);
           if (f === undefined) status = 'unknown';
-          else if (f !== 'dup') {
-            reported.add(key);
-            f.assumes = [...ev.assumes];
-            if (entry.kind === 'interrupt' && INTERRUPT_ENTRIES.includes(entry.name) && p.code === 'exit-work-unchecked') {
-              f.severity = 'info';
-              f.message = `the NMI returns to user mode without running exit work, by design (${NMI_RULE})`;
-              f.assumes = [...f.assumes, NMI_RULE];
+          else {
+            if (byRule) {
               status = 'proven';
               ret.assumes = [...new Set([...ret.assumes, NMI_RULE])];
             }
-            out.findings.push(f);
-            statusOf.set(p.name, { status, finding: f });
+            if (f !== 'dup') {
+              reported.add(key);
+              f.assumes = [...ev.assumes];
+              if (byRule) {
+                f.severity = 'info';
+                f.message = `the NMI returns to user mode without running exit work, by design (${NMI_RULE})`;
+                f.assumes = [...f.assumes, NMI_RULE];
+              }
+              out.findings.push(f);
+              statusOf.set(p.name, { status, finding: f });
+            }
           }
         }
         if (!statusOf.has(p.name)) statusOf.set(p.name, { status });

@@ -17,8 +17,12 @@ export interface Contract {
   exitWorkDone: boolean;
   /** %rax on return is the system call's result, which user mode is meant to see. */
   returnsToUser?: boolean;
-  /** A non-zero %al on return promises the SYSRET conditions hold on the saved frame. */
-  returnsSysretSafe?: boolean;
+  /**
+   * A non-zero %al on return promises the fast return's conditions hold on the saved frame:
+   * 'sysret' (64-bit: RCX == RIP, canonical, __USER_CS/__USER_DS, R11 == RFLAGS, no RF/TF) or
+   * 'sysretl' (compat SYSRETL/SYSEXIT: __USER32_CS/__USER_DS, a 32-bit RIP, no RF/TF/VM).
+   */
+  returnsSysretSafe?: 'sysret' | 'sysretl';
   /** The sentence shown in `assumes`. */
   describe: string;
   builtin: boolean;
@@ -51,10 +55,10 @@ const exitToUser = (name: string, extra = ''): Contract => ({
 const BUILTINS: Contract[] = [
   {
     ...exitToUser('do_syscall_64', '; a non-zero %al promises the SYSRET conditions on pt_regs (bool form, Linux 6.5+)'),
-    returnsSysretSafe: true,
+    returnsSysretSafe: 'sysret',
   },
-  { ...exitToUser('do_fast_syscall_32', '; a non-zero %al promises SYSRETL/SYSEXIT is safe'), returnsSysretSafe: true },
-  { ...exitToUser('do_SYSENTER_32', '; a non-zero %al promises SYSEXIT is safe'), returnsSysretSafe: true },
+  { ...exitToUser('do_fast_syscall_32', '; a non-zero %al promises SYSRETL/SYSEXIT is safe'), returnsSysretSafe: 'sysretl' },
+  { ...exitToUser('do_SYSENTER_32', '; a non-zero %al promises SYSEXIT is safe'), returnsSysretSafe: 'sysretl' },
   exitToUser('do_int80_syscall_32'),
   exitToUser('do_int80_emulation'),
   exitToUser('syscall_return_slowpath'),

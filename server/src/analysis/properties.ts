@@ -118,6 +118,48 @@ export function exitProperties(ctx: PropertyContext, ev: ExitEvent): Property[] 
       });
     }
   }
+  if (rec.kind === 'sysret' && rec.operandSize === 32) {
+    // SYSRETL: EIP from ECX, RFLAGS from R11, CS __USER32_CS; the compat ABI gives up ECX (and
+    // R11 is not visible in 32-bit mode), so only what IRET would restore visibly is compared.
+    const ecx = S.zext(S.extract(m.regs.rcx, 31, 0), 64);
+    const r11 = m.regs.r11;
+    if (ip) {
+      out.push({
+        code: 'sysret-rcx-not-rip',
+        name: 'ecx == ptregs.ip',
+        severity: 'warning',
+        bad: ne(ecx, ip),
+        message: (x) => `after SYSRETL the user's EIP is ECX = ${hex(x.rcxAtSysret)}, but IRET from pt_regs would give RIP ${hex(x.frameIp)}`,
+      });
+    }
+    if (flags) {
+      const M = S.const(64, SYSRET_RFLAGS_MASK & ~(RFLAGS.TF | RFLAGS.RF));
+      out.push({
+        code: 'sysret-r11-not-rflags',
+        name: 'RFLAGS == ptregs.flags',
+        severity: 'warning',
+        bad: ne(S.and(r11, M), S.and(flags, M)),
+        message: (x) => `after SYSRETL the user's RFLAGS come from R11 = ${hex(x.r11AtSysret)}, but pt_regs->flags is ${hex(x.frameFlags)}`,
+      });
+    }
+    out.push({
+      code: 'sysret-rf-tf',
+      name: 'RF and TF clear in r11',
+      severity: 'warning',
+      bad: S.andB(ne(S.and(r11, S.const(64, RFLAGS.RF | RFLAGS.TF)), S.const(64, 0n)), ne(r11, ev.entryR11)),
+      message: (x) => `RF/TF not tested before SYSRETL: R11 = ${hex(x.r11AtSysret)} has ${flagNames(x.r11AtSysret)} set; SYSRETL cannot restore RF and a TF traps right after it`,
+    });
+    if (cs && ss) {
+      const low = (v: Expr): Expr => S.extract(v, 15, 0);
+      out.push({
+        code: 'sysret-selectors',
+        name: 'ptregs.cs == __USER32_CS and ptregs.ss == __USER_DS',
+        severity: 'warning',
+        bad: S.orB(ne(low(cs), rec.user.cs), ne(low(ss), rec.user.ss)),
+        message: (x) => `SYSRETL loads CS ${S.show(rec.user.cs)} and SS ${S.show(rec.user.ss)}, but the saved frame holds CS ${hex(x.frameCs)} and SS ${hex(x.frameSs)}`,
+      });
+    }
+  }
   if (sp) {
     out.push({
       code: 'return-rsp-not-user',

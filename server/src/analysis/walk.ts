@@ -25,8 +25,11 @@ import {
 import type { Cfg } from './cfg';
 import { contractFor, type Contract } from './contracts';
 
-/** `syscall`: the state SYSCALL leaves; `interrupt`: an interrupt or NMI taken in user mode. */
-export type EntryKind = 'syscall' | 'interrupt';
+/**
+ * `syscall`: the state a 64-bit SYSCALL leaves; `compat`: a SYSCALL from 32-bit user mode (RCX =
+ * the 32-bit EIP, user CS __USER32_CS); `interrupt`: an interrupt or NMI taken in user mode.
+ */
+export type EntryKind = 'syscall' | 'compat' | 'interrupt';
 
 export interface Entry {
   name: string;
@@ -219,7 +222,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     for (const [off, v] of hw) m0.mem.write(k.base, k.offset + BigInt(off), v);
     frame0 = { base: k.base, offset: k.offset - BigInt(LINUX_PT_REGS.length * 8), layout: LINUX_PT_REGS };
   } else {
-    m0 = syscallEntryState(S, (name, width) => val('user.' + name, width), { memInit });
+    m0 = syscallEntryState(S, (name, width) => val('user.' + name, width), { memInit, userRip: entry.kind === 'compat' ? S.zext(S.extract(val('user.rip', 64), 31, 0), 64) : undefined });
     // SYSCALL's saved RFLAGS per vendor: Intel copies RFLAGS into R11, AMD clears RF in the copy.
     const amdR11 = S.and(userRflags, S.const(64, ~RFLAGS.RF & ((1n << 64n) - 1n)));
     m0.regs.r11 = opts.vendor === 'intel' ? userRflags : opts.vendor === 'amd' ? amdR11 : S.ite(bit('cpu.amd'), amdR11, userRflags);
@@ -498,7 +501,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
         return goTo(cfg.enter(back), { ...st, stack: st.stack.slice(0, -1) });
       }
       case 'exit': {
-        result.exits.push({ pos, rec: out.exit, state: m, pc: st.pc, frame: st.frame, unresolved: st.unresolved, entryR11, userRip: val('user.rip', 64), userRsp: val('user.rsp', 64), userCs: S.const(64, 0x33n), userSs: S.const(64, 0x2bn), assumes: st.assumes, paths: st.paths });
+        result.exits.push({ pos, rec: out.exit, state: m, pc: st.pc, frame: st.frame, unresolved: st.unresolved, entryR11, userRip: entry.kind === 'compat' ? S.zext(S.extract(val('user.rip', 64), 31, 0), 64) : val('user.rip', 64), userRsp: val('user.rsp', 64), userCs: S.const(64, entry.kind === 'compat' ? 0x23n : 0x33n), userSs: S.const(64, 0x2bn), assumes: st.assumes, paths: st.paths });
         return;
       }
       case 'fault':
@@ -543,10 +546,10 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       } else writeWork(m, () => w);
     }
     if (c.returnsSysretSafe && st.frame) {
-      // In a trace an unpinned return value is what the C computes: true exactly when it is safe.
-      const rax = m.regs.rax;
-      const low = trace && !complete && !pinned(`kernel.rax@${site}`) ? S.const(8, 1n) : S.extract(rax, 7, 0);
-      m.regs.rax = S.concat(S.extract(rax, 63, 8), S.ite(sysretSafe(S, m, st.frame), low, S.const(8, 0n)));
+      // Non-zero means safe: %rax is 0 whenever the conditions fail (bool or long return value).
+      // In a trace an unpinned return value is what the C computes: 1 exactly when it is safe.
+      const rax = trace && !complete && !pinned(`kernel.rax@${site}`) ? S.const(64, 1n) : m.regs.rax;
+      m.regs.rax = S.ite(sysretSafe(S, m, st.frame, c.returnsSysretSafe), rax, S.const(64, 0n));
     }
     st.assumes = [...new Set([...st.assumes, c.describe])];
   }
@@ -582,18 +585,20 @@ function splitCell(cell: string): [string, bigint] {
   return [m[1], BigInt(m[2].replace('+', ''))];
 }
 
-/** The SYSRET conditions on a Linux pt_regs frame, as modern do_syscall_64 tests them in C. */
-export function sysretSafe(S: SymbolicAlgebra, m: MachineState<Expr, Expr>, f: FrameRef): Expr {
+/** The fast return's conditions on a Linux pt_regs frame, as do_syscall_64 / do_fast_syscall_32 test them in C. */
+export function sysretSafe(S: SymbolicAlgebra, m: MachineState<Expr, Expr>, f: FrameRef, kind: 'sysret' | 'sysretl'): Expr {
   const field = (name: string): Expr => m.mem.read(f.base, f.offset + BigInt(8 * f.layout.indexOf(name)), 8);
   const ip = field('ip');
-  const canonical = S.ult(ip, S.const(64, 0x00007ffffffff000n));
+  const noRfTf = (bits: bigint): Expr => S.eq(S.and(field('flags'), S.const(64, bits)), S.const(64, 0n));
+  if (kind === 'sysretl') {
+    return [S.eq(field('cs'), S.const(64, 0x23n)), S.eq(field('ss'), S.const(64, 0x2bn)), S.ult(ip, S.const(64, 1n << 32n)), noRfTf(RFLAGS.RF | RFLAGS.TF | RFLAGS.VM)].reduce((a, b) => S.andB(a, b));
+  }
   return [
     S.eq(field('cx'), ip),
-    canonical,
+    S.ult(ip, S.const(64, 0x00007ffffffff000n)),
     S.eq(field('cs'), S.const(64, 0x33n)),
     S.eq(field('ss'), S.const(64, 0x2bn)),
     S.eq(field('r11'), field('flags')),
-    S.eq(S.and(field('flags'), S.const(64, RFLAGS.RF | RFLAGS.TF)), S.const(64, 0n)),
+    noRfTf(RFLAGS.RF | RFLAGS.TF),
   ].reduce((a, b) => S.andB(a, b));
 }
-
