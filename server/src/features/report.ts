@@ -1,6 +1,7 @@
 // Analysis → the command line's output formats: compiler-style text, SPEC's JSON, SARIF 2.1.0.
 import { pathToFileURL } from 'node:url';
 import type { Analysis, Finding } from '../analysis';
+import { CODES, HELP_BASE } from './codes';
 
 export interface FileResult {
   /** The file name as the user gave it. */
@@ -151,8 +152,6 @@ export function formatJson(results: FileResult[]): string {
 const sarifLevel = { error: 'error', warning: 'warning', info: 'note' } as const;
 
 export function formatSarif(results: FileResult[], version: string): string {
-  const codes = new Set<string>();
-  for (const r of results) for (const f of r.analysis.findings) codes.add(f.code);
   const sarif = {
     version: '2.1.0',
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
@@ -163,7 +162,14 @@ export function formatSarif(results: FileResult[], version: string): string {
             name: 'entry-review',
             version,
             informationUri: 'https://example.invalid/entry-review',
-            rules: [...codes].sort().map((id) => ({ id })),
+            // every rule the tool has, so a CI dashboard can describe a code before it ever fires
+            rules: CODES.map((c) => ({
+              id: c.code,
+              shortDescription: { text: c.summary.split(': ')[0].replace(/\.$/, '') },
+              fullDescription: { text: c.summary },
+              helpUri: `${HELP_BASE}-${c.code}`,
+              ...(c.history ? { properties: { history: c.history } } : {}),
+            })),
           },
         },
         results: results.flatMap(({ analysis }) =>
@@ -181,7 +187,7 @@ export function formatSarif(results: FileResult[], version: string): string {
                   },
                 },
               ],
-              ...(f.witness ? { properties: { witness: f.witness, vendor: f.vendor, vaBits: f.vaBits } } : {}),
+              ...(f.witness ? { properties: { witness: f.witness, vendor: f.vendor, vaBits: f.vaBits, ...(f.replay ? { replay: f.replay } : {}), ...(f.assumes ? { assumes: f.assumes } : {}) } } : {}),
               ...(f.path?.length
                 ? {
                     codeFlows: [

@@ -123,4 +123,25 @@ describe('output formats', () => {
     assert.equal(r[0].locations[0].physicalLocation.region.startLine, 14);
     assert.match(r[0].locations[0].physicalLocation.artifactLocation.uri, /^file:\/\/\/.*test\/fixtures\/lsp\/basic\.S$/);
   });
+
+  test('sarif: every rule described; a finding carries its path as a codeFlow and its witness and replay', async () => {
+    const c = capture();
+    const bug = path.relative(repoRoot, fixture('kernels', 'bugs', 'no-canonical-check.S'));
+    assert.equal(await main(['check', bug, '--format', 'sarif'], c.io), 1);
+    const s = JSON.parse(c.out());
+    const rules = s.runs[0].tool.driver.rules;
+    assert.ok(rules.length >= 15);
+    const rule = rules.find((x: { id: string }) => x.id === 'sysret-noncanonical-rip');
+    assert.match(rule.fullDescription.text, /^SYSRET reachable with a non-canonical RCX/);
+    assert.match(rule.helpUri, /#checks-sysret-noncanonical-rip$/);
+    assert.match(rule.properties.history, /CVE-2012-0217/);
+    const r = s.runs[0].results.find((x: { ruleId: string }) => x.ruleId === 'sysret-noncanonical-rip');
+    assert.equal(r.level, 'error');
+    assert.equal(r.locations[0].physicalLocation.region.startLine, 211);
+    const flow = r.codeFlows[0].threadFlows[0].locations;
+    assert.equal(flow[0].location.physicalLocation.region.startLine, 60);
+    assert.equal(flow.at(-1).location.physicalLocation.region.startLine, 211);
+    assert.equal(r.properties.witness['ptregs.ip'], '0x0000800000000000');
+    assert.deepEqual(r.properties.replay.slice(0, 2), ['--entry', 'entry_SYSCALL_64']);
+  });
 });
