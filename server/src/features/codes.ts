@@ -25,7 +25,8 @@ export const CODES: CodeInfo[] = [
   { code: 'parse', summary: 'Text the parser cannot read; the rest of the file is still analysed.' },
 ];
 
-export const HELP_BASE = 'https://example.invalid/entry-review/README.md#checks';
+/** README's catalogue: one heading per code, so `#<code>` links to it. */
+export const HELP_BASE = 'https://example.invalid/entry-review/README.md#';
 
 export function codeInfo(code: string): CodeInfo | undefined {
   return CODES.find((c) => c.code === code);

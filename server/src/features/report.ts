@@ -167,7 +167,7 @@ export function formatSarif(results: FileResult[], version: string): string {
               id: c.code,
               shortDescription: { text: c.summary.split(': ')[0].replace(/\.$/, '') },
               fullDescription: { text: c.summary },
-              helpUri: `${HELP_BASE}-${c.code}`,
+              helpUri: `${HELP_BASE}${c.code}`,
               ...(c.history ? { properties: { history: c.history } } : {}),
             })),
           },

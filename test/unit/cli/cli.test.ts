@@ -133,7 +133,7 @@ describe('output formats', () => {
     assert.ok(rules.length >= 15);
     const rule = rules.find((x: { id: string }) => x.id === 'sysret-noncanonical-rip');
     assert.match(rule.fullDescription.text, /^SYSRET reachable with a non-canonical RCX/);
-    assert.match(rule.helpUri, /#checks-sysret-noncanonical-rip$/);
+    assert.match(rule.helpUri, /README\.md#sysret-noncanonical-rip$/);
     assert.match(rule.properties.history, /CVE-2012-0217/);
     const r = s.runs[0].results.find((x: { ruleId: string }) => x.ruleId === 'sysret-noncanonical-rip');
     assert.equal(r.level, 'error');
