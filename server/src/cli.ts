@@ -7,7 +7,9 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyze, defaultOptions, envFromPins, parseDefine, parseVaBits, parseVendor, simulate, type Analysis, type AnalyzeOptions, type SimPath, type Simulation } from './analysis';
 import { parseProgram } from './syntax';
+import { diffAnalyses, formatDiffText } from './features/diff';
 import { formatJson, formatSarif, formatText } from './features/report';
+import { execFileSync } from 'node:child_process';
 import type { FileReader } from './syntax';
 
 const VERSION = '0.1.0';
@@ -15,6 +17,7 @@ const VERSION = '0.1.0';
 const USAGE = `usage: entry-review check FILE... [--vendor intel|amd|both] [--va-bits 48|57|both]
                           [-D NAME[=VALUE]]... [-U NAME]... [-I DIR]... [--entry LABEL]... [--format text|json|sarif]
        entry-review simulate FILE --entry LABEL [--set REG=VALUE]... [--format text|json]
+       entry-review diff OLD NEW | diff --git REV FILE  [check's flags] [--format text|json]
        entry-review lsp --stdio
        entry-review --help | --version`;
 
@@ -81,7 +84,7 @@ export function parseCheckArgs(args: string[], cwd: string, extra: Record<string
     if (!kv) throw new UsageError(`-D expects NAME or NAME=VALUE, not '${d}'`);
     defines[kv[0]] = kv[1];
   }
-  if (parsed.positionals.length === 0) throw new UsageError('check needs at least one FILE');
+  if (parsed.positionals.length === 0) throw new UsageError('a FILE is needed');
   return {
     values: v,
     files: parsed.positionals,
@@ -148,6 +151,47 @@ export async function runSimulate(args: string[], io: CliIO): Promise<number> {
   return sim.paths.some((p) => p.verdict === 'finding') ? 1 : 0;
 }
 
+/** Runs `diff`: exit 1 when something got worse, 0 otherwise, 2 on a usage error. */
+export async function runDiff(args: string[], io: CliIO): Promise<number> {
+  const parsed = parseCheckArgs(args, io.cwd, { git: { type: 'string' } });
+  if (parsed.format === 'sarif') throw new UsageError('diff prints text or json');
+  const rev = parsed.values.git as string | undefined;
+  let oldShown: string;
+  let newShown: string;
+  let oldText: string | undefined;
+  if (rev !== undefined) {
+    if (parsed.files.length !== 1) throw new UsageError('diff --git REV takes exactly one FILE (compared with its version at REV)');
+    newShown = parsed.files[0];
+    oldShown = `${rev}:${newShown}`;
+    const abs = path.resolve(io.cwd, newShown);
+    try {
+      // git is asked for the old text only; nothing from the repository is run
+      oldText = execFileSync('git', ['show', `${rev}:./${path.basename(abs)}`], { cwd: path.dirname(abs), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+    } catch (e) {
+      io.stderr(`entry-review: cannot read '${oldShown}' from git: ${(e as { stderr?: string }).stderr?.trim() || (e instanceof Error ? e.message : String(e))}\n`);
+      return 2;
+    }
+  } else {
+    if (parsed.files.length !== 2) throw new UsageError('diff takes OLD and NEW (or --git REV FILE)');
+    [oldShown, newShown] = parsed.files;
+  }
+  const newAbs = path.resolve(io.cwd, newShown);
+  const oldAbs = rev !== undefined ? newAbs : path.resolve(io.cwd, oldShown);
+  oldText ??= diskReader.read(oldAbs);
+  const newText = diskReader.read(newAbs);
+  for (const [shown, text, abs] of [[oldShown, oldText, oldAbs], [newShown, newText, newAbs]] as const) {
+    if (text === undefined) {
+      io.stderr(`entry-review: cannot read '${shown}': ${describeReadError(abs)}\n`);
+      return 2;
+    }
+  }
+  const oldA = await analyze({ file: oldAbs, text: oldText as string }, parsed.options, diskReader);
+  const newA = await analyze({ file: newAbs, text: newText as string }, parsed.options, diskReader);
+  const d = diffAnalyses(oldA, newA);
+  io.stdout(parsed.format === 'json' ? JSON.stringify({ old: oldShown, new: newShown, ...d }, null, 2) + '\n' : formatDiffText(oldShown, newShown, d));
+  return d.worse ? 1 : 0;
+}
+
 function formatSimulation(file: string, sim: Simulation): string {
   const out: string[] = [];
   for (const p of sim.paths) {
@@ -195,6 +239,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         return await runCheck(rest, io);
       case 'simulate':
         return await runSimulate(rest, io);
+      case 'diff':
+        return await runDiff(rest, io);
       case 'lsp': {
         if (rest.length !== 1 || rest[0] !== '--stdio') throw new UsageError('lsp takes exactly --stdio');
         const { startServer } = await import('./server');

@@ -7,7 +7,7 @@ import { cheapUnsat, decide } from './decide';
 import type { Finding, PathStep } from './analyze';
 import { Cfg } from './cfg';
 import type { AnalyzeOptions } from './options';
-import { accessProperty, exitProperties, type Property, type PropertyContext } from './properties';
+import { accessProperty, exitProperties, rebuild, type Property, type PropertyContext } from './properties';
 import { type Entry, type ExitEvent, walk, type WalkResult } from './walk';
 import { envFromPins, pinsFromModel, replayCommandArgs } from './witness';
 
@@ -21,6 +21,8 @@ export interface ReturnResult {
   paths: number;
   conditions: { name: string; code: string; status: ConditionStatus }[];
   exitCondition: string;
+  /** The exit condition's conjuncts, each as text (for comparing two versions of a file). */
+  conjuncts: string[];
   assumes: string[];
 }
 
@@ -126,7 +128,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, budge
     }
     for (const ev of w.exits) {
       const props = exitProperties(ctx, ev);
-      const ret = returnFor(out, byReturn, cfg, ev);
+      const ret = returnFor(out, byReturn, cfg, ev, S);
       const statusOf = new Map<string, { status: ConditionStatus; finding?: Finding }>();
       for (const p of props) {
         const q = conj(S, [...ev.pc, p.bad, ...(p.extra ?? [])]);
@@ -252,7 +254,7 @@ function conj(S: SymbolicAlgebra, xs: Expr[]): Expr {
   return xs.reduce((a, b) => S.andB(a, b), S.T);
 }
 
-function returnFor(out: CheckOutput, byReturn: Map<number, { events: { entry: Entry; ev: ExitEvent; walk: WalkResult }[] }>, cfg: Cfg, ev: ExitEvent): ReturnResult {
+function returnFor(out: CheckOutput, byReturn: Map<number, { events: { entry: Entry; ev: ExitEvent; walk: WalkResult }[] }>, cfg: Cfg, ev: ExitEvent, S: SymbolicAlgebra): ReturnResult {
   const loc = cfg.stmt(ev.pos).loc;
   let r = out.returns.find((x) => x.loc === loc);
   if (r) return r;
@@ -265,17 +267,32 @@ function returnFor(out: CheckOutput, byReturn: Map<number, { events: { entry: En
     verdict: 'ok',
     paths: events.reduce((n, e) => n + e.ev.paths, 0),
     conditions: [],
-    exitCondition: exitConditionText(ev),
+    exitCondition: exitConditionText(S, ev),
+    conjuncts: ev.pc.map((c) => show(readable(S, c), 0, 2000)),
     assumes: [...new Set(events.flatMap((e) => e.ev.assumes))],
   };
   out.returns.push(r);
   return r;
 }
 
+/**
+ * A condition as a reader wants it: where paths through different calls meet, a frame field is
+ * `ite(path, ptregs.ip@L149, ptregs.ip@L156)`; either way it is "pt_regs->ip after the call", so
+ * it reads as `ptregs.ip` (for display only: the checks use the exact values).
+ */
+function readable(S: SymbolicAlgebra, e: Expr): Expr {
+  const base = (x: Expr): string | undefined => (x.op === 'var' ? x.name.replace(/@L[\d.]+$/, '') : undefined);
+  return rebuild(S, e, (x) => {
+    if (x.op !== 'ite') return undefined;
+    const a = base(x.args[1]);
+    return a !== undefined && a === base(x.args[2]) ? S.fresh(a, x.width) : undefined;
+  });
+}
+
 /** The path condition of a return, as readable text over the saved state. */
-export function exitConditionText(ev: ExitEvent): string {
+export function exitConditionText(S: SymbolicAlgebra, ev: ExitEvent): string {
   if (!ev.pc.length) return 'always';
-  const text = ev.pc.map((c) => show(c, 0, 400)).join(' ∧ ');
+  const text = ev.pc.map((c) => show(readable(S, c), 0, 400)).join(' ∧ ');
   return tidyNames(text.length > 600 ? text.slice(0, 600) + '…' : text);
 }
 
