@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { analyze, defaultOptions, envFromPins, parseDefine, parseVaBits, parseVendor, simulate, type Analysis, type AnalyzeOptions, type SimPath, type Simulation } from './analysis';
+import { analyze, defaultOptions, envFromPins, findProjectFile, readProject, parseDefine, parseVaBits, parseVendor, simulate, type Analysis, type AnalyzeOptions, type SimPath, type Simulation } from './analysis';
 import { parseProgram } from './syntax';
 import { diffAnalyses, formatDiffText } from './features/diff';
 import { formatJson, formatSarif, formatText } from './features/report';
@@ -15,7 +15,8 @@ import type { FileReader } from './syntax';
 const VERSION = '0.1.0';
 
 const USAGE = `usage: entry-review check FILE... [--vendor intel|amd|both] [--va-bits 48|57|both]
-                          [-D NAME[=VALUE]]... [-U NAME]... [-I DIR]... [--entry LABEL]... [--format text|json|sarif]
+                          [-D NAME[=VALUE]]... [-U NAME]... [-I DIR]... [--entry LABEL]... [--config FILE]
+                          [--format text|json|sarif]
        entry-review simulate FILE --entry LABEL [--set REG=VALUE]... [--format text|json]
        entry-review diff OLD NEW | diff --git REV FILE  [check's flags] [--format text|json]
        entry-review lsp --stdio
@@ -63,6 +64,7 @@ export function parseCheckArgs(args: string[], cwd: string, extra: Record<string
         undefine: { type: 'string', short: 'U', multiple: true },
         include: { type: 'string', short: 'I', multiple: true },
         entry: { type: 'string', multiple: true },
+        config: { type: 'string' },
         format: { type: 'string' },
       },
     });
@@ -84,7 +86,7 @@ export function parseCheckArgs(args: string[], cwd: string, extra: Record<string
     if (!kv) throw new UsageError(`-D expects NAME or NAME=VALUE, not '${d}'`);
     defines[kv[0]] = kv[1];
   }
-  if (parsed.positionals.length === 0) throw new UsageError('a FILE is needed');
+  if (parsed.positionals.length === 0) throw new UsageError('at least one FILE is needed');
   return {
     values: v,
     files: parsed.positionals,
@@ -96,6 +98,7 @@ export function parseCheckArgs(args: string[], cwd: string, extra: Record<string
       undefines: v.undefine ?? [],
       includePaths: (v.include ?? []).map((d) => path.resolve(cwd, d)),
       entries: v.entry ?? [],
+      ...(v.config !== undefined ? { projectFile: path.resolve(cwd, v.config) } : {}),
     },
   };
 }
@@ -143,7 +146,9 @@ export async function runSimulate(args: string[], io: CliIO): Promise<number> {
   const program = parseProgram(abs, text, { defines: o.defines, undefines: o.undefines, includePaths: o.includePaths }, diskReader);
   let sim: Simulation;
   try {
-    sim = await simulate(program, o, o.entries[0], env);
+    const pf = o.projectFile ? { path: o.projectFile, text: diskReader.read(o.projectFile) } : findProjectFile(abs, diskReader);
+    const project = pf?.text !== undefined ? readProject(pf.path, pf.text, program) : undefined;
+    sim = await simulate(program, o, o.entries[0], env, project);
   } catch (e) {
     throw new UsageError(e instanceof Error ? e.message : String(e));
   }

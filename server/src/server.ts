@@ -2,7 +2,7 @@
 // analysis/ and features/; this file keeps documents, settings and the per-version cache.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   createConnection,
   DidChangeConfigurationNotification,
@@ -21,10 +21,11 @@ import {
   parseDefine,
   parseVaBits,
   parseVendor,
+  PROJECT_FILE,
   type Analysis,
   type AnalyzeOptions,
 } from './analysis';
-import { diagnosticsFor } from './features/diagnostics';
+import { diagnosticsFor, toDiagnostic } from './features/diagnostics';
 import { hover } from './features/hover';
 import { returnLenses } from './features/returns';
 import { definition, documentSymbols } from './features/symbols';
@@ -120,6 +121,27 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     return analysis;
   }
 
+  /** Project files with published mistakes (cleared when a later analysis finds none). */
+  const projectFilesShown = new Set<string>();
+
+  /** Mistakes in `.entry-review.json` are shown on that file, where they can be fixed. */
+  function publishProjectFile(a: Analysis): void {
+    const byFile = new Map<string, Diagnostic[]>();
+    for (const f of a.findings) {
+      if (f.loc.file === a.file || !f.loc.file.endsWith('/' + PROJECT_FILE)) continue;
+      const list = byFile.get(f.loc.file) ?? [];
+      list.push(toDiagnostic(f));
+      byFile.set(f.loc.file, list);
+    }
+    for (const old of projectFilesShown) if (!byFile.has(old)) byFile.set(old, []);
+    for (const [file, diagnostics] of byFile) {
+      const uri = pathToFileURL(file).href;
+      void connection.sendDiagnostics({ uri, diagnostics });
+      if (diagnostics.length) projectFilesShown.add(file);
+      else projectFilesShown.delete(file);
+    }
+  }
+
   async function publish(doc: TextDocument): Promise<void> {
     let diagnostics: Diagnostic[];
     try {
@@ -127,6 +149,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       // a newer version is on its way: its own publish will report it
       if (documents.get(doc.uri)?.version !== doc.version) return;
       diagnostics = diagnosticsFor(a);
+      publishProjectFile(a);
     } catch (err) {
       connection.console.error(`entry-review: analysis failed for ${doc.uri}: ${String(err)}`);
       diagnostics = [];

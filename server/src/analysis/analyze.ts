@@ -4,6 +4,7 @@
 import { parseProgram, type FileReader, type Location, type Program, type Statement } from '../syntax';
 import { isModelled } from '../x86';
 import { runChecks, type ReturnResult } from './checker';
+import { findProjectFile, readProject, type Project } from './project';
 import type { AnalyzeOptions } from './options';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -88,8 +89,16 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
   let returns: ReturnResult[] = [];
   let entries: string[] = [];
   let paths = 0;
+  // the project file: the nearest .entry-review.json above the document (or the one named)
+  let project: Project | undefined;
+  const pf = options.projectFile !== undefined ? (options.projectFile ? { path: options.projectFile, text: files.read(options.projectFile) } : undefined) : findProjectFile(doc.file, files);
+  if (pf && pf.text === undefined) findings.push({ code: 'parse', severity: 'error', message: `cannot read the project file ${pf.path}`, loc: topOfFile(pf.path) });
+  else if (pf && pf.text !== undefined) {
+    project = readProject(pf.path, pf.text, program);
+    for (const e of project.errors) findings.push({ code: 'parse', severity: 'error', message: `${pf.path} ${e.path}: ${e.message}`, loc: topOfFile(pf.path) });
+  }
   try {
-    const c = await runChecks(program, options);
+    const c = await runChecks(program, options, project);
     returns = c.returns;
     entries = c.entries.map((e) => e.name);
     paths = c.paths;

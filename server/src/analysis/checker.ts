@@ -8,7 +8,8 @@ import type { Finding, PathStep } from './analyze';
 import { Cfg } from './cfg';
 import type { AnalyzeOptions } from './options';
 import { accessProperty, exitProperties, rebuild, type Property, type PropertyContext } from './properties';
-import { type Entry, type ExitEvent, walk, type WalkResult } from './walk';
+import { type Entry, type ExitEvent, frameCell, walk, type WalkResult } from './walk';
+import type { Project } from './project';
 import { envFromPins, pinsFromModel, replayCommandArgs } from './witness';
 
 export type ConditionStatus = 'proven' | 'broken' | 'unknown';
@@ -54,8 +55,10 @@ const INTERRUPT_ENTRIES = ['nmi', 'asm_exc_nmi'];
  */
 const NMI_RULE = 'built-in rule: an NMI must not run exit work (it may have interrupted code holding the locks that work needs); pending work waits for the next ordinary return to user mode';
 
-export function findEntries(cfg: Cfg, wanted: string[]): { entries: Entry[]; missing: string[] } {
-  const names = wanted.length ? wanted : [...SYSCALL_ENTRIES, ...COMPAT_ENTRIES, ...INTERRUPT_ENTRIES];
+export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { entries: Entry[]; missing: string[] } {
+  const described = new Map((project?.entries ?? []).map((e) => [e.label, e]));
+  // the project file's entries, else the built-in names; --entry / the setting narrows to its labels
+  const names = wanted.length ? wanted : described.size ? [...described.keys()] : [...SYSCALL_ENTRIES, ...COMPAT_ENTRIES, ...INTERRUPT_ENTRIES];
   const entries: Entry[] = [];
   const missing: string[] = [];
   for (const name of names) {
@@ -64,16 +67,17 @@ export function findEntries(cfg: Cfg, wanted: string[]): { entries: Entry[]; mis
       if (wanted.length) missing.push(name);
       continue;
     }
-    entries.push({ name, pos, kind: INTERRUPT_ENTRIES.includes(name) ? 'interrupt' : COMPAT_ENTRIES.includes(name) ? 'compat' : 'syscall' });
+    const d = described.get(name);
+    entries.push({ name, pos, kind: d?.kind ?? (INTERRUPT_ENTRIES.includes(name) ? 'interrupt' : COMPAT_ENTRIES.includes(name) ? 'compat' : 'syscall'), layout: d?.layout });
   }
   return { entries, missing };
 }
 
 // --- the checker ------------------------------------------------------------------------------------------
 
-export async function runChecks(program: Program, options: AnalyzeOptions, budgetMs = 4000): Promise<CheckOutput> {
+export async function runChecks(program: Program, options: AnalyzeOptions, project?: Project, budgetMs = 4000): Promise<CheckOutput> {
   const cfg = new Cfg(program);
-  const { entries, missing } = findEntries(cfg, options.entries);
+  const { entries, missing } = findEntries(cfg, options.entries, project);
   const notes = missing.map((m) => `--entry ${m}: no such label in this file`);
 
   const out: CheckOutput = { entries, findings: [], returns: [], walks: [], paths: 0, instructions: 0, notes };
@@ -84,7 +88,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, budge
   const walks: { entry: Entry; S: SymbolicAlgebra; w: WalkResult }[] = [];
   for (const entry of entries) {
     const S = new SymbolicAlgebra();
-    const w = walk(S, cfg, entry, { mode: 'merge', vendor: options.vendor, deadline: started + budgetMs });
+    const w = walk(S, cfg, entry, { mode: 'merge', vendor: options.vendor, deadline: started + budgetMs, contracts: project?.contracts, work: project?.work, selectors: project?.selectors });
     walks.push({ entry, S, w });
     out.walks.push(w);
     out.instructions += w.reached.size;
@@ -120,7 +124,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, budge
       const q = conj(S, [...a.pc, prop.bad]);
       const r = await decide(q, 2000);
       if (r.status !== 'sat') continue;
-      const f = await confirm(cfg, entry, options, prop, a.pos, r.model, undefined);
+      const f = await confirm(cfg, entry, options, prop, a.pos, r.model, undefined, project);
       if (f) {
         reported.add(key);
         out.findings.push(f);
@@ -141,7 +145,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, budge
         if (r.status === 'sat' && ev.unresolved) status = 'unknown';
         else if (r.status === 'sat') {
           const key = `${byRule ? 'nmi:' : ''}${p.code}:${ev.pos}`;
-          const f = reported.has(key) ? 'dup' : await confirm(cfg, entry, options, p, ev.pos, r.model, ev);
+          const f = reported.has(key) ? 'dup' : await confirm(cfg, entry, options, p, ev.pos, r.model, ev, project);
           if (f === undefined) status = 'unknown';
           else {
             if (byRule) {
@@ -311,9 +315,9 @@ export function tidyNames(text: string): string {
  * Replays a solver model on the concrete machine along its path. The finding is shown only when
  * the replay reaches the same instruction and the property is violated there with those values.
  */
-async function confirm(cfg: Cfg, entry: Entry, options: AnalyzeOptions, p: Property, pos: number, model: Map<string, bigint>, ev: ExitEvent | undefined): Promise<Finding | undefined> {
+async function confirm(cfg: Cfg, entry: Entry, options: AnalyzeOptions, p: Property, pos: number, model: Map<string, bigint>, ev: ExitEvent | undefined, project?: Project): Promise<Finding | undefined> {
   const T = new SymbolicAlgebra();
-  const tr = walk(T, cfg, entry, { mode: 'trace', env: model, complete: true, vendor: options.vendor, deadline: performance.now() + 2000 });
+  const tr = walk(T, cfg, entry, { mode: 'trace', env: model, complete: true, vendor: options.vendor, deadline: performance.now() + 2000, contracts: project?.contracts, work: project?.work, selectors: project?.selectors });
   let ok = false;
   if (ev) {
     const te = tr.exits.find((x) => x.pos === pos);
@@ -365,7 +369,8 @@ function witnessFacts(ev: ExitEvent, model: Map<string, bigint>): Record<string,
   const field = (name: string): Expr | undefined => {
     const f = ev.frame;
     if (!f) return undefined;
-    return m.mem.read(f.base, f.offset + BigInt(8 * f.layout.indexOf(name)), 8);
+    const off = frameCell(f, name);
+    return off === undefined ? undefined : m.mem.read(f.base, off, 8);
   };
   const out: Record<string, string | undefined> = {
     rcxAtSysret: h(m.regs.rcx),

@@ -4,7 +4,12 @@
 // assumes the worst a C function may do (ptrace may rewrite every pt_regs field: CVE-2014-4699).
 import type { Gpr } from '../x86';
 
-export type FrameChange = 'never' | 'always';
+/**
+ * How a call may change the saved frame: `never`, `always` (any field, e.g. through ptrace), or
+ * only together with a flag it sets in a word of memory (FreeBSD's PCB_FULL_IRET in pcb_flags,
+ * OpenBSD's MDP_IRET, NetBSD's MDL_IRET): when the flag is clear afterwards, the frame is as it was.
+ */
+export type FrameChange = 'never' | 'always' | { onlyWith: { base: string; offset: bigint; mask: bigint; name: string } };
 export type IfOnReturn = 'off' | 'on' | 'unchanged' | 'unknown';
 
 export interface Contract {

@@ -18,6 +18,11 @@ export interface AnalyzeOptions {
   includePaths: string[];
   /** Entry labels to analyse; empty means every entry the analysis recognises. */
   entries: string[];
+  /**
+   * The project file: a path (`--config FILE`), '' for none (an untrusted workspace), undefined to
+   * look for `.entry-review.json` in the document's directory and above.
+   */
+  projectFile?: string;
 }
 
 export const defaultOptions: AnalyzeOptions = {

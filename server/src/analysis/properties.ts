@@ -3,10 +3,10 @@
 // SYSRET must not fault in ring 0 and must leave the user exactly the state that IRET from the
 // saved frame would; every return must leave the user GS base, the user CR3, no kernel value in
 // a register and no exit work pending.
-import { type Expr, GPRS, type Gpr, RFLAGS, SYSRET_RFLAGS_MASK, type SymbolicAlgebra, isCanonical } from '../x86';
+import { type Expr, GPRS, type Gpr, RFLAGS, SYSRET_RFLAGS_MASK, type SymbolicAlgebra, cellName, isCanonical } from '../x86';
 import type { Severity } from './analyze';
 import type { AccessEvent, ExitEvent, WalkResult } from './walk';
-import { dataVars, isKernelVar } from './walk';
+import { dataVars, frameCell, isKernelVar } from './walk';
 
 export interface Property {
   code: string;
@@ -37,30 +37,43 @@ const hex = (v: string | undefined): string => v ?? '?';
  * never wrote (3.x's fast path saves only part of pt_regs) stands for what the entry had: the
  * kernel fills those slots from it (FIXUP_TOP_OF_STACK) before anything may read them.
  */
-function frameField(ev: ExitEvent, name: string): Expr | undefined {
+function frameField(ev: ExitEvent, name: string, S?: SymbolicAlgebra): Expr | undefined {
   const f = ev.frame;
   if (!f) return undefined;
-  const i = f.layout.indexOf(name);
-  if (i < 0) return undefined;
-  const v = ev.state.mem.read(f.base, f.offset + BigInt(8 * i), 8);
-  if (v.op !== 'var' || !v.name.startsWith('mem[')) return v;
+  const off = frameCell(f, name);
+  if (off === undefined) return undefined;
+  const v = ev.state.mem.read(f.base, off, 8);
   const atEntry: Record<string, Expr | undefined> = { ip: ev.userRip, cx: ev.userRip, flags: ev.entryR11, r11: ev.entryR11, sp: ev.userRsp, cs: ev.userCs, ss: ev.userSs };
-  return atEntry[name] ?? v;
+  const entryValue = atEntry[name];
+  if (!entryValue || !S) return v;
+  // the slot's never-written content, wherever it still shows (also under a contract's ite)
+  const unwritten = `mem[${cellName(f.base, off)}]:64`;
+  return rebuild(S, v, (x) => (x.op === 'var' && x.name === unwritten ? entryValue : undefined));
 }
 
 export function exitProperties(ctx: PropertyContext, ev: ExitEvent): Property[] {
+  const out = exitProperties0(ctx, ev);
+  if (ev.rec.kind !== 'iret') return out;
+  // An IRET returns to user mode only when the CS it pops has RPL 3; to the kernel, none of this applies.
+  const { S } = ctx;
+  const toUser = S.eq(S.extract(ev.rec.user.cs, 1, 0), S.const(2, 3n));
+  if (S.asBool(toUser) === true) return out;
+  return out.map((p) => ({ ...p, bad: S.andB(toUser, p.bad) }));
+}
+
+function exitProperties0(ctx: PropertyContext, ev: ExitEvent): Property[] {
   const { S } = ctx;
   const out: Property[] = [];
   const m = ev.state;
   const rec = ev.rec;
   const ne = (a: Expr, b: Expr): Expr => S.notB(S.eq(a, b));
-  const ip = frameField(ev, 'ip');
-  const cx = frameField(ev, 'cx');
-  const r11f = frameField(ev, 'r11');
-  const flags = frameField(ev, 'flags');
-  const cs = frameField(ev, 'cs');
-  const ss = frameField(ev, 'ss');
-  const sp = frameField(ev, 'sp');
+  const ip = frameField(ev, 'ip', S);
+  const cx = frameField(ev, 'cx', S);
+  const r11f = frameField(ev, 'r11', S);
+  const flags = frameField(ev, 'flags', S);
+  const cs = frameField(ev, 'cs', S);
+  const ss = frameField(ev, 'ss', S);
+  const sp = frameField(ev, 'sp', S);
 
   if (rec.kind === 'sysret' && rec.operandSize === 64) {
     const rcx = m.regs.rcx;
@@ -79,12 +92,13 @@ export function exitProperties(ctx: PropertyContext, ev: ExitEvent): Property[] 
         });
       }
     }
-    if (ip && cx) {
+    if (ip) {
+      // (a frame without a cx slot — the ABI gives RCX up, as FreeBSD's — compares RIP alone)
       out.push({
         code: 'sysret-rcx-not-rip',
-        name: 'rcx == ptregs.ip == ptregs.cx',
+        name: cx ? 'rcx == ptregs.ip == ptregs.cx' : 'rcx == ptregs.ip',
         severity: 'warning',
-        bad: S.orB(ne(rcx, ip), ne(rcx, cx)),
+        bad: cx ? S.orB(ne(rcx, ip), ne(rcx, cx)) : ne(rcx, ip),
         message: (x) => `after SYSRET the user's RIP and RCX are both RCX = ${hex(x.rcxAtSysret)}, but IRET from pt_regs would give RIP ${hex(x.frameIp)} and RCX ${hex(x.frameCx)}`,
       });
     }

@@ -4,7 +4,8 @@
 import type { Program } from '../syntax';
 import { SymbolicAlgebra, summarizeExit, type ExitSummary } from '../x86';
 import { Cfg } from './cfg';
-import { runChecks } from './checker';
+import { findEntries, runChecks } from './checker';
+import type { Project } from './project';
 import type { AnalyzeOptions } from './options';
 import { exitProperties } from './properties';
 import { walk } from './walk';
@@ -36,13 +37,12 @@ function pinName(v: string): string {
   return v.startsWith('user.') ? v.slice(5) : v;
 }
 
-export async function simulate(program: Program, options: AnalyzeOptions, entryName: string, env: Map<string, bigint> | undefined): Promise<Simulation> {
+export async function simulate(program: Program, options: AnalyzeOptions, entryName: string, env: Map<string, bigint> | undefined, project?: Project): Promise<Simulation> {
   const cfg = new Cfg(program);
-  const pos = cfg.label(entryName);
-  if (pos === undefined) throw new Error(`no label '${entryName}' in this file`);
-  const entry = { name: entryName, pos, kind: 'syscall' as const };
+  const entry = findEntries(cfg, [entryName], project).entries[0];
+  if (!entry) throw new Error(`no label '${entryName}' in this file`);
   if (!env || env.size === 0) {
-    const c = await runChecks(program, { ...options, entries: [entryName] });
+    const c = await runChecks(program, { ...options, entries: [entryName] }, project);
     return {
       entry: entryName,
       paths: c.returns.map((r) => ({
@@ -61,7 +61,7 @@ export async function simulate(program: Program, options: AnalyzeOptions, entryN
   // one concrete run per vendor: SYSCALL's saved RFLAGS and SYSRET's faults differ between them
   for (const vendor of vendors) {
     const T = new SymbolicAlgebra();
-    const tr = walk(T, cfg, entry, { mode: 'trace', env, vendor, deadline: performance.now() + 5000 });
+    const tr = walk(T, cfg, entry, { mode: 'trace', env, vendor, deadline: performance.now() + 5000, contracts: project?.contracts, work: project?.work, selectors: project?.selectors });
     const steps: SimStep[] = tr.steps.map((s) => {
       const st = cfg.stmt(s.pos);
       return { line: st.loc.range.start.line + 1, text: (st.text ?? st.name).trim(), changed: s.changed };

@@ -10,6 +10,8 @@ import {
   type Gpr,
   GPRS,
   LINUX_PT_REGS,
+  LINUX_SELECTORS,
+  LINUX_STAR,
   MachineState,
   RFLAGS,
   STATUS_FLAGS,
@@ -35,13 +37,38 @@ export interface Entry {
   name: string;
   pos: number;
   kind: EntryKind;
+  /** The saved frame's layout (default: Linux pt_regs at the top of the stack the entry switches to). */
+  layout?: FrameLayout;
 }
 
-/** Where the saved frame (pt_regs) lives: slot i is the 8 bytes at (base, offset + 8*i). */
+/** A word of memory named the way the walk names it: a region (e.g. `percpu.current_task`) and an offset. */
+export interface CellRef {
+  base: string;
+  offset: bigint;
+}
+
+/** Where the saved frame (pt_regs, a trapframe) lives: field F is the 8 bytes at (base, offset + fields[F]). */
 export interface FrameRef {
   base: string;
   offset: bigint;
-  layout: readonly string[];
+  fields: Readonly<Record<string, bigint>>;
+}
+
+/** A frame's layout: its size and each field's offset from its base (Linux: pt_regs). */
+export interface FrameLayout {
+  size: bigint;
+  fields: Readonly<Record<string, bigint>>;
+}
+
+export const LINUX_FRAME: FrameLayout = {
+  size: BigInt(LINUX_PT_REGS.length * 8),
+  fields: Object.fromEntries(LINUX_PT_REGS.map((f, i) => [f, BigInt(8 * i)])),
+};
+
+/** The 8-byte cell of a frame field, when the layout has it. */
+export function frameCell(f: FrameRef, name: string): bigint | undefined {
+  const o = f.fields[name];
+  return o === undefined ? undefined : f.offset + o;
 }
 
 export interface ExitEvent {
@@ -93,6 +120,10 @@ export interface WalkOptions {
   contracts?: ReadonlyMap<string, Contract>;
   /** Keep the merged state before every instruction (for hovers). */
   keepStates?: boolean;
+  /** The work-flags words and mask (a project file's); default: Linux's thread_info flags. */
+  work?: { cells: CellRef[]; mask: bigint };
+  /** User selectors SYSRET loads and IRET accepts (a project file's); default: Linux's. */
+  selectors?: { userCs: bigint; userSs: bigint };
 }
 
 export interface WalkResult {
@@ -207,6 +238,8 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     return val(`mem[${cellName(base, off)}]:${size * 8}`, size * 8);
   };
   const userRflags = S.or(S.and(val('user.rflags', 64), S.const(64, USER_RFLAGS_MASK)), S.const(64, 0x202n));
+  const layout = entry.layout ?? LINUX_FRAME;
+  const selectors = opts.selectors ? { ...LINUX_SELECTORS, userCs64: opts.selectors.userCs, userSs: opts.selectors.userSs } : undefined;
   let m0: MachineState<Expr, Expr>;
   let frame0: FrameRef | undefined;
   if (entry.kind === 'interrupt') {
@@ -220,9 +253,11 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const hw: [number, Expr][] = [[-8, S.const(64, 0x2bn)], [-16, val('user.rsp', 64)], [-24, userRflags], [-32, S.const(64, 0x33n)], [-40, val('user.rip', 64)]];
     const k = S.addressKey(rsp0);
     for (const [off, v] of hw) m0.mem.write(k.base, k.offset + BigInt(off), v);
-    frame0 = { base: k.base, offset: k.offset - BigInt(LINUX_PT_REGS.length * 8), layout: LINUX_PT_REGS };
+    frame0 = { base: k.base, offset: k.offset - layout.size, fields: layout.fields };
   } else {
-    m0 = syscallEntryState(S, (name, width) => val('user.' + name, width), { memInit, userRip: entry.kind === 'compat' ? S.zext(S.extract(val('user.rip', 64), 31, 0), 64) : undefined });
+    // STAR[63:48] + 16 | 3 is the 64-bit user CS SYSRET loads, + 8 | 3 the user SS
+    const msrs = opts.selectors ? { STAR: S.const(64, (((opts.selectors.userCs & ~3n) - 16n) << 48n) | (LINUX_STAR & 0xffffffffffffn)) } : undefined;
+    m0 = syscallEntryState(S, (name, width) => val('user.' + name, width), { memInit, msrs, userRip: entry.kind === 'compat' ? S.zext(S.extract(val('user.rip', 64), 31, 0), 64) : undefined });
     // SYSCALL's saved RFLAGS per vendor: Intel copies RFLAGS into R11, AMD clears RF in the copy.
     const amdR11 = S.and(userRflags, S.const(64, ~RFLAGS.RF & ((1n << 64n) - 1n)));
     m0.regs.r11 = opts.vendor === 'intel' ? userRflags : opts.vendor === 'amd' ? amdR11 : S.ite(bit('cpu.amd'), amdR11, userRflags);
@@ -234,11 +269,12 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   // work flag (_TIF_WORK_MASK: signals, rescheduling, notify-resume, ...); the tracing flags that
   // ask for work at every system call exit (SYSCALL_TRACE, AUDIT, ...) stay set by design.
   const mask = prog.constants.get('_TIF_WORK_MASK') ?? prog.constants.get('_TIF_ALLWORK_MASK');
-  if (mask !== undefined) {
+  if (opts.work) result.work = { cells: [...opts.work.cells], mask: opts.work.mask };
+  else if (mask !== undefined) {
     const cells: { base: string; offset: bigint }[] = [];
     const tti = prog.constants.get('TASK_TI_flags');
     if (tti !== undefined) cells.push({ base: 'percpu.current_task', offset: tti });
-    // (thread_info at the bottom of the kernel stack — 3.x and 4.x — is added at the stack switch)
+    // (thread_info at the bottom of the 3.x/4.x kernel stack is added at the stack switch)
     result.work = { cells, mask };
   }
   const tiFlags0 = val('ti_flags', 64);
@@ -407,6 +443,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       vaBits: 48,
       resolveSymbol: (name) => prog.constants.get(name),
       nextRip: S.const(64, RET_BASE + BigInt(pos + 1)),
+      selectors,
       onAccess: (a) => {
         if (a.seg === 'gs') accesses.push({ cell: cellName(a.key.base.slice(3), a.key.offset), gsKernel: a.gsKernel ?? m.gsKernel, write: a.kind === 'write' });
       },
@@ -423,12 +460,12 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       const k = S.addressKey(m.regs.rsp);
       const kso = m.regs.rsp.name === 'percpu.kernel_stack' ? prog.constants.get('KERNEL_STACK_OFFSET') ?? 0n : 0n;
       const top = k.offset + kso;
-      st.frame = { base: k.base, offset: top - BigInt(LINUX_PT_REGS.length * 8), layout: LINUX_PT_REGS };
+      st.frame = { base: k.base, offset: top - layout.size, fields: layout.fields };
       // thread_info (and its flags word) sits at the bottom of this stack in 3.x/4.x kernels
       const ti = prog.constants.get('TI_flags');
       const size = prog.constants.get('THREAD_SIZE');
       const work = result.work;
-      if (work && ti !== undefined && size !== undefined) {
+      if (work && !opts.work && ti !== undefined && size !== undefined) {
         const cell = { base: k.base, offset: top - size + ti };
         if (!work.cells.some((c) => c.base === cell.base && c.offset === cell.offset)) work.cells.push(cell);
         const first = work.cells[0];
@@ -525,12 +562,21 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     if (c.interrupts === 'off') m.setFlag('IF', S.const(1, 0n));
     else if (c.interrupts === 'on') m.setFlag('IF', S.const(1, 1n));
     else if (c.interrupts === 'unknown') m.setFlag('IF', havoc(`kernel.IF@${site}`, 1, m.flags.IF));
-    if (c.frame === 'always' && st.frame) {
+    if (c.frame !== 'never' && st.frame) {
       const f = st.frame;
-      f.layout.forEach((field, i) => {
-        const off = f.offset + BigInt(8 * i);
-        m.mem.write(f.base, off, havoc(`ptregs.${field}@${site}`, 64, m.mem.read(f.base, off, 8)));
-      });
+      let changed: Expr | undefined; // when the frame may have changed (undefined: always)
+      if (c.frame !== 'always') {
+        const w = c.frame.onlyWith;
+        const flag = havoc(`${w.name}@${site}`, 64, m.mem.read(w.base, w.offset, 8));
+        m.mem.write(w.base, w.offset, flag);
+        changed = S.notB(S.eq(S.and(flag, S.const(64, w.mask)), S.const(64, 0n)));
+      }
+      for (const [field, o] of Object.entries(f.fields)) {
+        const off = f.offset + o;
+        const old = m.mem.read(f.base, off, 8);
+        const fresh = havoc(`ptregs.${field}@${site}`, 64, old);
+        m.mem.write(f.base, off, changed === undefined ? fresh : S.ite(changed, fresh, old));
+      }
     }
     for (const cell of st.percpuWritten.filter((c) => !PER_TASK_PERCPU.has(c))) {
       const [base, off] = splitCell(cell);
@@ -587,7 +633,10 @@ function splitCell(cell: string): [string, bigint] {
 
 /** The fast return's conditions on a Linux pt_regs frame, as do_syscall_64 / do_fast_syscall_32 test them in C. */
 export function sysretSafe(S: SymbolicAlgebra, m: MachineState<Expr, Expr>, f: FrameRef, kind: 'sysret' | 'sysretl'): Expr {
-  const field = (name: string): Expr => m.mem.read(f.base, f.offset + BigInt(8 * f.layout.indexOf(name)), 8);
+  const field = (name: string): Expr => {
+    const off = frameCell(f, name);
+    return off === undefined ? S.fresh(`frame.${name}`, 64) : m.mem.read(f.base, off, 8);
+  };
   const ip = field('ip');
   const noRfTf = (bits: bigint): Expr => S.eq(S.and(field('flags'), S.const(64, bits)), S.const(64, 0n));
   if (kind === 'sysretl') {

@@ -26,8 +26,9 @@ describe('analyze', () => {
   test('reads only through the reader, only in a kernel tree above the file, and counts instructions', async () => {
     const files = memory({});
     const a = await analyze({ file: '/k/entry.S', text: 'e:\n\tswapgs\n\tsysretq\n', version: 3 }, defaultOptions, files);
-    // Looking for a kernel tree (whose headers win over built-in knowledge) is the only I/O.
-    for (const p of files.reads) assert.match(p, /^(\/k)?\/(arch|include)\//, p);
+    // Looking for a kernel tree (whose headers win over built-in knowledge) and for the project
+    // file (.entry-review.json in the file's directory or above) is the only I/O.
+    for (const p of files.reads) assert.match(p, /^((\/k)?\/(arch|include)\/|(\/k)?\/\.entry-review\.json$)/, p);
     assert.equal(a.version, 3);
     assert.equal(a.stats.instructions, 2);
     assert.deepEqual(a.findings, []);

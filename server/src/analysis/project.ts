@@ -1,0 +1,170 @@
+// The project file `.entry-review.json`: what Linux has built in, said as data for any other
+// kernel — entries and their frame layouts, the work-flags words, contracts of called functions.
+// Names (`TF_RIP`, `PCB_FULL_IRET`) resolve through the analysed file's own constants. A mistake
+// is reported with the JSON path where it is; nothing in the file is ever executed.
+import type { FileReader, Program } from '../syntax';
+import { cellName } from '../x86';
+import { CALLER_SAVED, type Contract, type FrameChange, type IfOnReturn } from './contracts';
+import type { CellRef, EntryKind, FrameLayout } from './walk';
+
+export const PROJECT_FILE = '.entry-review.json';
+
+export interface ProjectEntry {
+  label: string;
+  kind: EntryKind;
+  layout?: FrameLayout;
+}
+
+export interface Project {
+  file: string;
+  entries: ProjectEntry[];
+  work?: { cells: CellRef[]; mask: bigint };
+  selectors?: { userCs: bigint; userSs: bigint };
+  contracts: Map<string, Contract>;
+  errors: { path: string; message: string }[];
+}
+
+/** The nearest `.entry-review.json` at or above the file's directory, read through the reader. */
+export function findProjectFile(file: string, files: FileReader): { path: string; text: string } | undefined {
+  let dir = file.replace(/\/[^/]*$/, '') || '/';
+  for (let i = 0; i < 64; i++) {
+    const p = (dir === '/' ? '' : dir) + '/' + PROJECT_FILE;
+    const text = files.exists && !files.exists(p) ? undefined : files.read(p);
+    if (text !== undefined) return { path: p, text };
+    if (dir === '/' || dir === '') return undefined;
+    dir = dir.replace(/\/[^/]*$/, '') || '/';
+  }
+  return undefined;
+}
+
+const KINDS: EntryKind[] = ['syscall', 'compat', 'interrupt'];
+const IFS: IfOnReturn[] = ['off', 'on', 'unchanged', 'unknown'];
+const REGS = new Set(CALLER_SAVED.concat(['rbx', 'rbp', 'r12', 'r13', 'r14', 'r15']));
+
+/** Parses and checks a project file against the program whose constants its names refer to. */
+export function readProject(path: string, text: string, program: Program): Project {
+  const project: Project = { file: path, entries: [], contracts: new Map(), errors: [] };
+  const err = (p: string, message: string): void => void project.errors.push({ path: p, message });
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    err('$', `not JSON: ${e instanceof Error ? e.message : String(e)}`);
+    return project;
+  }
+  if (!isObject(json)) {
+    err('$', 'expected an object with "entries", "workFlags" and/or "contracts"');
+    return project;
+  }
+  const value = (v: unknown, p: string): bigint | undefined => {
+    if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+    if (typeof v !== 'string') return void err(p, 'expected a number or the name of a constant of the file (e.g. "TF_RIP", "A|B")');
+    let acc = 0n;
+    for (const part of v.split('|')) {
+      const t = part.trim();
+      const n = /^(0x[0-9a-f]+|\d+)$/i.test(t) ? BigInt(t) : program.constants.get(t);
+      if (n === undefined) return void err(p, `'${t}' is not a constant of this file (its headers define no such value)`);
+      acc |= n;
+    }
+    return acc;
+  };
+  const percpuCell = (v: unknown, p: string): (CellRef & { mask: bigint; name: string }) | undefined => {
+    if (!isObject(v)) return void err(p, 'expected { "percpu": SYMBOL, "offset": ..., "mask": ... }');
+    if (typeof v.percpu !== 'string') return void err(p + '.percpu', 'expected the per-CPU pointer the code loads (e.g. "PC_CURTHREAD")');
+    const at = program.constants.get(v.percpu);
+    const base = `percpu.${at === undefined ? v.percpu : cellName('', at)}`;
+    const offset = value(v.offset ?? 0, p + '.offset');
+    const mask = value(v.mask, p + '.mask');
+    if (offset === undefined || mask === undefined) return undefined;
+    return { base, offset, mask, name: typeof v.mask === 'string' ? v.mask : v.percpu };
+  };
+
+  if (json.entries !== undefined) {
+    if (!Array.isArray(json.entries)) err('$.entries', 'expected an array of entries');
+    else
+      json.entries.forEach((e, i) => {
+        const p = `$.entries[${i}]`;
+        if (!isObject(e)) return err(p, 'expected { "label": ..., "kind": ..., "frame": ... }');
+        if (typeof e.label !== 'string' || !e.label) return err(p + '.label', 'expected the entry label');
+        const kind = (e.kind ?? 'syscall') as EntryKind;
+        if (!KINDS.includes(kind)) return err(p + '.kind', `expected one of ${KINDS.join(', ')}`);
+        if (!program.labels.has(e.label)) err(p + '.label', `no label '${e.label}' in this file`);
+        let layout: FrameLayout | undefined;
+        if (e.frame !== undefined) {
+          if (!isObject(e.frame) || !isObject(e.frame.fields)) return err(p + '.frame', 'expected { "size": ..., "fields": { "ip": ..., "flags": ..., "cs": ..., "ss": ..., "sp": ... } }');
+          const size = value(e.frame.size, p + '.frame.size');
+          const fields: Record<string, bigint> = {};
+          for (const [k, v] of Object.entries(e.frame.fields)) {
+            const o = value(v, `${p}.frame.fields.${k}`);
+            if (o !== undefined) fields[k] = o;
+          }
+          for (const need of ['ip', 'flags', 'cs', 'ss', 'sp']) if (!(need in e.frame.fields)) err(`${p}.frame.fields`, `missing "${need}": the checks compare the return with it`);
+          if (size !== undefined) layout = { size, fields };
+        }
+        project.entries.push({ label: e.label, kind, layout });
+      });
+  }
+  if (json.selectors !== undefined) {
+    if (!isObject(json.selectors)) err('$.selectors', 'expected { "userCs": ..., "userSs": ... } (the selectors SYSRET loads)');
+    else {
+      const userCs = value(json.selectors.userCs, '$.selectors.userCs');
+      const userSs = value(json.selectors.userSs, '$.selectors.userSs');
+      if (userCs !== undefined && userSs !== undefined) project.selectors = { userCs, userSs };
+    }
+  }
+  if (json.workFlags !== undefined) {
+    if (!Array.isArray(json.workFlags)) err('$.workFlags', 'expected an array of { "percpu", "offset", "mask" }');
+    else {
+      const cells: CellRef[] = [];
+      let mask = 0n;
+      json.workFlags.forEach((w, i) => {
+        const c = percpuCell(w, `$.workFlags[${i}]`);
+        if (c) {
+          cells.push({ base: c.base, offset: c.offset });
+          mask |= c.mask;
+        }
+      });
+      if (cells.length) project.work = { cells, mask };
+    }
+  }
+  if (json.contracts !== undefined) {
+    if (!isObject(json.contracts)) err('$.contracts', 'expected an object: function name → contract');
+    else
+      for (const [name, c] of Object.entries(json.contracts)) {
+        const p = `$.contracts.${name}`;
+        if (!isObject(c)) {
+          err(p, 'expected { "frame": ..., "interrupts": ..., "exitWorkDone": ... }');
+          continue;
+        }
+        let frame: FrameChange = 'always';
+        if (c.frame === 'never' || c.frame === 'always') frame = c.frame;
+        else if (isObject(c.frame) && c.frame.onlyWith !== undefined) {
+          const w = percpuCell(c.frame.onlyWith, p + '.frame.onlyWith');
+          if (w) frame = { onlyWith: w };
+        } else if (c.frame !== undefined) err(p + '.frame', 'expected "never", "always" or { "onlyWith": { "percpu", "offset", "mask" } }');
+        const interrupts = (c.interrupts ?? 'unknown') as IfOnReturn;
+        if (!IFS.includes(interrupts)) err(p + '.interrupts', `expected one of ${IFS.join(', ')}`);
+        if (c.exitWorkDone !== undefined && typeof c.exitWorkDone !== 'boolean') err(p + '.exitWorkDone', 'expected true or false');
+        let clobbers = CALLER_SAVED;
+        if (c.clobbers !== undefined) {
+          if (!Array.isArray(c.clobbers) || c.clobbers.some((r) => typeof r !== 'string' || !REGS.has(r as never))) err(p + '.clobbers', 'expected an array of 64-bit register names ("rax", "r11", ...)');
+          else clobbers = c.clobbers as typeof CALLER_SAVED;
+        }
+        const how = frame === 'never' ? 'never rewrites the saved frame' : frame === 'always' ? 'may rewrite every field of the saved frame' : `rewrites the saved frame only together with ${frame.onlyWith.name}`;
+        project.contracts.set(name, {
+          name,
+          clobbers,
+          frame,
+          interrupts,
+          exitWorkDone: c.exitWorkDone === true,
+          describe: `${name} (${PROJECT_FILE}): ${how}; interrupts ${interrupts} on return${c.exitWorkDone === true ? '; exit work done' : ''}`,
+          builtin: false,
+        });
+      }
+  }
+  return project;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,73 @@
+// The project file: FreeBSD described as data. Its fast_syscall SYSRET is proven with the
+// PCB_FULL_IRET contract; without the contract (or without the flag test) the CVE-2014-4699 shape
+// appears; a broken project file is reported with the JSON path of each mistake.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { analyze, defaultOptions, type Analysis } from '../../../server/src/analysis';
+import type { FileReader } from '../../../server/src/syntax';
+import { diskReader } from '../../support/files';
+import { fixture } from '../../support/paths';
+
+const dir = fixture('projects', 'freebsd');
+const file = path.join(dir, 'exception.S');
+const projectPath = path.join(dir, '.entry-review.json');
+const project = JSON.parse(readFileSync(projectPath, 'utf8'));
+
+/** The disk, with the project file (and optionally the entry file's text) replaced. */
+const reader = (projectText: string): FileReader => ({
+  read: (p) => (p === projectPath ? projectText : diskReader.read(p)),
+  exists: (p) => (p === projectPath ? true : diskReader.exists?.(p) ?? diskReader.read(p) !== undefined),
+});
+const run = (text: string, projectText: string): Promise<Analysis> => analyze({ file, text }, defaultOptions, reader(projectText));
+const severe = (a: Analysis) => a.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code}@${f.loc.range.start.line + 1}`);
+const source = readFileSync(file, 'utf8');
+
+describe('project file', () => {
+  test('FreeBSD fast_syscall with its contracts: SYSRET and IRET proven, taken when PCB_FULL_IRET is clear', async () => {
+    const a = await analyze({ file, text: source }, defaultOptions, diskReader);
+    assert.deepEqual(severe(a), []);
+    assert.deepEqual(a.entries, ['Xfast_syscall']);
+    const sysret = a.returns.find((r) => r.kind === 'sysret');
+    assert.equal(sysret?.verdict, 'ok');
+    assert.equal(sysret?.conditions.length, 9);
+    assert.match(sysret?.exitCondition ?? '', /^PCB_FULL_IRET\[0\] == 0 ∧ /);
+    assert.ok(sysret?.assumes.some((s) => s.startsWith('amd64_syscall (.entry-review.json): rewrites the saved frame only together with PCB_FULL_IRET')));
+    assert.equal(a.returns.find((r) => r.kind === 'iret')?.verdict, 'ok');
+  });
+  test('without the PCB_FULL_IRET contract (frame "always"), the fast path trusts a frame C may have rewritten', async () => {
+    const p = structuredClone(project);
+    p.contracts.amd64_syscall.frame = 'always';
+    const a = await run(source, JSON.stringify(p));
+    const codes = severe(a);
+    assert.ok(codes.includes('sysret-noncanonical-rip@256'), codes.join(' '));
+    assert.ok(codes.includes('sysret-selectors@256'), codes.join(' '));
+  });
+  test('without the PCB_FULL_IRET test before SYSRET, the same shape appears', async () => {
+    const text = source.replace(/\ttestl\t\$PCB_FULL_IRET, PCB_FLAGS\(%rax\)\n\tjnz\t4f\n/, '\n\n');
+    assert.notEqual(text, source);
+    const codes = severe(await run(text, JSON.stringify(project)));
+    assert.ok(codes.includes('sysret-noncanonical-rip@256'), codes.join(' '));
+  });
+  test('mistakes are reported with their JSON path, on the project file', async () => {
+    const bad = { entries: [{ label: 'Xfast_syscall', kind: 'sysenter', frame: { size: 'TF_NOPE', fields: { ip: 'TF_RIP' } } }], contracts: { amd64_syscall: { interrupts: 'maybe' } } };
+    const a = await run(source, JSON.stringify(bad));
+    const msgs = a.findings.filter((f) => f.loc.file === projectPath).map((f) => [f.code, f.severity, f.message.slice(projectPath.length + 1)]);
+    assert.deepEqual(msgs, [
+      ['parse', 'error', '$.entries[0].kind: expected one of syscall, compat, interrupt'],
+      ['parse', 'error', '$.contracts.amd64_syscall.interrupts: expected one of off, on, unchanged, unknown'],
+    ]);
+    const notJson = await run(source, '{ "entries": [ }');
+    assert.match(notJson.findings.find((f) => f.loc.file === projectPath)?.message ?? '', /\$: not JSON/);
+    const badSize = { entries: [{ label: 'Xfast_syscall', frame: { size: 'TF_NOPE', fields: { ip: 'TF_RIP' } } }] };
+    const m = (await run(source, JSON.stringify(badSize))).findings.filter((f) => f.loc.file === projectPath).map((f) => f.message.slice(projectPath.length + 1));
+    assert.deepEqual(m, [
+      "$.entries[0].frame.size: 'TF_NOPE' is not a constant of this file (its headers define no such value)",
+      '$.entries[0].frame.fields: missing "flags": the checks compare the return with it',
+      '$.entries[0].frame.fields: missing "cs": the checks compare the return with it',
+      '$.entries[0].frame.fields: missing "ss": the checks compare the return with it',
+      '$.entries[0].frame.fields: missing "sp": the checks compare the return with it',
+    ]);
+  });
+});
