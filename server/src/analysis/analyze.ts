@@ -2,7 +2,7 @@
 // needs beyond the document comes through the `files` reader, so every layer is testable with
 // plain strings, and the language server and the command line share exactly this code.
 import { parseProgram, type FileReader, type Location, type Program, type Statement } from '../syntax';
-import { isModelled } from '../x86';
+import { isModelled, type Expr } from '../x86';
 import { runChecks, type ReturnResult } from './checker';
 import { findProjectFile, readProject, type Project } from './project';
 import type { AnalyzeOptions } from './options';
@@ -55,6 +55,8 @@ export interface Analysis {
   returns: ReturnResult[];
   /** Entries analysed (labels). */
   entries: string[];
+  /** The symbolic general registers before each instruction the walk reached (statement index). */
+  registers: Map<number, { entry: string; regs: Record<string, Expr> }>;
   stats: AnalysisStats;
 }
 
@@ -88,6 +90,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
   }
   let returns: ReturnResult[] = [];
   let entries: string[] = [];
+  let registers: Analysis['registers'] = new Map();
   let paths = 0;
   // the project file: the nearest .entry-review.json above the document (or the one named)
   let project: Project | undefined;
@@ -101,6 +104,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
     const c = await runChecks(program, options, project);
     returns = c.returns;
     entries = c.entries.map((e) => e.name);
+    registers = c.registers;
     paths = c.paths;
     findings.push(...c.findings);
     for (const n of c.notes) findings.push({ code: 'unmodeled', severity: 'info', message: n, loc: topOfFile(doc.file) });
@@ -115,6 +119,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
     findings,
     returns,
     entries,
+    registers,
     stats: { paths, instructions, millis: Math.round(performance.now() - started) },
   };
 }

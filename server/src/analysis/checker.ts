@@ -29,6 +29,8 @@ export interface ReturnResult {
 
 export interface CheckOutput {
   entries: Entry[];
+  /** Registers before each instruction (statement index → register → value), from the first entry that reaches it. */
+  registers: Map<number, { entry: string; regs: Record<string, Expr> }>;
   findings: Finding[];
   returns: ReturnResult[];
   walks: WalkResult[];
@@ -80,7 +82,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
   const { entries, missing } = findEntries(cfg, options.entries, project);
   const notes = missing.map((m) => `--entry ${m}: no such label in this file`);
 
-  const out: CheckOutput = { entries, findings: [], returns: [], walks: [], paths: 0, instructions: 0, notes };
+  const out: CheckOutput = { entries, registers: new Map(), findings: [], returns: [], walks: [], paths: 0, instructions: 0, notes };
   const vendors: ('intel' | 'amd')[] = options.vendor === 'both' ? ['intel', 'amd'] : [options.vendor];
   const vaBits: (48 | 57)[] = options.vaBits === 'both' ? [48, 57] : [options.vaBits];
   const started = performance.now();
@@ -88,9 +90,17 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
   const walks: { entry: Entry; S: SymbolicAlgebra; w: WalkResult }[] = [];
   for (const entry of entries) {
     const S = new SymbolicAlgebra();
-    const w = walk(S, cfg, entry, { mode: 'merge', vendor: options.vendor, deadline: started + budgetMs, contracts: project?.contracts, work: project?.work, selectors: project?.selectors });
+    const w = walk(S, cfg, entry, { mode: 'merge', vendor: options.vendor, deadline: started + budgetMs, contracts: project?.contracts, work: project?.work, selectors: project?.selectors, keepStates: true });
     walks.push({ entry, S, w });
     out.walks.push(w);
+    // for display: a value merged from several calls reads as the one it is (readable())
+    const memo = new Map<number, Expr>();
+    for (const [pos, regs] of w.before) {
+      if (out.registers.has(cfg.insns[pos])) continue;
+      const shown: Record<string, Expr> = {};
+      for (const [g, v] of Object.entries(regs)) shown[g] = readable(S, v, memo);
+      out.registers.set(cfg.insns[pos], { entry: entry.name, regs: shown });
+    }
     out.instructions += w.reached.size;
     for (const ev of w.exits) {
       let r = byReturn.get(ev.pos);
@@ -284,13 +294,13 @@ function returnFor(out: CheckOutput, byReturn: Map<number, { events: { entry: En
  * `ite(path, ptregs.ip@L149, ptregs.ip@L156)`; either way it is "pt_regs->ip after the call", so
  * it reads as `ptregs.ip` (for display only: the checks use the exact values).
  */
-function readable(S: SymbolicAlgebra, e: Expr): Expr {
+function readable(S: SymbolicAlgebra, e: Expr, memo = new Map<number, Expr>()): Expr {
   const base = (x: Expr): string | undefined => (x.op === 'var' ? x.name.replace(/@L[\d.]+$/, '') : undefined);
   return rebuild(S, e, (x) => {
     if (x.op !== 'ite') return undefined;
     const a = base(x.args[1]);
     return a !== undefined && a === base(x.args[2]) ? S.fresh(a, x.width) : undefined;
-  });
+  }, memo);
 }
 
 /** The path condition of a return, as readable text over the saved state. */

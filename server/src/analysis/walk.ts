@@ -138,8 +138,8 @@ export interface WalkResult {
   writesCr3: boolean;
   /** Instructions the model could not run (treated as no-ops). */
   unmodeled: Map<number, string>;
-  /** Merged state before each instruction (keepStates). */
-  before: Map<number, MachineState<Expr, Expr>>;
+  /** The general registers before each instruction, as the walk first saw them there (keepStates). */
+  before: Map<number, Record<Gpr, Expr>>;
   /** trace mode: the steps taken, and why the trace stopped when it did not reach a return. */
   steps: TraceStep[];
   stop?: { pos: number; reason: string; missing: string[] };
@@ -420,7 +420,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const stmt = cfg.stmt(pos);
     const insn = cfg.instruction[pos];
     const site = cfg.site[pos];
-    if (opts.keepStates && !result.before.has(pos)) result.before.set(pos, m.cloneRegisters());
+    if (opts.keepStates && !result.before.has(pos)) result.before.set(pos, { ...m.regs });
     // With interrupts possibly on, an interrupt may queue exit work at any instruction.
     if (result.work && S.asConst(m.flags.IF) !== 0n) {
       const on = S.eq(m.flags.IF, S.const(1, 1n));

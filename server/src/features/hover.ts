@@ -4,6 +4,7 @@ import type { Analysis } from '../analysis';
 import type { Location, Pos, Range } from '../syntax';
 import { describeInstruction, type InstructionInfo } from '../x86';
 import { returnAt, returnMarkdown } from './returns';
+import { registerHover } from './state';
 import { findSymbol, formatValue, symbolUnder } from './symbols';
 import { contains, lineText, wordAt } from './text';
 
@@ -19,6 +20,11 @@ export function hover(analysis: Analysis, text: string, pos: Pos): Hover | undef
     if (info) return markdown(instructionMarkdown(info), word.range);
   }
   const ret = returnAt(analysis, pos);
+  // a register operand: its symbolic value before and after this line
+  if ((lineText(text, pos.line) ?? '')[word.range.start.character - 1] === '%') {
+    const h = registerHover(analysis, word.text, pos);
+    if (h) return markdown(h, word.range);
+  }
   const expansion = analysis.program.macroExpansions.find(
     (m) => m.loc.file === analysis.file && m.name === word.text && contains(m.loc.range, pos),
   );

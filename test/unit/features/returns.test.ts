@@ -40,4 +40,15 @@ describe('returns in the editor', () => {
     assert.match(v, /- ✓ RF and TF clear in r11 — proven/);
     assert.match(v, /Assumes:\n(- .*\n)*- do_syscall_64: returns with interrupts off/);
   });
+  test('the hover on a register operand gives its symbolic value before and after the line', async () => {
+    const { a, text } = await load('kernels', 'linux-2015-entry_64.S');
+    const at = (line: number, needle: string) => {
+      const character = text.split('\n')[line].indexOf(needle) + 1;
+      return (hover(a, text, { line, character })?.contents as MarkupContent | undefined)?.value;
+    };
+    // line 172: movq RIP(%rsp), %r11 on the opportunistic path, after do_syscall_64 / syscall_return_slowpath
+    assert.equal(at(171, '%r11'), '**%r11** (from entry_SYSCALL_64)\n\nbefore: `kernel.r11` — a kernel value left by the calls into C\n\nafter: `ptregs.ip` — pt_regs->ip after the calls into C');
+    // line 70: pushq %rcx right after SYSCALL: the user's RIP
+    assert.equal(at(69, '%rcx'), '**%rcx** (from entry_SYSCALL_64)\n\nbefore: `user.rip` — the user\'s value at entry\n\nunchanged by this line');
+  });
 });
