@@ -75,10 +75,18 @@ function exitProperties0(ctx: PropertyContext, ev: ExitEvent): Property[] {
   const ss = frameField(ev, 'ss', S);
   const sp = frameField(ev, 'sp', S);
 
-  if (rec.kind === 'sysret' && rec.operandSize === 64) {
+  if (rec.kind === 'sysret') {
+    const wide = rec.operandSize === 64;
+    const insn = wide ? 'SYSRET' : 'SYSRETL';
     const rcx = m.regs.rcx;
     const r11 = m.regs.r11;
-    if (ctx.vendors.includes('intel')) {
+    // SYSRET: RIP and RCX from RCX, RFLAGS and R11 from R11. SYSRETL: EIP from ECX; the compat ABI
+    // gives up ECX, and R11 is not visible in 32-bit mode, so only what IRET would restore visibly
+    // is compared there. A frame without a cx slot (FreeBSD's: the ABI gives RCX up) compares RIP alone.
+    const rip = wide ? rcx : S.zext(S.extract(rcx, 31, 0), 64);
+    const cxSlot = wide ? cx : undefined;
+    const r11Slot = wide ? r11f : undefined;
+    if (wide && ctx.vendors.includes('intel')) {
       for (const w of ctx.vaBits) {
         out.push({
           code: 'sysret-noncanonical-rip',
@@ -93,23 +101,23 @@ function exitProperties0(ctx: PropertyContext, ev: ExitEvent): Property[] {
       }
     }
     if (ip) {
-      // (a frame without a cx slot — the ABI gives RCX up, as FreeBSD's — compares RIP alone)
       out.push({
         code: 'sysret-rcx-not-rip',
-        name: cx ? 'rcx == ptregs.ip == ptregs.cx' : 'rcx == ptregs.ip',
+        name: wide ? (cxSlot ? 'rcx == ptregs.ip == ptregs.cx' : 'rcx == ptregs.ip') : 'ecx == ptregs.ip',
         severity: 'warning',
-        bad: cx ? S.orB(ne(rcx, ip), ne(rcx, cx)) : ne(rcx, ip),
-        message: (x) => `after SYSRET the user's RIP and RCX are both RCX = ${hex(x.rcxAtSysret)}, but IRET from pt_regs would give RIP ${hex(x.frameIp)} and RCX ${hex(x.frameCx)}`,
+        bad: cxSlot ? S.orB(ne(rip, ip), ne(rcx, cxSlot)) : ne(rip, ip),
+        message: (x) => `after ${insn} the user's ${wide ? 'RIP (and RCX)' : 'EIP'} is ${wide ? 'RCX' : 'ECX'} = ${hex(x.rcxAtSysret)}, but IRET from pt_regs would give RIP ${hex(x.frameIp)}${cxSlot ? ` and RCX ${hex(x.frameCx)}` : ''}`,
       });
     }
-    if (flags && r11f) {
+    if (flags) {
       const M = S.const(64, SYSRET_RFLAGS_MASK & ~(RFLAGS.TF | RFLAGS.RF));
+      const differ = ne(S.and(r11, M), S.and(flags, M));
       out.push({
         code: 'sysret-r11-not-rflags',
-        name: 'r11 == ptregs.r11 and RFLAGS == ptregs.flags',
+        name: r11Slot ? 'r11 == ptregs.r11 and RFLAGS == ptregs.flags' : 'RFLAGS == ptregs.flags',
         severity: 'warning',
-        bad: S.orB(ne(r11, r11f), ne(S.and(r11, M), S.and(flags, M))),
-        message: (x) => `after SYSRET the user's RFLAGS come from R11 = ${hex(x.r11AtSysret)}, but pt_regs->flags is ${hex(x.frameFlags)} and pt_regs->r11 is ${hex(x.frameR11)}`,
+        bad: r11Slot ? S.orB(ne(r11, r11Slot), differ) : differ,
+        message: (x) => `after ${insn} the user's RFLAGS come from R11 = ${hex(x.r11AtSysret)}, but pt_regs->flags is ${hex(x.frameFlags)}${r11Slot ? ` and pt_regs->r11 is ${hex(x.frameR11)}` : ''}`,
       });
     }
     // RF/TF in R11 matter when R11 is not simply the RFLAGS the user's own SYSCALL saved
@@ -119,58 +127,16 @@ function exitProperties0(ctx: PropertyContext, ev: ExitEvent): Property[] {
       name: 'RF and TF clear in r11',
       severity: 'warning',
       bad: S.andB(ne(S.and(r11, S.const(64, RFLAGS.RF | RFLAGS.TF)), S.const(64, 0n)), ne(r11, ev.entryR11)),
-      message: (x) => `RF/TF not tested before SYSRET: R11 = ${hex(x.r11AtSysret)} has ${flagNames(x.r11AtSysret)} set; SYSRET cannot restore RF and a TF traps right after it, forever under a single-step`,
+      message: (x) => `RF/TF not tested before ${insn}: R11 = ${hex(x.r11AtSysret)} has ${flagNames(x.r11AtSysret)} set; ${insn} cannot restore RF and a TF traps right after it, forever under a single-step`,
     });
     if (cs && ss) {
       const low = (v: Expr): Expr => S.extract(v, 15, 0);
       out.push({
         code: 'sysret-selectors',
-        name: 'ptregs.cs == __USER_CS and ptregs.ss == __USER_DS',
+        name: `ptregs.cs == ${rec.operandSize === 64 ? '__USER_CS' : '__USER32_CS'} and ptregs.ss == __USER_DS`,
         severity: 'warning',
         bad: S.orB(ne(low(cs), rec.user.cs), ne(low(ss), rec.user.ss)),
-        message: (x) => `SYSRET loads CS ${S.show(rec.user.cs)} and SS ${S.show(rec.user.ss)}, but the saved frame holds CS ${hex(x.frameCs)} and SS ${hex(x.frameSs)}`,
-      });
-    }
-  }
-  if (rec.kind === 'sysret' && rec.operandSize === 32) {
-    // SYSRETL: EIP from ECX, RFLAGS from R11, CS __USER32_CS; the compat ABI gives up ECX (and
-    // R11 is not visible in 32-bit mode), so only what IRET would restore visibly is compared.
-    const ecx = S.zext(S.extract(m.regs.rcx, 31, 0), 64);
-    const r11 = m.regs.r11;
-    if (ip) {
-      out.push({
-        code: 'sysret-rcx-not-rip',
-        name: 'ecx == ptregs.ip',
-        severity: 'warning',
-        bad: ne(ecx, ip),
-        message: (x) => `after SYSRETL the user's EIP is ECX = ${hex(x.rcxAtSysret)}, but IRET from pt_regs would give RIP ${hex(x.frameIp)}`,
-      });
-    }
-    if (flags) {
-      const M = S.const(64, SYSRET_RFLAGS_MASK & ~(RFLAGS.TF | RFLAGS.RF));
-      out.push({
-        code: 'sysret-r11-not-rflags',
-        name: 'RFLAGS == ptregs.flags',
-        severity: 'warning',
-        bad: ne(S.and(r11, M), S.and(flags, M)),
-        message: (x) => `after SYSRETL the user's RFLAGS come from R11 = ${hex(x.r11AtSysret)}, but pt_regs->flags is ${hex(x.frameFlags)}`,
-      });
-    }
-    out.push({
-      code: 'sysret-rf-tf',
-      name: 'RF and TF clear in r11',
-      severity: 'warning',
-      bad: S.andB(ne(S.and(r11, S.const(64, RFLAGS.RF | RFLAGS.TF)), S.const(64, 0n)), ne(r11, ev.entryR11)),
-      message: (x) => `RF/TF not tested before SYSRETL: R11 = ${hex(x.r11AtSysret)} has ${flagNames(x.r11AtSysret)} set; SYSRETL cannot restore RF and a TF traps right after it`,
-    });
-    if (cs && ss) {
-      const low = (v: Expr): Expr => S.extract(v, 15, 0);
-      out.push({
-        code: 'sysret-selectors',
-        name: 'ptregs.cs == __USER32_CS and ptregs.ss == __USER_DS',
-        severity: 'warning',
-        bad: S.orB(ne(low(cs), rec.user.cs), ne(low(ss), rec.user.ss)),
-        message: (x) => `SYSRETL loads CS ${S.show(rec.user.cs)} and SS ${S.show(rec.user.ss)}, but the saved frame holds CS ${hex(x.frameCs)} and SS ${hex(x.frameSs)}`,
+        message: (x) => `${insn} loads CS ${S.show(rec.user.cs)} and SS ${S.show(rec.user.ss)}, but the saved frame holds CS ${hex(x.frameCs)} and SS ${hex(x.frameSs)}`,
       });
     }
   }

@@ -176,18 +176,7 @@ const PER_TASK_PERCPU = new Set(['old_rsp']);
 
 /** Variables in value positions of `e`: everything but the conditions of `ite`. */
 export function dataVars(e: Expr): Set<string> {
-  const out = new Set<string>();
-  const seen = new Set<number>();
-  const stack: Expr[] = [e];
-  while (stack.length) {
-    const x = stack.pop() as Expr;
-    if (seen.has(x.id)) continue;
-    seen.add(x.id);
-    if (x.op === 'var') out.add(x.name);
-    if (x.op === 'ite') stack.push(x.args[1], x.args[2]);
-    else for (const y of x.args) stack.push(y);
-  }
-  return out;
+  return new Set(variables(e, true).keys());
 }
 
 /** Values whose names start like this come from user mode or the saved frame; all others are the kernel's. */

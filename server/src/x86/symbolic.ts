@@ -830,8 +830,11 @@ function evalNode(e: Expr, env: ReadonlyMap<string, bigint>, memo: Map<number, b
   }
 }
 
-/** The variables an expression mentions, with their widths. */
-export function variables(e: Expr): Map<string, number> {
+/**
+ * The variables an expression mentions, with their widths. `valuesOnly`: only those in value
+ * positions — not in the conditions of `ite`, which choose between values without being one.
+ */
+export function variables(e: Expr, valuesOnly = false): Map<string, number> {
   const out = new Map<string, number>();
   const seen = new Set<number>();
   const stack: Expr[] = [e];
@@ -840,7 +843,8 @@ export function variables(e: Expr): Map<string, number> {
     if (seen.has(x.id)) continue;
     seen.add(x.id);
     if (x.op === 'var') out.set(x.name, x.width);
-    for (const y of x.args) stack.push(y);
+    if (valuesOnly && x.op === 'ite') stack.push(x.args[1], x.args[2]);
+    else for (const y of x.args) stack.push(y);
   }
   return out;
 }
