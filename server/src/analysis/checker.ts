@@ -41,8 +41,7 @@ export interface CheckOutput {
 
 /**
  * Well-known 64-bit SYSCALL entries of Linux, whose pt_regs layout, work flags and C functions are
- * built in. Other kernels' entries are named with --entry (their frame layouts and contracts
- * belong in a project file, which is not read yet).
+ * built in. Other kernels' entries, frame layouts and contracts come from the project file.
  */
 const SYSCALL_ENTRIES = ['entry_SYSCALL_64', 'system_call'];
 /** 64-bit kernels' SYSCALL entries from 32-bit user mode (their fast return is SYSRETL). */
