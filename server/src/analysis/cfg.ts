@@ -160,6 +160,92 @@ export class Cfg {
     return edges;
   }
 
+  /**
+   * Where control can go from `pos`, as far as the text says (jumps, branches, fall-through,
+   * local calls and their return sites; indirect jumps, returns and exits end here).
+   */
+  successors(pos: number): number[] {
+    const insn = this.instruction[pos];
+    const out: number[] = [];
+    const m = insn?.mnemonic ?? '';
+    const target = insn?.operands[0]?.kind === 'label' ? this.label(insn.operands[0].name) : undefined;
+    const to = (p: number | undefined): void => {
+      if (p !== undefined) for (const e of this.enter(p)) out.push(e.to);
+    };
+    if (/^(ret|sysret|iret|sysexit|ud2|hlt)/.test(m)) return out;
+    if (/^jmp/.test(m)) {
+      to(target);
+      return out;
+    }
+    if (/^(j|loop|call)/.test(m)) to(target);
+    for (const e of this.fallThrough(pos)) out.push(e.to);
+    return out;
+  }
+
+  private orderCache?: { rank: Int32Array; cyclic: Uint8Array };
+
+  /**
+   * A topological rank of every instruction over the strongly connected components of the
+   * control flow (Tarjan), and whether it lies on a cycle. Processing by rank lets every path
+   * into a join arrive before the join goes on, however the code is laid out in the file; only
+   * instructions on a cycle can be loop heads.
+   */
+  order(): { rank: Int32Array; cyclic: Uint8Array } {
+    if (this.orderCache) return this.orderCache;
+    const n = this.insns.length;
+    const succ = Array.from({ length: n }, (_, p) => this.successors(p));
+    const index = new Int32Array(n).fill(-1);
+    const low = new Int32Array(n);
+    const onStack = new Uint8Array(n);
+    const comp = new Int32Array(n).fill(-1);
+    const stack: number[] = [];
+    let counter = 0;
+    let comps = 0;
+    const cyclic = new Uint8Array(n);
+    for (let root = 0; root < n; root++) {
+      if (index[root] >= 0) continue;
+      // iterative Tarjan: (node, next successor to look at)
+      const work: [number, number][] = [[root, 0]];
+      index[root] = low[root] = counter++;
+      stack.push(root);
+      onStack[root] = 1;
+      while (work.length) {
+        const top = work[work.length - 1];
+        const [v, i] = top;
+        if (i < succ[v].length) {
+          top[1]++;
+          const w = succ[v][i];
+          if (index[w] < 0) {
+            index[w] = low[w] = counter++;
+            stack.push(w);
+            onStack[w] = 1;
+            work.push([w, 0]);
+          } else if (onStack[w]) low[v] = Math.min(low[v], index[w]);
+          continue;
+        }
+        work.pop();
+        if (work.length) low[work[work.length - 1][0]] = Math.min(low[work[work.length - 1][0]], low[v]);
+        if (low[v] === index[v]) {
+          const members: number[] = [];
+          let w: number;
+          do {
+            w = stack.pop() as number;
+            onStack[w] = 0;
+            comp[w] = comps;
+            members.push(w);
+          } while (w !== v);
+          if (members.length > 1 || succ[v].includes(v)) for (const x of members) cyclic[x] = 1;
+          comps++;
+        }
+      }
+    }
+    // Tarjan numbers components in reverse topological order
+    const rank = new Int32Array(n);
+    for (let p = 0; p < n; p++) rank[p] = comps - 1 - comp[p];
+    this.orderCache = { rank, cyclic };
+    return this.orderCache;
+  }
+
   /** The ALTERNATIVE arm an instruction belongs to. */
   armOf(pos: number): { group: number; arm: number; feature: string } | undefined {
     const t = this.stmt(pos).alternative;

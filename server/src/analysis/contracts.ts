@@ -92,6 +92,20 @@ const BUILTINS: Contract[] = [
   },
 ];
 
+// The 3.x audit fast path (auditsys / sysret_audit) calls the audit hooks and goes back to the
+// fast path: they record the system call, they do not touch pt_regs.
+for (const name of ['__audit_syscall_entry', '__audit_syscall_exit']) {
+  BUILTINS.push({
+    name,
+    clobbers: CALLER_SAVED,
+    frame: 'never',
+    interrupts: 'unchanged',
+    exitWorkDone: false,
+    describe: `${name} (Linux 3.x audit fast path): records the system call for audit; pt_regs is left as it was`,
+    builtin: true,
+  });
+}
+
 // The scheduler switches tasks and comes back: the saved frame is the task's own and unchanged.
 for (const name of ['schedule', 'schedule_user', 'preempt_schedule_irq']) {
   BUILTINS.push({

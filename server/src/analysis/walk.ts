@@ -282,6 +282,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   const heads = new Set<string>();
   let current = -1;
   const keyOf = (pos: number, stack: number[]): string => pos + '|' + stack.join(',');
+  const { rank, cyclic } = cfg.order();
 
   const addPc = (pc: Expr[], c: Expr): Expr[] | undefined => {
     const b = S.asBool(c);
@@ -294,7 +295,8 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
 
   const push = (pos: number, st: PathState): void => {
     const k = keyOf(pos, st.stack);
-    if (pos <= current) heads.add(k);
+    // a loop head: the target of a jump back (in the order a cycle is run) within its own cycle
+    if (cyclic[pos] && current >= 0 && rank[pos] === rank[current] && pos <= current) heads.add(k);
     const old = pending.get(k);
     if (!old) {
       pending.set(k, { pos, st });
@@ -372,10 +374,13 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       result.incomplete = 'time budget exhausted';
       break;
     }
-    // the lowest position first: forward joins meet before they go on
+    // the earliest in the flow's topological order first (then by position): every path into a
+    // join arrives before the join goes on, wherever the code sits in the file
     let bestKey = '';
     let best: { pos: number; st: PathState } | undefined;
-    for (const [k, v] of pending) if (!best || v.pos < best.pos) [bestKey, best] = [k, v];
+    for (const [k, v] of pending) {
+      if (!best || rank[v.pos] < rank[best.pos] || (rank[v.pos] === rank[best.pos] && v.pos < best.pos)) [bestKey, best] = [k, v];
+    }
     if (!best) break;
     pending.delete(bestKey);
     const { pos } = best;
@@ -394,7 +399,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       if (set.has(sig)) continue; // this loop head has been here with exactly these values
       set.add(sig);
       last.set(bestKey, st2);
-      if (n > MAX_VISITS) {
+      if (n > MAX_VISITS && cyclic[pos]) {
         result.incomplete = `the loop through line ${cfg.stmt(pos).loc.range.start.line + 1} did not settle in ${MAX_VISITS} iterations`;
         continue;
       }
