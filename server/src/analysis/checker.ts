@@ -234,7 +234,7 @@ async function canonicalWidth(S: SymbolicAlgebra, cfg: Cfg, w: WalkResult, ev: E
     ...f,
     code: 'canonical-width',
     severity: 'warning',
-    message: `the canonical check assumes 57-bit addresses (LA57)${config}: it lets through an RIP that is not canonical with 48-bit addresses`,
+    message: `the canonical check assumes wider addresses than 48 bits (it holds for 57-bit LA57 addresses)${config}: it lets through an RIP that is not canonical with 48-bit addresses`,
     loc: cfg.stmt(start).loc,
     path: f.path?.slice(0, f.path.findIndex((s) => s.loc.range.start.line === line) + 1 || undefined),
     vendor: undefined,
