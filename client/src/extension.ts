@@ -30,6 +30,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<EntryR
       { scheme: 'untitled', language: LANGUAGE_ID },
       { scheme: 'vscode-remote', language: LANGUAGE_ID },
     ],
+    // In an untrusted workspace the server runs restricted: no project file (it names code to
+    // trust: contracts), no include paths outside the workspace.
+    initializationOptions: { trusted: vscode.workspace.isTrusted },
     synchronize: {
       configurationSection: 'entryReview',
       fileEvents: vscode.workspace.createFileSystemWatcher('**/{*.h,*.S,*.s,*.inc,.config,.entry-review.json}'),
@@ -37,6 +40,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<EntryR
   };
   client = new LanguageClient('entryReview', 'Entry Review', serverOptions, clientOptions);
   await client.start();
+  // granting trust lifts the restrictions: restart the server with them lifted
+  context.subscriptions.push(
+    vscode.workspace.onDidGrantWorkspaceTrust(async () => {
+      if (!client) return;
+      clientOptions.initializationOptions = { trusted: true };
+      await client.stop();
+      client = new LanguageClient('entryReview', 'Entry Review', serverOptions, clientOptions);
+      await client.start();
+    }),
+  );
   context.subscriptions.push({ dispose: () => void client?.stop() });
   return { client };
 }

@@ -41,15 +41,21 @@ interface Settings {
   entries?: string[];
 }
 
-export function settingsToOptions(s: Settings | undefined, workspaceRoots: string[]): AnalyzeOptions {
+/**
+ * Settings → analysis options. `restricted` (an untrusted workspace, as the client says at
+ * initialize): no project file, no include paths outside the workspace.
+ */
+export function settingsToOptions(s: Settings | undefined, workspaceRoots: string[], restricted = false): AnalyzeOptions {
   const defines: Record<string, string> = {};
   for (const d of s?.defines ?? []) {
     const kv = typeof d === 'string' ? parseDefine(d.trim()) : undefined;
     if (kv) defines[kv[0]] = kv[1];
   }
+  const inside = (p: string): boolean => workspaceRoots.some((r) => p === r || p.startsWith(r.endsWith(path.sep) ? r : r + path.sep));
   const includePaths = (s?.includePaths ?? [])
     .filter((p): p is string => typeof p === 'string' && p.length > 0)
-    .flatMap((p) => (path.isAbsolute(p) ? [p] : workspaceRoots.map((r) => path.resolve(r, p))));
+    .flatMap((p) => (path.isAbsolute(p) ? [p] : workspaceRoots.map((r) => path.resolve(r, p))))
+    .filter((p) => !restricted || inside(path.resolve(p)));
   return {
     ...defaultOptions,
     vendor: (typeof s?.vendor === 'string' && parseVendor(s.vendor)) || defaultOptions.vendor,
@@ -57,6 +63,7 @@ export function settingsToOptions(s: Settings | undefined, workspaceRoots: strin
     defines,
     undefines: (s?.undefines ?? []).filter((u): u is string => typeof u === 'string' && /^[A-Za-z_]\w*$/.test(u.trim())).map((u) => u.trim()),
     includePaths,
+    ...(restricted ? { projectFile: '' } : {}),
     entries: (s?.entries ?? []).filter((e): e is string => typeof e === 'string' && e.trim().length > 0).map((e) => e.trim()),
   };
 }
@@ -80,6 +87,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   const fileCache = new Map<string, { mtimeMs: number; text: string | undefined }>();
   let options: AnalyzeOptions = defaultOptions;
   let workspaceRoots: string[] = [];
+  /** An untrusted workspace (the client says so at initialize): restricted mode. */
+  let restricted = false;
   let hasConfiguration = false;
 
   const uriByPath = new Map<string, string>();
@@ -184,8 +193,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     hasConfiguration = !!params.capabilities.workspace?.configuration;
     workspaceRoots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri));
     if (workspaceRoots.length === 0 && params.rootUri) workspaceRoots = [uriToPath(params.rootUri)];
-    const init = params.initializationOptions as Settings | undefined;
-    if (init && typeof init === 'object') options = settingsToOptions(init, workspaceRoots);
+    const init = params.initializationOptions as (Settings & { trusted?: boolean }) | undefined;
+    restricted = !!init && typeof init === 'object' && init.trusted === false;
+    options = settingsToOptions(init && typeof init === 'object' ? init : undefined, workspaceRoots, restricted);
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -208,7 +218,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   async function refreshSettings(): Promise<void> {
     try {
       const s = (await connection.workspace.getConfiguration('entryReview')) as Settings | null;
-      options = settingsToOptions(s ?? undefined, workspaceRoots);
+      options = settingsToOptions(s ?? undefined, workspaceRoots, restricted);
     } catch {
       /* the client may not answer: keep what we have */
     }
@@ -220,7 +230,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       void refreshSettings();
     } else {
       const s = (change.settings as { entryReview?: Settings } | undefined)?.entryReview;
-      options = settingsToOptions(s, workspaceRoots);
+      options = settingsToOptions(s, workspaceRoots, restricted);
       reanalyzeAll();
     }
   });

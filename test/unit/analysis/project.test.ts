@@ -50,6 +50,10 @@ describe('project file', () => {
     const codes = severe(await run(text, JSON.stringify(project)));
     assert.ok(codes.includes('sysret-noncanonical-rip@256'), codes.join(' '));
   });
+  test('an untrusted workspace (projectFile "") reads no project file: the FreeBSD entry is not even known', async () => {
+    const a = await analyze({ file, text: source }, { ...defaultOptions, projectFile: '' }, diskReader);
+    assert.deepEqual([a.entries, a.returns.length], [[], 0]);
+  });
   test('mistakes are reported with their JSON path, on the project file', async () => {
     const bad = { entries: [{ label: 'Xfast_syscall', kind: 'sysenter', frame: { size: 'TF_NOPE', fields: { ip: 'TF_RIP' } } }], contracts: { amd64_syscall: { interrupts: 'maybe' } } };
     const a = await run(source, JSON.stringify(bad));

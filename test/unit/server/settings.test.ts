@@ -12,6 +12,14 @@ describe('server settings', () => {
     assert.deepEqual(o.includePaths, ['/ws/inc', '/abs']);
   });
 
+  test('undefines and entries; an untrusted workspace reads no project file and no include path outside it', () => {
+    const s = { undefines: ['CONFIG_PAGE_TABLE_ISOLATION', 'not valid!'], entries: [' nmi ', ''], includePaths: ['inc', '/abs', '/ws/sub'] };
+    const trusted = settingsToOptions(s, ['/ws']);
+    assert.deepEqual([trusted.undefines, trusted.entries, trusted.includePaths, trusted.projectFile], [['CONFIG_PAGE_TABLE_ISOLATION'], ['nmi'], ['/ws/inc', '/abs', '/ws/sub'], undefined]);
+    const untrusted = settingsToOptions(s, ['/ws'], true);
+    assert.deepEqual([untrusted.includePaths, untrusted.projectFile], [['/ws/inc', '/ws/sub'], '']);
+  });
+
   test('missing or invalid settings fall back to the defaults', () => {
     const o = settingsToOptions({ vendor: 'cyrix', vaBits: 52 }, []);
     assert.equal(o.vendor, 'both');
