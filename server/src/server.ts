@@ -159,6 +159,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       if (documents.get(doc.uri)?.version !== doc.version) return;
       diagnostics = diagnosticsFor(a);
       publishProjectFile(a);
+      for (const line of a.log) connection.console.info(`entry-review: ${uriToPath(doc.uri)}: ${line}`);
     } catch (err) {
       connection.console.error(`entry-review: analysis failed for ${doc.uri}: ${String(err)}`);
       diagnostics = [];

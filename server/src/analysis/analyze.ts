@@ -55,6 +55,8 @@ export interface Analysis {
   returns: ReturnResult[];
   /** Entries analysed (labels). */
   entries: string[];
+  /** What the checker dropped and why, for a log (the server's output channel). */
+  log: string[];
   /** The symbolic general registers before each instruction the walk reached (statement index). */
   registers: Map<number, { entry: string; regs: Record<string, Expr> }>;
   stats: AnalysisStats;
@@ -91,6 +93,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
   let returns: ReturnResult[] = [];
   let entries: string[] = [];
   let registers: Analysis['registers'] = new Map();
+  let log: string[] = [];
   let paths = 0;
   // the project file: the nearest .entry-review.json above the document (or the one named)
   let project: Project | undefined;
@@ -105,6 +108,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
     returns = c.returns;
     entries = c.entries.map((e) => e.name);
     registers = c.registers;
+    log = c.log;
     paths = c.paths;
     findings.push(...c.findings);
     for (const n of c.notes) findings.push({ code: 'unmodeled', severity: 'info', message: n, loc: topOfFile(doc.file) });
@@ -119,6 +123,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
     findings,
     returns,
     entries,
+    log,
     registers,
     stats: { paths, instructions, millis: Math.round(performance.now() - started) },
   };

@@ -37,6 +37,8 @@ export interface CheckOutput {
   paths: number;
   instructions: number;
   notes: string[];
+  /** What the checker dropped and why (a witness that did not replay, a walk cut short), for the log. */
+  log: string[];
 }
 
 /**
@@ -81,7 +83,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
   const { entries, missing } = findEntries(cfg, options.entries, project);
   const notes = missing.map((m) => `--entry ${m}: no such label in this file`);
 
-  const out: CheckOutput = { entries, registers: new Map(), findings: [], returns: [], walks: [], paths: 0, instructions: 0, notes };
+  const out: CheckOutput = { entries, registers: new Map(), findings: [], returns: [], walks: [], paths: 0, instructions: 0, notes, log: [] };
   const vendors: ('intel' | 'amd')[] = options.vendor === 'both' ? ['intel', 'amd'] : [options.vendor];
   const vaBits: (48 | 57)[] = options.vaBits === 'both' ? [48, 57] : [options.vaBits];
   const started = performance.now();
@@ -92,6 +94,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
     const w = walk(S, cfg, entry, { mode: 'merge', vendor: options.vendor, deadline: started + budgetMs, contracts: project?.contracts, work: project?.work, selectors: project?.selectors, keepStates: true });
     walks.push({ entry, S, w });
     out.walks.push(w);
+    if (w.incomplete) out.log.push(`${entry.name}: the walk was cut short (${w.incomplete}); what it did not reach has no verdict`);
     // for display: a value merged from several calls reads as the one it is (readable())
     const memo = new Map<number, Expr>();
     for (const [pos, regs] of w.before) {
@@ -155,7 +158,10 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
         else if (r.status === 'sat') {
           const key = `${byRule ? 'nmi:' : ''}${p.code}:${ev.pos}`;
           const f = reported.has(key) ? 'dup' : await confirm(cfg, entry, options, p, ev.pos, r.model, ev, project);
-          if (f === undefined) status = 'unknown';
+          if (f === undefined) {
+            status = 'unknown';
+            out.log.push(`${entry.name}: the witness for ${p.code} (${p.name}) at line ${cfg.stmt(ev.pos).loc.range.start.line + 1} did not replay on the concrete machine; not shown, the condition is unknown`);
+          }
           else {
             if (byRule) {
               status = 'proven';

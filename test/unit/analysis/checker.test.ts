@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { analyze, defaultOptions, envFromPins, simulate, type Analysis } from '../../../server/src/analysis';
+import { runChecks } from '../../../server/src/analysis/checker';
 import { parseProgram } from '../../../server/src/syntax';
 import { diskReader } from '../../support/files';
 import { fixture, repoRoot } from '../../support/paths';
@@ -61,6 +62,15 @@ describe('checker: clean files stay clean', () => {
     assert.deepEqual(opportunistic.conditions.map((c) => c.status), opportunistic.conditions.map(() => 'proven'));
     assert.ok(opportunistic.conditions.some((c) => c.name === 'rcx canonical (48-bit)'));
     assert.ok(opportunistic.assumes.some((s) => s.startsWith('do_syscall_64:')));
+  });
+});
+
+describe('checker: the log', () => {
+  test('a clean file logs nothing; a walk cut short by its budget says so, and claims nothing', async () => {
+    assert.deepEqual((await run(fixture('kernels', 'linux-2015-entry_64.S'))).log, []);
+    const c = await runChecks(program(fixture('kernels', 'linux-2015-entry_64.S')), defaultOptions, undefined, 0);
+    assert.deepEqual(c.log, ["entry_SYSCALL_64: the walk was cut short (time budget exhausted); what it did not reach has no verdict"]);
+    assert.deepEqual([c.returns, c.findings.filter((f) => f.severity !== 'info')], [[], []]);
   });
 });
 
