@@ -48,8 +48,15 @@ export interface CheckOutput {
 const SYSCALL_ENTRIES = ['entry_SYSCALL_64', 'system_call'];
 /** 64-bit kernels' SYSCALL entries from 32-bit user mode (their fast return is SYSRETL). */
 const COMPAT_ENTRIES = ['entry_SYSCALL_compat', 'ia32_cstar_target'];
-/** Interrupt entries analysed as taken from user mode (the NMI: its return to user mode is special). */
-const INTERRUPT_ENTRIES = ['nmi', 'asm_exc_nmi'];
+/** The NMI entries: their return to user mode skips exit work on purpose (NMI_RULE). */
+const NMI_ENTRIES = ['nmi', 'asm_exc_nmi'];
+/**
+ * Interrupt entries analysed as taken from user mode by default: the NMI. Others are named with
+ * `--entry LABEL:interrupt` (their IRQ-stack switches are not modelled well enough yet to be on
+ * by default).
+ */
+const INTERRUPT_ENTRIES = [...NMI_ENTRIES];
+const KINDS = new Set(['syscall', 'compat', 'interrupt']);
 
 /**
  * Built-in rule: an NMI returns to user mode without running exit work, on purpose — it may have
@@ -64,14 +71,18 @@ export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { en
   const names = wanted.length ? wanted : described.size ? [...described.keys()] : [...SYSCALL_ENTRIES, ...COMPAT_ENTRIES, ...INTERRUPT_ENTRIES];
   const entries: Entry[] = [];
   const missing: string[] = [];
-  for (const name of names) {
+  for (const spec of names) {
+    // `LABEL:KIND` says how the entry is reached (--entry irq_entry:interrupt)
+    const m = /^(.*):(syscall|compat|interrupt)$/.exec(spec);
+    const name = m && KINDS.has(m[2]) ? m[1] : spec;
     const pos = cfg.label(name);
     if (pos === undefined) {
       if (wanted.length) missing.push(name);
       continue;
     }
     const d = described.get(name);
-    entries.push({ name, pos, kind: d?.kind ?? (INTERRUPT_ENTRIES.includes(name) ? 'interrupt' : COMPAT_ENTRIES.includes(name) ? 'compat' : 'syscall'), layout: d?.layout });
+    const kind = (m?.[2] as Entry['kind'] | undefined) ?? d?.kind ?? (INTERRUPT_ENTRIES.includes(name) ? 'interrupt' : COMPAT_ENTRIES.includes(name) ? 'compat' : 'syscall');
+    entries.push({ name, pos, kind, layout: d?.layout });
   }
   return { entries, missing };
 }
@@ -152,7 +163,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
         let status: ConditionStatus = r.status === 'unsat' ? 'proven' : r.status === 'sat' ? 'broken' : 'unknown';
         if (status === 'proven' && w.incomplete) status = 'unknown';
         // the NMI returns without exit work by design: a note, and the condition holds by that rule
-        const byRule = entry.kind === 'interrupt' && INTERRUPT_ENTRIES.includes(entry.name) && p.code === 'exit-work-unchecked';
+        const byRule = entry.kind === 'interrupt' && NMI_ENTRIES.includes(entry.name) && p.code === 'exit-work-unchecked';
         // a violation on a path through memory the model could not name is not evidence
         if (r.status === 'sat' && ev.unresolved) status = 'unknown';
         else if (r.status === 'sat') {
