@@ -16,7 +16,7 @@ export type ConditionStatus = 'proven' | 'broken' | 'unknown';
 
 export interface ReturnResult {
   loc: Location;
-  kind: 'sysret' | 'sysretl' | 'iret';
+  kind: 'sysret' | 'sysretl' | 'iret' | 'sysexit';
   entries: string[];
   verdict: 'ok' | 'finding' | 'unknown';
   paths: number;
@@ -289,7 +289,7 @@ function returnFor(out: CheckOutput, byReturn: Map<number, { events: { entry: En
   let r = out.returns.find((x) => x.loc === loc);
   if (r) return r;
   const events = byReturn.get(ev.pos)?.events ?? [];
-  const kind = ev.rec.kind === 'sysret' ? (ev.rec.operandSize === 64 ? 'sysret' : 'sysretl') : 'iret';
+  const kind = ev.rec.kind === 'sysret' ? (ev.rec.operandSize === 64 ? 'sysret' : 'sysretl') : ev.rec.kind;
   r = {
     loc,
     kind,

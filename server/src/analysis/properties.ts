@@ -178,7 +178,8 @@ function exitProperties0(ctx: PropertyContext, ev: ExitEvent): Property[] {
     });
   }
   // Kernel values: a register whose value could change with kernel state alone.
-  const skip = new Set<Gpr>(rec.kind === 'sysret' ? ['rsp', 'rcx', 'r11'] : ['rsp']);
+  // (SYSRET takes RIP/RFLAGS from RCX/R11, SYSEXIT RIP/RSP from RDX/RCX: they hold the user's values)
+  const skip = new Set<Gpr>(rec.kind === 'sysret' ? ['rsp', 'rcx', 'r11'] : rec.kind === 'sysexit' ? ['rsp', 'rcx', 'rdx'] : ['rsp']);
   const pc = ev.pc.reduce((a, b) => S.andB(a, b), S.T);
   for (const g of GPRS) {
     if (skip.has(g)) continue;

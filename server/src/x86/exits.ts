@@ -39,7 +39,7 @@ export interface UserState<V> {
 }
 
 export interface ExitRecord<V, B> {
-  kind: 'sysret' | 'iret';
+  kind: 'sysret' | 'iret' | 'sysexit';
   operandSize: 32 | 64;
   /** Faults of either vendor, each with its condition; the first that holds is the one taken. */
   faults: Fault<B>[];
@@ -112,6 +112,38 @@ export function sysret<V, B>(A: Algebra<V, B>, s: MachineState<V, B>, size: 32 |
   user.rip = rip;
   const debugTrap = A.eq(after.flags.TF, A.const(1, 1n));
   return { kind: 'sysret', operandSize: size, faults, debugTrap, user, after };
+}
+
+/**
+ * SYSEXIT (`sysexitl`: to 32-bit user mode; `sysexitq`: to 64-bit): RIP ← RDX, RSP ← RCX
+ * (zero-extended 32-bit values for sysexitl), CS ← SYSENTER_CS + 16 (+ 32 for 64-bit) | 3,
+ * SS ← that + 8, CPL 3; RFLAGS is left as it is (Linux loads the user's with POPF and STI first).
+ * #GP(0) in ring 0 outside ring 0 or with SYSENTER_CS 0, and for sysexitq with a non-canonical
+ * RCX or RDX; both vendors agree (AMD has no SYSEXIT in long mode: the compat path is Intel's).
+ */
+export function sysexit<V, B>(A: Algebra<V, B>, s: MachineState<V, B>, size: 32 | 64, vaBits: VaBits): ExitRecord<V, B> {
+  const faults: Fault<B>[] = [];
+  const sel = A.extract(s.msr('SYSENTER_CS'), 15, 0);
+  const notRing0 = ne(A, s.cpl, A.const(2, 0n));
+  faults.push({ vector: 13, name: '#GP', ring: 0, vendor: 'both', when: A.orB(notRing0, A.eq(A.and(sel, A.const(16, 0xfffcn)), A.const(16, 0n))), reason: 'SYSEXIT outside ring 0 or with a null SYSENTER_CS', errorCode: 0n, taken: 'before' });
+  const narrow = (v: V): V => A.zext(A.extract(v, 31, 0), 64);
+  const rip = size === 64 ? s.regs.rdx : narrow(s.regs.rdx);
+  const rsp = size === 64 ? s.regs.rcx : narrow(s.regs.rcx);
+  if (size === 64) {
+    const bad = A.orB(A.notB(isCanonical(A, s.regs.rcx, vaBits)), A.notB(isCanonical(A, s.regs.rdx, vaBits)));
+    faults.push({ vector: 13, name: '#GP', ring: 0, vendor: 'both', when: bad, reason: `RCX or RDX not canonical (${vaBits}-bit)`, errorCode: 0n, taken: 'before' });
+  }
+  const after = s.clone();
+  const three = A.const(16, 3n);
+  const cs = A.or(A.add(sel, A.const(16, size === 64 ? 32n : 16n)), three);
+  after.seg.cs = cs;
+  after.seg.ss = A.or(A.add(sel, A.const(16, size === 64 ? 40n : 24n)), three);
+  after.cpl = A.const(2, 3n);
+  after.regs.rsp = rsp;
+  const user = userState(after);
+  user.rip = rip;
+  const debugTrap = A.eq(after.flags.TF, A.const(1, 1n));
+  return { kind: 'sysexit', operandSize: size, faults, debugTrap, user, after };
 }
 
 /**
@@ -194,7 +226,7 @@ export function faultCondition<V, B>(A: Algebra<V, B>, rec: ExitRecord<V, B>, ve
 }
 
 /** Concrete outcome of a return on one vendor: the first fault that holds, or none. */
-export function concreteOutcome<V, B>(A: Algebra<V, B>, rec: ExitRecord<V, B>, vendor: Vendor): { kind: 'sysret' | 'iret' | 'fault' | 'unknown'; fault?: Fault<B> } {
+export function concreteOutcome<V, B>(A: Algebra<V, B>, rec: ExitRecord<V, B>, vendor: Vendor): { kind: 'sysret' | 'iret' | 'sysexit' | 'fault' | 'unknown'; fault?: Fault<B> } {
   let unknown = false;
   for (const f of faultsFor(rec.faults, vendor)) {
     const b = A.asBool(f.when);
@@ -205,7 +237,7 @@ export function concreteOutcome<V, B>(A: Algebra<V, B>, rec: ExitRecord<V, B>, v
 }
 
 export interface ExitSummary {
-  kind: 'sysret' | 'iret' | 'fault' | 'unknown';
+  kind: 'sysret' | 'iret' | 'sysexit' | 'fault' | 'unknown';
   fault: { vector: number; ring: 0 | 3; vendor: Vendor } | null;
   /** rip, rsp, rflags, cs, ss, rax..r15 as text (hex when concrete), gsBase and cr3 as user|kernel. */
   user: Record<string, string>;

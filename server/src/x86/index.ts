@@ -56,7 +56,7 @@ export {
 } from './state';
 export { Operand, RegOperand, ImmOperand, MemOperand, LabelOperand, IndirectOperand, Instruction, reg, imm, mem, label, insn } from './insn';
 export { InstructionInfo, ParsedMnemonic, describeInstruction, parseMnemonic, canonicalMnemonics, conditionCodes, CONDITIONS } from './describe';
-export { Fault, UserState, ExitRecord, ExitSummary, Selectors, LINUX_SELECTORS, SYSRET_RFLAGS_MASK, applySyscall, sysret, iret, faultsFor, faultCondition, concreteOutcome, summarizeExit } from './exits';
+export { Fault, UserState, ExitRecord, ExitSummary, Selectors, LINUX_SELECTORS, SYSRET_RFLAGS_MASK, applySyscall, sysret, sysexit, iret, faultsFor, faultCondition, concreteOutcome, summarizeExit } from './exits';
 export { MemoryAccess, StepContext, JumpTarget, StepOutcome, step, isModelled, modelledMnemonics, flagsReadBy } from './semantics';
 export {
   LINUX_PT_REGS,

@@ -2,7 +2,7 @@
 
 import { AddressKey, Algebra, isSet, isZero, mask, toSigned } from './algebra';
 import { CONDITIONS, parseMnemonic, ParsedMnemonic } from './describe';
-import { applySyscall, ExitRecord, Fault, iret, LINUX_SELECTORS, Selectors, sysret } from './exits';
+import { applySyscall, ExitRecord, Fault, iret, LINUX_SELECTORS, Selectors, sysexit, sysret } from './exits';
 import { Instruction, MemOperand, Operand } from './insn';
 import { CONTROL_REGS, ControlReg, Flag, lookupRegister, MachineState, MSR_NAMES, RegRef, Segment, SEGMENTS, STATUS_FLAGS, VaBits } from './state';
 
@@ -748,6 +748,12 @@ const H: Record<string, Handler> = {
     if (x.insn.prefixes?.includes('rex64')) size = 64;
     const exit = sysret(x.A, x.s, size, x.ctx.vaBits ?? 48);
     return { kind: 'exit', exit };
+  },
+  sysexit: (x) => {
+    x.arity(0);
+    let size = (x.pm.size ?? 32) as 32 | 64;
+    if (x.insn.prefixes?.includes('rex64')) size = 64;
+    return { kind: 'exit', exit: sysexit(x.A, x.s, size, x.ctx.vaBits ?? 48) };
   },
   iret: (x) => {
     x.arity(0);

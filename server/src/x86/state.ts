@@ -106,6 +106,9 @@ export const MSR_NAMES: ReadonlyMap<bigint, string> = new Map([
   [0x48n, 'SPEC_CTRL'],
   [0x49n, 'PRED_CMD'],
   [0x10bn, 'FLUSH_CMD'],
+  [0x174n, 'SYSENTER_CS'],
+  [0x175n, 'SYSENTER_ESP'],
+  [0x176n, 'SYSENTER_EIP'],
   [0xc0000080n, 'EFER'],
   [0xc0000081n, 'STAR'],
   [0xc0000082n, 'LSTAR'],
@@ -329,6 +332,8 @@ export class MachineState<V, B> {
     this.msrs.set('STAR', A.const(64, LINUX_STAR));
     this.msrs.set('FMASK', A.const(64, LINUX_FMASK));
     this.msrs.set('EFER', A.const(64, 0xd01n));
+    // Linux: SYSENTER_CS = __KERNEL_CS, so SYSEXIT loads __USER32_CS (0x23) and __USER_DS (0x2b)
+    this.msrs.set('SYSENTER_CS', A.const(64, 0x10n));
     for (const [k, v] of Object.entries(init.msrs ?? {})) this.msrs.set(k, v);
     this.mem = new Memory(
       A,

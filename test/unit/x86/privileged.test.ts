@@ -153,6 +153,26 @@ describe('sysretl', () => {
   });
 });
 
+describe('sysexit', () => {
+  test('sysexitl: EIP from EDX, ESP from ECX (zero-extended), __USER32_CS / __USER_DS, RFLAGS kept, CPL 3', () => {
+    const s = kernelState({ rcx: 0xffffffff0000fff0n });
+    s.write('rdx', c64(0x1234_0000_f7fd0580n));
+    const rec = exitOf(s, insn('sysexitl'), 48);
+    assert.deepEqual([rec.kind, rec.operandSize, rec.user.rip.value, rec.user.rsp.value], ['sysexit', 32, 0xf7fd0580n, 0x0000fff0n]);
+    assert.deepEqual([rec.user.cs.value, rec.user.ss.value, rec.user.cpl.value, rec.user.rflags.value], [0x23n, 0x2bn, 3n, 0x46n]);
+    assert.equal(concreteOutcome(A, rec, 'intel').kind, 'sysexit');
+  });
+  test('sysexitq: __USER_CS; a non-canonical RDX or RCX faults in ring 0; outside ring 0 it faults too', () => {
+    const s = kernelState({ rcx: 0x7ffc0000n });
+    s.write('rdx', c64(0x0000800000000000n));
+    const rec = exitOf(s, insn('sysexitq'), 48);
+    assert.equal(rec.user.cs.value, 0x33n);
+    assert.deepEqual(concreteOutcome(A, rec, 'intel').fault && [concreteOutcome(A, rec, 'intel').fault?.vector, concreteOutcome(A, rec, 'intel').fault?.ring], [13, 0]);
+    const user = exitOf(kernelState({ cpl: 3n }), insn('sysexitl'), 48);
+    assert.equal(concreteOutcome(A, user, 'amd').kind, 'fault');
+  });
+});
+
 describe('symbolic SYSRET', () => {
   test('the vendor difference is a condition on RCX', () => {
     const S = new SymbolicAlgebra();
