@@ -40,6 +40,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<EntryR
   };
   client = new LanguageClient('entryReview', 'Entry Review', serverOptions, clientOptions);
   await client.start();
+  context.subscriptions.push(
+    // a finding's code action: the `entry-review simulate … --set …` line that replays its witness
+    vscode.commands.registerCommand('entryReview.copyReplayCommand', async (line?: string) => {
+      if (typeof line !== 'string') return undefined;
+      try {
+        await vscode.env.clipboard.writeText(line);
+        void vscode.window.showInformationMessage('Entry Review: replay command copied');
+      } catch {
+        void vscode.window.showInformationMessage(line);
+      }
+      return line;
+    }),
+    vscode.commands.registerCommand('entryReview.showLog', () => client?.outputChannel.show(true)),
+  );
   // granting trust lifts the restrictions: restart the server with them lifted
   context.subscriptions.push(
     vscode.workspace.onDidGrantWorkspaceTrust(async () => {

@@ -25,7 +25,7 @@ import {
   type Analysis,
   type AnalyzeOptions,
 } from './analysis';
-import { diagnosticsFor, toDiagnostic } from './features/diagnostics';
+import { COPY_REPLAY_COMMAND, diagnosticsFor, replayCommandLine, toDiagnostic } from './features/diagnostics';
 import { hover } from './features/hover';
 import { returnLenses } from './features/returns';
 import { definition, documentSymbols } from './features/symbols';
@@ -204,6 +204,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         definitionProvider: true,
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
+        codeActionProvider: true,
       },
       serverInfo: { name: 'entry-review', version: '0.1.0' },
     };
@@ -250,6 +251,17 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   connection.onDefinition((p) => guard(async () => {
     const doc = documents.get(p.textDocument.uri);
     return doc ? definition(await analysisOf(doc), doc.getText(), p.position) ?? null : null;
+  }));
+  // A finding's witness as the command that replays it: copied by the client's command.
+  connection.onCodeAction((p) => guard(async () => {
+    const out = [];
+    for (const d of p.context.diagnostics) {
+      const replay = (d.data as { replay?: string[] } | undefined)?.replay;
+      if (d.source !== 'entry-review' || !Array.isArray(replay)) continue;
+      const line = replayCommandLine(uriToPath(p.textDocument.uri), replay);
+      out.push({ title: `Copy replay command for ${String(d.code)}`, command: { title: 'Copy Replay Command', command: COPY_REPLAY_COMMAND, arguments: [line] }, diagnostics: [d] });
+    }
+    return out;
   }));
   connection.onCodeLens((p) => guard(async () => {
     const doc = documents.get(p.textDocument.uri);

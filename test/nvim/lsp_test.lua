@@ -190,6 +190,12 @@ local function main()
   vim.api.nvim_buf_set_lines(kbuf, 187, 189, false, {})
   local broken = wait_diags(kuri, kbefore, function(l) return #problems(l) > 0 end, 'a finding after deleting the canonical check')
   eq('without the canonical check: sysret-noncanonical-rip at the SYSRET (line 221)', problems(broken), { 'sysret-noncanonical-rip@220' })
+  local finding
+  for _, d in ipairs(broken) do if d.code == 'sysret-noncanonical-rip' then finding = d end end
+  local acts = client.request_sync('textDocument/codeAction', { textDocument = { uri = kuri }, range = finding.range, context = { diagnostics = { finding } } }, 5000, kbuf)
+  local act = acts and acts.result and acts.result[1]
+  local line = act and act.command and act.command.arguments and act.command.arguments[1] or ''
+  check('code action: the replay command of the finding', act ~= nil and act.title == 'Copy replay command for sysret-noncanonical-rip' and line:find('^npx entry%-review simulate ') ~= nil and line:find('%-%-entry entry_SYSCALL_64', 1, false) ~= nil, 'actions: ' .. show(acts and acts.result))
 end
 
 local ok, err = xpcall(main, debug.traceback)

@@ -18,8 +18,18 @@ export function toDiagnostic(f: Finding): Diagnostic {
     source: DIAGNOSTIC_SOURCE,
     message: f.message + witnessSuffix(f),
   };
+  if (f.replay) d.data = { replay: f.replay };
   return d;
 }
+
+/** The shell command that replays a finding's witness (`npx entry-review simulate FILE …`). */
+export function replayCommandLine(file: string, replay: readonly string[]): string {
+  const word = (w: string): string => (/^[\w./=@:+-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`);
+  return ['npx', 'entry-review', 'simulate', file, ...replay].map(word).join(' ');
+}
+
+/** The editor command a finding's code action runs (registered by the client). */
+export const COPY_REPLAY_COMMAND = 'entryReview.copyReplayCommand';
 
 function witnessSuffix(f: Finding): string {
   if (!f.witness) return '';

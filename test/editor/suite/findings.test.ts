@@ -128,3 +128,18 @@ test('a CodeLens above every return to user mode: kernels/linux-2015-entry_64.S'
   assert.match(titles[1], /^223: SYSRET · 9\/9 conditions proven · 3 paths · taken when /, titles.join('\n'));
   assert.match(titles[2], /^273: IRET · 3\/3 conditions proven · \d+ paths · taken when /, titles.join('\n'));
 }, 30000);
+
+test('a finding offers its replay command as a code action; Show Analysis Log is a palette command', async () => {
+  const uri = kernelFixtureUri('bugs', 'no-canonical-check.S');
+  await activate(uri);
+  const want = expectationOf(uri);
+  const ds = await waitForDiagnostics(uri, (list) => list.some((d) => codeOf(d) === want.code), `a ${want.code} diagnostic`, 20000);
+  const hit = ds.find((d) => codeOf(d) === want.code)!;
+  const actions = await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>('vscode.executeCodeActionProvider', uri, hit.range);
+  const copy = actions.find((a) => a.title === `Copy replay command for ${want.code}`) as vscode.CodeAction | undefined;
+  assert.ok(copy?.command, `actions: ${actions.map((a) => a.title).join(', ')}`);
+  const line = await vscode.commands.executeCommand<string>(copy.command.command, ...(copy.command.arguments ?? []));
+  assert.match(line, /^npx entry-review simulate \S+no-canonical-check\.S --entry entry_SYSCALL_64 (--set \S+=0x[0-9a-f]+ )*--set ptregs\.ip=0x0000800000000000/);
+  const commands = await vscode.commands.getCommands(true);
+  assert.ok(commands.includes('entryReview.showLog'));
+}, 30000);
