@@ -94,6 +94,8 @@ export function configurationSummary(a: Analysis): string {
   const off = KEY_OPTIONS.filter((k) => !isOn(k));
   const n = Object.keys(c.defines).length;
   const detail = `${n} option${n === 1 ? '' : 's'}${on.length ? `; ${on.join(' ')} on` : ''}${off.length ? `; ${off.join(' ')} off` : ''}`;
+  // a file that tests no option (a FreeBSD or Xen file, a small fixture) does not depend on it
+  if (c.assumed && c.tested && c.tested.length === 0) return 'configuration: not used (the file tests no CONFIG_ option)';
   if (c.assumed) return `configuration assumed: built-in x86-64 defaults (${detail}); change with -D/-U, or analyse inside a kernel tree with its .config`;
   return `configuration: ${c.source ?? '-D/-U only'} (${detail})`;
 }

@@ -409,6 +409,8 @@ const DIRECTIVES = new Set(['define', 'undef', 'include', 'include_next', 'if', 
 
 
 export class Preprocessor {
+  /** CONFIG_ options the file and its headers test in #if/#ifdef (the prelude's own tests excluded). */
+  readonly configTested = new Set<string>();
   macros = new Map<string, CppMacro>();
   diagnostics: SyntaxDiagnostic[] = [];
   inactiveRanges: Range[] = [];
@@ -530,6 +532,8 @@ export class Preprocessor {
     const top = conds[conds.length - 1];
     const outer = conds.length === 0 || top.active;
     const args = pl.toks.slice(2);
+    // which configuration options the file (not the prelude) tests, for "configuration assumed"
+    if (ctx.kind !== 'prelude') for (const t of args) if (t.k === 'id' && t.t.startsWith('CONFIG_')) this.configTested.add(t.t);
     const evalIf = (): boolean => {
       if (name === 'ifdef' || name === 'ifndef' || name === 'elifdef' || name === 'elifndef') {
         const t = args[0];

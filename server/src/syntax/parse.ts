@@ -299,7 +299,7 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
     exceptionTable: asm.exceptionTable,
     missingIncludes,
     ...(tree ? { kernelTree: tree } : {}),
-    configuration,
+    configuration: { ...configuration, tested: [...pp.configTested].sort() },
   };
 }
 

@@ -193,5 +193,5 @@ export interface Program {
    * (config.ts). `defines`: every CONFIG_ symbol in force before the file's first line (-D and -U
    * applied), name → value. `source`: the .config or autoconf.h read, when there was one.
    */
-  configuration: { assumed: boolean; defines: Record<string, string>; source?: string };
+  configuration: { assumed: boolean; defines: Record<string, string>; source?: string; /** CONFIG_ options the file or its headers test. */ tested?: string[] };
 }

@@ -65,6 +65,14 @@ describe('exit codes and messages', () => {
     assert.equal(d.err(), "entry-review: cannot read 'test': is a directory\n");
   });
 
+  test('a file that tests CONFIG_ options says which configuration was assumed', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'er-cli-'));
+    writeFileSync(path.join(dir, 'cfg.S'), '#ifdef CONFIG_PAGE_TABLE_ISOLATION\nfoo:\n\tret\n#endif\n');
+    const c = capture(dir);
+    assert.equal(await main(['check', 'cfg.S'], c.io), 0);
+    assert.match(c.out(), /^cfg\.S: configuration assumed: built-in x86-64 defaults \(\d+ options; X86_64 SMP PAGE_TABLE_ISOLATION IA32_EMULATION RETPOLINE on; PARAVIRT X86_5LEVEL XEN_PV off\); change with -D\/-U, or analyse inside a kernel tree with its \.config$/m);
+  });
+
   test('a clean file exits 0; a parse error exits 1', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'er-cli-'));
     writeFileSync(path.join(dir, 'ok.S'), 'foo:\n\tmovq %rax, %rbx\n\tret\n');
@@ -73,7 +81,7 @@ describe('exit codes and messages', () => {
     assert.equal(
       ok.out(),
       'ok.S: read 2 instructions, 1 label, 0 macro expansions, 0 ALTERNATIVE sites, 0 included files\n' +
-        'ok.S: configuration assumed: built-in x86-64 defaults (54 options; X86_64 SMP PAGE_TABLE_ISOLATION IA32_EMULATION RETPOLINE on; PARAVIRT X86_5LEVEL XEN_PV off); change with -D/-U, or analyse inside a kernel tree with its .config\n' +
+        'ok.S: configuration: not used (the file tests no CONFIG_ option)\n' +
         'entry-review: 0 error(s), 0 warning(s), 0 note(s) in 1 file\n',
     );
     const bad = capture();
