@@ -7,8 +7,8 @@ import { cheapUnsat, decide } from './decide';
 import type { Finding, PathStep } from './analyze';
 import { Cfg } from './cfg';
 import type { AnalyzeOptions } from './options';
-import { accessProperty, exitProperties, rebuild, type Property, type PropertyContext } from './properties';
-import { type Entry, type ExitEvent, frameCell, walk, type WalkResult } from './walk';
+import { accessProperty, exitProperties, frameField, rebuild, type Property, type PropertyContext } from './properties';
+import { type Entry, type ExitEvent, walk, type WalkResult } from './walk';
 import type { Project } from './project';
 import { envFromPins, pinsFromModel, replayCommandArgs } from './witness';
 
@@ -147,7 +147,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
       const q = conj(S, [...a.pc, prop.bad]);
       const r = await decide(q, 2000);
       if (r.status !== 'sat') continue;
-      const f = await confirm(cfg, entry, options, prop, a.pos, r.model, undefined, project);
+      const f = await confirm(S, cfg, entry, options, prop, a.pos, r.model, undefined, project);
       if (f) {
         reported.add(key);
         out.findings.push(f);
@@ -168,7 +168,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
         if (r.status === 'sat' && ev.unresolved) status = 'unknown';
         else if (r.status === 'sat') {
           const key = `${byRule ? 'nmi:' : ''}${p.code}:${ev.pos}`;
-          const f = reported.has(key) ? 'dup' : await confirm(cfg, entry, options, p, ev.pos, r.model, ev, project);
+          const f = reported.has(key) ? 'dup' : await confirm(S, cfg, entry, options, p, ev.pos, r.model, ev, project);
           if (f === undefined) {
             status = 'unknown';
             out.log.push(`${entry.name}: the witness for ${p.code} (${p.name}) at line ${cfg.stmt(ev.pos).loc.range.start.line + 1} did not replay on the concrete machine; not shown, the condition is unknown`);
@@ -341,7 +341,7 @@ export function tidyNames(text: string): string {
  * Replays a solver model on the concrete machine along its path. The finding is shown only when
  * the replay reaches the same instruction and the property is violated there with those values.
  */
-async function confirm(cfg: Cfg, entry: Entry, options: AnalyzeOptions, p: Property, pos: number, model: Map<string, bigint>, ev: ExitEvent | undefined, project?: Project): Promise<Finding | undefined> {
+async function confirm(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, options: AnalyzeOptions, p: Property, pos: number, model: Map<string, bigint>, ev: ExitEvent | undefined, project?: Project): Promise<Finding | undefined> {
   const T = new SymbolicAlgebra();
   const tr = walk(T, cfg, entry, { mode: 'trace', env: model, complete: true, vendor: options.vendor, deadline: performance.now() + 2000, contracts: project?.contracts, work: project?.work, selectors: project?.selectors });
   let ok = false;
@@ -359,7 +359,7 @@ async function confirm(cfg: Cfg, entry: Entry, options: AnalyzeOptions, p: Prope
     ok = tr.accesses.some((a) => a.pos === pos && T.asConst(a.gsKernel) === 0n);
   }
   if (!ok) return undefined;
-  const facts = ev ? witnessFacts(ev, model) : {};
+  const facts = ev ? witnessFacts(S, ev, model) : {};
   // only what the replay read: the rest of the model is about other paths
   const pins = pinsFromModel(tr.used);
   const stmt = cfg.stmt(pos);
@@ -389,15 +389,11 @@ async function confirm(cfg: Cfg, entry: Entry, options: AnalyzeOptions, p: Prope
   };
 }
 
-function witnessFacts(ev: ExitEvent, model: Map<string, bigint>): Record<string, string> {
+function witnessFacts(S: SymbolicAlgebra, ev: ExitEvent, model: Map<string, bigint>): Record<string, string> {
   const h = (e: Expr | undefined): string | undefined => (e ? '0x' + evaluate(e, model).toString(16).padStart(16, '0') : undefined);
   const m = ev.state;
-  const field = (name: string): Expr | undefined => {
-    const f = ev.frame;
-    if (!f) return undefined;
-    const off = frameCell(f, name);
-    return off === undefined ? undefined : m.mem.read(f.base, off, 8);
-  };
+  // the frame as the properties read it (a never-written slot stands for the entry's value)
+  const field = (name: string): Expr | undefined => frameField(ev, name, S);
   const out: Record<string, string | undefined> = {
     rcxAtSysret: h(m.regs.rcx),
     r11AtSysret: h(m.regs.r11),

@@ -37,7 +37,7 @@ const hex = (v: string | undefined): string => v ?? '?';
  * never wrote (3.x's fast path saves only part of pt_regs) stands for what the entry had: the
  * kernel fills those slots from it (FIXUP_TOP_OF_STACK) before anything may read them.
  */
-function frameField(ev: ExitEvent, name: string, S?: SymbolicAlgebra): Expr | undefined {
+export function frameField(ev: ExitEvent, name: string, S?: SymbolicAlgebra): Expr | undefined {
   const f = ev.frame;
   if (!f) return undefined;
   const off = frameCell(f, name);
