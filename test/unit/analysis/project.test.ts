@@ -10,14 +10,16 @@ import type { FileReader } from '../../../server/src/syntax';
 import { diskReader } from '../../support/files';
 import { fixture } from '../../support/paths';
 
-const dir = fixture('projects', 'freebsd');
-const file = path.join(dir, 'exception.S');
-const projectPath = path.join(dir, '.entry-review.json');
-const project = JSON.parse(readFileSync(projectPath, 'utf8'));
+// The team's FreeBSD fixture, with the project file shown to it as `.entry-review.json` beside it
+// (found the way a workspace's is) — its text comes from test/fixtures/projects/.
+const file = fixture('kernels', 'freebsd-exception.S');
+const projectPath = path.join(path.dirname(file), '.entry-review.json');
+const projectText = readFileSync(fixture('projects', 'freebsd.entry-review.json'), 'utf8');
+const project = JSON.parse(projectText);
 
-/** The disk, with the project file (and optionally the entry file's text) replaced. */
-const reader = (projectText: string): FileReader => ({
-  read: (p) => (p === projectPath ? projectText : diskReader.read(p)),
+/** The disk, with a project file beside the fixture. */
+const reader = (text: string): FileReader => ({
+  read: (p) => (p === projectPath ? text : diskReader.read(p)),
   exists: (p) => (p === projectPath ? true : diskReader.exists?.(p) ?? diskReader.read(p) !== undefined),
 });
 const run = (text: string, projectText: string): Promise<Analysis> => analyze({ file, text }, defaultOptions, reader(projectText));
@@ -26,7 +28,7 @@ const source = readFileSync(file, 'utf8');
 
 describe('project file', () => {
   test('FreeBSD fast_syscall with its contracts: SYSRET and IRET proven, taken when PCB_FULL_IRET is clear', async () => {
-    const a = await analyze({ file, text: source }, defaultOptions, diskReader);
+    const a = await run(source, projectText);
     assert.deepEqual(severe(a), []);
     assert.deepEqual(a.entries, ['Xfast_syscall']);
     const sysret = a.returns.find((r) => r.kind === 'sysret');
@@ -51,8 +53,12 @@ describe('project file', () => {
     assert.ok(codes.includes('sysret-noncanonical-rip@256'), codes.join(' '));
   });
   test('an untrusted workspace (projectFile "") reads no project file: the FreeBSD entry is not even known', async () => {
-    const a = await analyze({ file, text: source }, { ...defaultOptions, projectFile: '' }, diskReader);
+    const a = await analyze({ file, text: source }, { ...defaultOptions, projectFile: '' }, reader(projectText));
     assert.deepEqual([a.entries, a.returns.length], [[], 0]);
+  });
+  test('--config FILE names the project file wherever it is', async () => {
+    const a = await analyze({ file, text: source }, { ...defaultOptions, projectFile: fixture('projects', 'freebsd.entry-review.json') }, diskReader);
+    assert.deepEqual([a.entries, a.returns.map((r) => r.verdict)], [['Xfast_syscall'], ['ok', 'ok']]);
   });
   test('mistakes are reported with their JSON path, on the project file', async () => {
     const bad = { entries: [{ label: 'Xfast_syscall', kind: 'sysenter', frame: { size: 'TF_NOPE', fields: { ip: 'TF_RIP' } } }], contracts: { amd64_syscall: { interrupts: 'maybe' } } };
