@@ -5,6 +5,7 @@
 // 'merge' mode every path is explored; in 'trace' mode the walk follows the one path that the
 // pinned values (a solver model or `--set`) decide, step by step.
 import {
+  type AddressKey,
   type ExitRecord,
   type Expr,
   type Gpr,
@@ -159,7 +160,7 @@ interface PathState {
   assumes: string[];
   paths: number;
   /** Per-CPU cells this path wrote (C code may change them: they are the entry's scratch space). */
-  percpuWritten: string[];
+  percpuWritten: { name: string; key: AddressKey }[];
   /** The path has switched stacks once (the frame then lives at the top of the new stack). */
   switched: boolean;
   /** The path used an address whose symbols have no value (what it read or wrote is not tracked). */
@@ -218,7 +219,6 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const v = lookup(name);
     return v !== undefined ? S.const(width, v) : current;
   };
-  const pinned = (name: string): boolean => env?.get(name) !== undefined || env?.get(name.replace(/@L[\d.]+$/, '')) !== undefined;
   const bit = (name: string): Expr => S.eq(val(name, 1), S.const(1, 1n));
 
   // --- the entry state --------------------------------------------------------------------
@@ -324,7 +324,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       unresolved: a.unresolved || b.unresolved,
       assumes: [...new Set([...a.assumes, ...b.assumes])],
       paths: a.paths + b.paths,
-      percpuWritten: [...new Set([...a.percpuWritten, ...b.percpuWritten])],
+      percpuWritten: [...a.percpuWritten, ...b.percpuWritten.filter((c) => !a.percpuWritten.some((x) => x.name === c.name))],
     };
   };
 
@@ -432,19 +432,19 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const beforeRegs = trace ? { ...m.regs } : undefined;
     const oldRsp = m.regs.rsp;
     const oldCr3 = m.cr.cr3;
-    const accesses: { cell: string; gsKernel: Expr; write: boolean }[] = [];
+    const accesses: { cell: string; key: AddressKey; gsKernel: Expr; write: boolean }[] = [];
     const out = step(m, insn, S, {
       vaBits: 48,
       resolveSymbol: (name) => prog.constants.get(name),
       nextRip: S.const(64, RET_BASE + BigInt(pos + 1)),
       selectors,
       onAccess: (a) => {
-        if (a.seg === 'gs') accesses.push({ cell: cellName(a.key.base.slice(3), a.key.offset), gsKernel: a.gsKernel ?? m.gsKernel, write: a.kind === 'write' });
+        if (a.seg === 'gs') accesses.push({ cell: cellName(a.key.base.slice(3), a.key.offset), key: a.key, gsKernel: a.gsKernel ?? m.gsKernel, write: a.kind === 'write' });
       },
     });
     for (const a of accesses) {
       result.accesses.push({ pos, pc: st.pc, gsKernel: a.gsKernel, cell: a.cell });
-      if (a.write && !st.percpuWritten.includes(a.cell)) st.percpuWritten = [...st.percpuWritten, a.cell];
+      if (a.write && !st.percpuWritten.some((c) => c.name === a.cell)) st.percpuWritten = [...st.percpuWritten, { name: a.cell, key: a.key }];
     }
     if (m.cr.cr3 !== oldCr3) result.writesCr3 = true;
     // The first load of RSP from memory switches to the kernel stack: pt_regs sits at its top
@@ -500,10 +500,8 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
         if (out.target.kind === 'label') {
           const t = cfg.label(out.target.name);
           if (t !== undefined) return goTo(cfg.enter(t), st);
-          const thunk = /^__x86_indirect_thunk_(\w+)$/.exec(out.target.name);
-          if (thunk) return; // an indirect jump: where it goes is not in this file
         }
-        return; // to code outside the file: the path ends
+        return; // to code outside the file (or an indirect jump, a retpoline thunk): the path ends
       }
       case 'call': {
         let name: string | undefined;
@@ -572,9 +570,8 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
         m.mem.write(f.base, off, changed === undefined ? fresh : S.ite(changed, fresh, old));
       }
     }
-    for (const cell of st.percpuWritten.filter((c) => !PER_TASK_PERCPU.has(c))) {
-      const [base, off] = splitCell(cell);
-      m.mem.write('gs:' + base, off, havoc(`percpu.${cell}@${site}`, 64, m.mem.read('gs:' + base, off, 8)));
+    for (const { name, key } of st.percpuWritten.filter((c) => !PER_TASK_PERCPU.has(c.name))) {
+      m.mem.write(key.base, key.offset, havoc(`percpu.${name}@${site}`, 64, m.mem.read(key.base, key.offset, 8)));
     }
     const work = result.work;
     if (work) {
@@ -588,7 +585,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     if (c.returnsSysretSafe && st.frame) {
       // Non-zero means safe: %rax is 0 whenever the conditions fail (bool or long return value).
       // In a trace an unpinned return value is what the C computes: 1 exactly when it is safe.
-      const rax = trace && !complete && !pinned(`kernel.rax@${site}`) ? S.const(64, 1n) : m.regs.rax;
+      const rax = trace && !complete && lookup(`kernel.rax@${site}`) === undefined ? S.const(64, 1n) : m.regs.rax;
       m.regs.rax = S.ite(sysretSafe(S, m, st.frame, c.returnsSysretSafe), rax, S.const(64, 0n));
     }
     st.assumes = [...new Set([...st.assumes, c.describe])];
@@ -617,12 +614,6 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   }
 
   return result;
-}
-
-function splitCell(cell: string): [string, bigint] {
-  const m = /^(.*?)([+-]0x[0-9a-f]+)$/.exec(cell);
-  if (!m) return [cell, 0n];
-  return [m[1], BigInt(m[2].replace('+', ''))];
 }
 
 /** The fast return's conditions on a Linux pt_regs frame, as do_syscall_64 / do_fast_syscall_32 test them in C. */
