@@ -5,11 +5,18 @@
 import type { Gpr } from '../x86';
 
 /**
- * How a call may change the saved frame: `never`, `always` (any field, e.g. through ptrace), or
+ * How a call may change the saved frame: `never`, `always` (any field, e.g. through ptrace),
  * only together with a flag it sets in a word of memory (FreeBSD's PCB_FULL_IRET in pcb_flags,
- * OpenBSD's MDP_IRET, NetBSD's MDL_IRET): when the flag is clear afterwards, the frame is as it was.
+ * OpenBSD's MDP_IRET, NetBSD's MDL_IRET): when the flag is clear afterwards, the frame is as it was;
+ * or only together with a work flag it sets that nobody but the task clears, when it runs exit
+ * work (`setsWork`: Linux since the CVE-2014-4699 fix, where every ptrace stop sets
+ * TIF_NOTIFY_RESUME), so a rewritten frame always meets exit work before a return to user mode.
  */
-export type FrameChange = 'never' | 'always' | { onlyWith: { base: string; offset: bigint; mask: bigint; name: string } };
+export type FrameChange =
+  | 'never'
+  | 'always'
+  | { onlyWith: { base: string; offset: bigint; mask: bigint; name: string } }
+  | { setsWork: { name: string } };
 export type IfOnReturn = 'off' | 'on' | 'unchanged' | 'unknown';
 
 export interface Contract {
@@ -115,6 +122,21 @@ for (const name of ['schedule', 'schedule_user', 'preempt_schedule_irq']) {
     interrupts: name === 'preempt_schedule_irq' ? 'off' : 'on',
     exitWorkDone: false,
     describe: `${name}: switches to another task and back; pt_regs is left as it was`,
+    builtin: true,
+  });
+}
+
+// The 3.x/4.x tracing slow path at system call entry (ptrace, seccomp, audit, tracepoints). A
+// ptrace stop in it may rewrite pt_regs, and since the CVE-2014-4699 fix (3.16, backported to
+// stable) every ptrace stop sets TIF_NOTIFY_RESUME, so the return meets the work-flag test.
+for (const name of ['syscall_trace_enter', 'syscall_trace_enter_phase2']) {
+  BUILTINS.push({
+    name,
+    clobbers: CALLER_SAVED,
+    frame: { setsWork: { name: '_TIF_NOTIFY_RESUME' } },
+    interrupts: 'unchanged',
+    exitWorkDone: false,
+    describe: `${name} (Linux 3.x–4.x): a ptrace stop may rewrite pt_regs, and every ptrace stop sets TIF_NOTIFY_RESUME (the CVE-2014-4699 fix), which only the task clears, in exit work`,
     builtin: true,
   });
 }

@@ -149,7 +149,7 @@ export interface WalkResult {
   /** trace: the environment's values the run read, defaults included (the pins that replay it). */
   used: Map<string, bigint>;
   /** The work-flags words (thread_info flags) and their pending-work mask, when the file has them. */
-  work?: { cells: { base: string; offset: bigint }[]; mask: bigint };
+  work?: { cells: { base: string; offset: bigint }[]; mask: bigint; sticky: bigint };
 }
 
 interface PathState {
@@ -165,6 +165,12 @@ interface PathState {
   switched: boolean;
   /** The path used an address whose symbols have no value (what it read or wrote is not tracked). */
   unresolved: boolean;
+  /**
+   * When the sticky work flags (work.sticky) are known set: after a callee that rewrote the frame
+   * set them (a `setsWork` contract), until exit work runs. Others may set work flags at any
+   * instruction, but these only the task itself clears.
+   */
+  sticky: Expr;
 }
 
 /** Return addresses pushed by local calls: a recognisable kernel-text address plus the position. */
@@ -258,17 +264,19 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   // work flag (_TIF_WORK_MASK: signals, rescheduling, notify-resume, ...); the tracing flags that
   // ask for work at every system call exit (SYSCALL_TRACE, AUDIT, ...) stay set by design.
   const mask = prog.constants.get('_TIF_WORK_MASK') ?? prog.constants.get('_TIF_ALLWORK_MASK');
-  if (opts.work) result.work = { cells: [...opts.work.cells], mask: opts.work.mask };
+  if (opts.work) result.work = { cells: [...opts.work.cells], mask: opts.work.mask, sticky: 0n };
   else if (mask !== undefined) {
     const cells: { base: string; offset: bigint }[] = [];
     const tti = prog.constants.get('TASK_TI_flags');
     if (tti !== undefined) cells.push({ base: 'percpu.current_task', offset: tti });
     // (thread_info at the bottom of the 3.x/4.x kernel stack is added at the stack switch)
-    result.work = { cells, mask };
+    // TIF_NOTIFY_RESUME: set by others (task_work, ptrace stops), cleared only by the task's own exit work
+    result.work = { cells, mask, sticky: (prog.constants.get('_TIF_NOTIFY_RESUME') ?? 0n) & mask };
   }
   const tiFlags0 = val('ti_flags', 64);
   for (const c of result.work?.cells ?? []) m0.mem.write(c.base, c.offset, tiFlags0);
 
+  const sticky = result.work?.sticky ?? 0n;
   const writeWork = (m: MachineState<Expr, Expr>, v: (old: Expr) => Expr): void => {
     for (const c of result.work?.cells ?? []) m.mem.write(c.base, c.offset, v(m.mem.read(c.base, c.offset, 8)));
   };
@@ -322,6 +330,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       frame: a.frame ?? b.frame,
       switched: a.switched || b.switched,
       unresolved: a.unresolved || b.unresolved,
+      sticky: a.sticky === b.sticky ? a.sticky : S.iteB(ca, a.sticky, b.sticky),
       assumes: [...new Set([...a.assumes, ...b.assumes])],
       paths: a.paths + b.paths,
       percpuWritten: [...a.percpuWritten, ...b.percpuWritten.filter((c) => !a.percpuWritten.some((x) => x.name === c.name))],
@@ -332,7 +341,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   for (const e of cfg.enter(entry.pos)) {
     let pc: Expr[] | undefined = [];
     for (const f of e.features) pc = pc && addPc(pc, featureCond(f));
-    if (pc) push(e.to, { m: m0.clone(), pc, stack: [], frame: frame0, switched: false, unresolved: false, assumes: [], paths: 1, percpuWritten: [] });
+    if (pc) push(e.to, { m: m0.clone(), pc, stack: [], frame: frame0, switched: false, unresolved: false, sticky: S.F, assumes: [], paths: 1, percpuWritten: [] });
   }
 
   function widen(prev: PathState, cur: PathState, site: string): PathState {
@@ -351,7 +360,8 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       const old = p.mem.read(base, offset, cell.size);
       if (old !== cell.value) m.mem.write(base, offset, fresh(`mem[${cellName(base, offset)}]:${cell.size * 8}`, old, cell.value));
     }
-    return { ...cur, m, pc: cur.pc.filter((c) => prev.pc.includes(c)), assumes: [...new Set([...prev.assumes, ...cur.assumes])] };
+    const sticky = cur.sticky === prev.sticky ? cur.sticky : S.eq(S.fresh(`loop@${site}.sticky`, 1), S.const(1, 1n));
+    return { ...cur, m, sticky, pc: cur.pc.filter((c) => prev.pc.includes(c)), assumes: [...new Set([...prev.assumes, ...cur.assumes])] };
   }
 
   function featureCond(f: string): Expr {
@@ -418,7 +428,9 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     // With interrupts possibly on, an interrupt may queue exit work at any instruction.
     if (result.work && S.asConst(m.flags.IF) !== 0n) {
       const on = S.eq(m.flags.IF, S.const(1, 1n));
-      writeWork(m, (old) => (trace ? (S.asBool(on) ? havoc(`ti_flags@${site}`, 64, old) : old) : S.ite(on, S.fresh(`ti_flags@${site}`, 64), old)));
+      // (it may set any flag; the sticky ones, once known set, only the task itself clears)
+      const keep = (v: Expr): Expr => (S.asBool(st.sticky) === false ? v : S.or(v, S.ite(st.sticky, S.const(64, sticky), S.const(64, 0n))));
+      writeWork(m, (old) => (trace ? (S.asBool(on) ? keep(havoc(`ti_flags@${site}`, 64, old)) : old) : S.ite(on, keep(S.fresh(`ti_flags@${site}`, 64)), old)));
     }
     if (!insn) {
       result.unmodeled.set(pos, cfg.convertError[pos] ?? 'unreadable operands');
@@ -435,7 +447,8 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const accesses: { cell: string; key: AddressKey; gsKernel: Expr; write: boolean }[] = [];
     const out = step(m, insn, S, {
       vaBits: 48,
-      resolveSymbol: (name) => prog.constants.get(name),
+      // a symbol with no value is an unknown of its own name; a replay reads it from the model
+      resolveSymbol: (name) => prog.constants.get(name) ?? (trace ? lookup(name) : undefined),
       nextRip: S.const(64, RET_BASE + BigInt(pos + 1)),
       selectors,
       onAccess: (a) => {
@@ -548,6 +561,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
 
   function applyContract(c: Contract, st: PathState, site: string): void {
     const m = st.m;
+    let frameChangeSets: { changed: Expr } | undefined;
     for (const r of c.clobbers) m.regs[r as Gpr] = havoc(`${r === 'rax' && c.returnsToUser ? 'syscall.ret' : 'kernel.' + r}@${site}`, 64, m.regs[r as Gpr]);
     for (const f of STATUS_FLAGS) m.setUndefined(f, havoc(`kernel.${f}@${site}`, 1, m.flags[f]));
     m.setFlag('DF', S.const(1, 0n));
@@ -557,7 +571,10 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     if (c.frame !== 'never' && st.frame) {
       const f = st.frame;
       let changed: Expr | undefined; // when the frame may have changed (undefined: always)
-      if (c.frame !== 'always') {
+      if (typeof c.frame === 'object' && 'setsWork' in c.frame) {
+        changed = S.eq(havoc(`ptregs.changed@${site}`, 1, S.const(1, 0n)), S.const(1, 1n));
+        frameChangeSets = { changed };
+      } else if (c.frame !== 'always') {
         const w = c.frame.onlyWith;
         const flag = havoc(`${w.name}@${site}`, 64, m.mem.read(w.base, w.offset, 8));
         m.mem.write(w.base, w.offset, flag);
@@ -574,13 +591,18 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       m.mem.write(key.base, key.offset, havoc(`percpu.${name}@${site}`, 64, m.mem.read(key.base, key.offset, 8)));
     }
     const work = result.work;
-    if (work) {
+    if (work && work.cells.length) {
       const first = work.cells[0];
-      const w = havoc(`ti_flags@${site}`, 64, m.mem.read(first.base, first.offset, 8));
+      let w = havoc(`ti_flags@${site}`, 64, m.mem.read(first.base, first.offset, 8));
       // done exit work leaves none of the one-shot flags set
-      if (c.exitWorkDone) {
-        writeWork(m, () => S.and(w, S.const(64, ~work.mask & ((1n << 64n) - 1n))));
-      } else writeWork(m, () => w);
+      if (c.exitWorkDone) w = S.and(w, S.const(64, ~work.mask & ((1n << 64n) - 1n)));
+      // a callee that rewrites the frame only with a sticky work flag set sets them when it does;
+      // they stay set through the known callees that run no exit work, while exit work or a
+      // function with no known contract may have cleared them
+      if (c.exitWorkDone || !c.builtin || !work.sticky) st.sticky = S.F;
+      else if (frameChangeSets) st.sticky = S.orB(st.sticky, frameChangeSets.changed);
+      const keep = S.asBool(st.sticky) === false ? w : S.or(w, S.ite(st.sticky, S.const(64, work.sticky), S.const(64, 0n)));
+      writeWork(m, () => keep);
     }
     if (c.returnsSysretSafe && st.frame) {
       // Non-zero means safe: %rax is 0 whenever the conditions fail (bool or long return value).

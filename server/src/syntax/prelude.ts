@@ -40,9 +40,11 @@
 //     ALTERNATIVE on X86_FEATURE_LA57 (kernels from 4.17 choose at boot; the checker's
 //     `vaBits` option covers both widths).
 //   - __SYSCALL_MASK is ~0, or ~__X32_SYSCALL_BIT with CONFIG_X86_X32_ABI.
-//   - _TIF_ALLWORK_MASK / _TIF_WORK_SYSCALL_ENTRY follow the 4.x definitions.
-//   - TASK_TI_flags is 0 (thread_info first in task_struct), TI_flags 8 (older layout).
-//   - __NR_syscall_max is 322 (its 4.2 value); X86_FEATURE_* use the kernel's word*32+bit
+//   - _TIF_ALLWORK_MASK / _TIF_WORK_SYSCALL_ENTRY / _TIF_WORK_SYSCALL_EXIT / _TIF_DO_NOTIFY_MASK
+//     follow the 4.x definitions.
+//   - TASK_TI_flags is 0 (thread_info first in task_struct), TI_flags 8, TI_status 12,
+//     TI_sysenter_return 32 (the 4.1-4.8 thread_info; 3.x had exec_domain before flags).
+//   - __NR_syscall_max is 322 and IA32_NR_syscalls 359 (their 4.2 values); X86_FEATURE_* use the kernel's word*32+bit
 //     numbering where known. The model only needs them distinct.
 //   - The PTI CR3 macros are present with or without CONFIG_PAGE_TABLE_ISOLATION, guarded by an
 //     ALTERNATIVE on X86_FEATURE_PTI (arm 0: skipped, arm 1: the CR3 switch); the user CR3 sets
@@ -122,6 +124,12 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define SS 160
 #define SIZEOF_PTREGS 168
 #define FRAME_SIZE 168
+/* 3.x calling.h: the partial frame SAVE_ARGS builds starts at R11 (ARGOFFSET); REST_SKIP is the
+   six callee-saved slots below it, ARG_SKIP the nine argument slots, SWFRAME the software part. */
+#define ARGOFFSET R11
+#define REST_SKIP (6*8)
+#define ARG_SKIP (9*8)
+#define SWFRAME ORIG_RAX
 
 /* ---- segment selectors ---- */
 #define GDT_ENTRY_KERNEL_CS 2
@@ -250,10 +258,19 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define _TIF_ADDR32 (1 << TIF_ADDR32)
 #define _TIF_X32 (1 << TIF_X32)
 #define _TIF_WORK_SYSCALL_ENTRY (_TIF_SYSCALL_TRACE | _TIF_SYSCALL_EMU | _TIF_SYSCALL_AUDIT | _TIF_SECCOMP | _TIF_SINGLESTEP | _TIF_SYSCALL_TRACEPOINT | _TIF_NOHZ)
+#define _TIF_WORK_SYSCALL_EXIT (_TIF_SYSCALL_TRACE | _TIF_SYSCALL_AUDIT | _TIF_SINGLESTEP | _TIF_SYSCALL_TRACEPOINT | _TIF_NOHZ)
+#define _TIF_DO_NOTIFY_MASK (_TIF_SIGPENDING | _TIF_NOTIFY_RESUME | _TIF_USER_RETURN_NOTIFY | _TIF_UPROBE)
 #define _TIF_ALLWORK_MASK ((0x0000FFFF & ~_TIF_SECCOMP) | _TIF_SYSCALL_TRACEPOINT | _TIF_NOHZ)
 #define _TIF_WORK_MASK (0x0000FFFF & ~(_TIF_SYSCALL_TRACE | _TIF_SYSCALL_AUDIT | _TIF_SINGLESTEP | _TIF_SECCOMP | _TIF_SYSCALL_EMU))
 #define TASK_TI_flags 0
 #define TI_flags 8
+/* thread_info of 4.1-4.8 (task, flags, status, cpu, saved_preempt_count, addr_limit,
+   sysenter_return): the compat entries set TS_COMPAT in status and read sysenter_return. */
+#define TI_status 12
+#define TI_cpu 16
+#define TI_addr_limit 24
+#define TI_sysenter_return 32
+#define TS_COMPAT 0x0002
 
 /* ---- per-CPU / structure offsets (64-bit TSS: sp0 at 4, sp1 at 12, sp2 at 20, ist[] at 36) ---- */
 #define TSS_sp0 4
@@ -301,6 +318,8 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 /* ---- system calls and errors ---- */
 #define __NR_syscall_max 322
 #define NR_syscalls (__NR_syscall_max + 1)
+/* asm-offsets' count of the compat table (4.2: __NR_ia32_syscall_max 358, execveat) */
+#define IA32_NR_syscalls 359
 #define __X32_SYSCALL_BIT 0x40000000
 #ifdef CONFIG_X86_X32_ABI
 #define __SYSCALL_MASK (~(__X32_SYSCALL_BIT))
