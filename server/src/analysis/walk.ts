@@ -413,6 +413,18 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
         result.incomplete = `the loop through line ${cfg.stmt(pos).loc.range.start.line + 1} did not settle in ${MAX_VISITS} iterations`;
         continue;
       }
+    } else if (cyclic[pos] && heads.has(bestKey)) {
+      // a concrete run that comes back to a loop head in a state it was in before loops forever
+      // (registers and memory: a flag left undefined is a fresh unknown at every round)
+      const m = st.m;
+      const sig = [...GPRS.map((g) => m.regs[g].id), ...[...m.mem.cells()].map(({ base, offset, cell }) => `${base}@${offset}=${cell.value.id}`)].join(',');
+      let set = seen.get(bestKey);
+      if (!set) seen.set(bestKey, (set = new Set()));
+      if (set.has(sig)) {
+        result.stop = { pos, reason: `the run comes back to line ${cfg.stmt(pos).loc.range.start.line + 1} in the same state: it loops forever`, missing: [] };
+        break;
+      }
+      set.add(sig);
     }
     result.reached.add(pos);
     current = pos;
