@@ -18,9 +18,14 @@ const z3Beside = {
   },
 };
 
+// web-tree-sitter's ES build finds itself through import.meta.url, which a CommonJS bundle does
+// not have: bundle its CommonJS build.
+const treeSitterCjs = path.join(path.dirname(createRequire(path.resolve('server/package.json')).resolve('web-tree-sitter/tree-sitter.wasm')), 'tree-sitter.cjs');
+
 /** @type {import('esbuild').BuildOptions} */
 const common = {
   plugins: [z3Beside],
+  alias: { 'web-tree-sitter': treeSitterCjs },
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -51,3 +56,9 @@ if (watch) {
 const z3Dir = path.dirname(createRequire(import.meta.url).resolve('z3-solver/build/z3-built.js', { paths: ['server'] }));
 mkdirSync('dist', { recursive: true });
 for (const f of ['z3-built.js', 'z3-built.wasm']) copyFileSync(path.join(z3Dir, f), path.join('dist', f));
+
+// tree-sitter (WebAssembly, from web-tree-sitter and tree-sitter-c): the C reader loads the
+// runtime and the C grammar from beside the bundle, lazily, when a contract's C source is found.
+const req = createRequire(path.resolve('server/package.json'));
+copyFileSync(req.resolve('web-tree-sitter/tree-sitter.wasm'), path.join('dist', 'tree-sitter.wasm'));
+copyFileSync(req.resolve('tree-sitter-c/tree-sitter-c.wasm'), path.join('dist', 'tree-sitter-c.wasm'));

@@ -53,7 +53,7 @@ for (const f of files) if (f.includes('node_modules/')) problems.push(`ships ${f
 // A server that loads z3-solver at run time needs its emscripten files beside the bundle.
 const serverBundle = readFileSync(join(repo, 'dist', 'server.js'), 'utf8');
 if (/z3-built/.test(serverBundle)) {
-  for (const f of ['dist/z3-built.js', 'dist/z3-built.wasm']) if (!files.includes(f)) problems.push(`missing ${f} (the server bundle loads it)`);
+  for (const f of ['dist/z3-built.js', 'dist/z3-built.wasm', 'dist/tree-sitter.wasm', 'dist/tree-sitter-c.wasm']) if (!files.includes(f)) problems.push(`missing ${f} (the server bundle loads it)`);
 }
 if (problems.length) {
   console.error(`package: the .vsix is incomplete: ${problems.join('; ')}`);

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { analyze, defaultOptions, envFromPins, findProjectFile, readProject, parseDefine, parseVaBits, parseVendor, simulate, type Analysis, type AnalyzeOptions, type SimPath, type Simulation } from './analysis';
+import { analyze, defaultOptions, envFromPins, findProjectFile, readProject, parseDefine, parseVaBits, parseVendor, simulate, withCSources, type Analysis, type AnalyzeOptions, type SimPath, type Simulation } from './analysis';
 import { parseProgram } from './syntax';
 import { diffAnalyses, formatDiffText } from './features/diff';
 import { formatJson, formatSarif, formatText } from './features/report';
@@ -15,7 +15,7 @@ import type { FileReader } from './syntax';
 const VERSION = '0.1.0';
 
 const USAGE = `usage: entry-review check FILE... [--vendor intel|amd|both] [--va-bits 48|57|both]
-                          [-D NAME[=VALUE]]... [-U NAME]... [-I DIR]... [--entry LABEL]... [--config FILE]
+                          [-D NAME[=VALUE]]... [-U NAME]... [-I DIR]... [--entry LABEL]... [--config FILE] [--c FILE]...
                           [--format text|json|sarif]
        entry-review simulate FILE --entry LABEL [--set REG=VALUE]... [--format text|json]
        entry-review diff OLD NEW | diff --git REV FILE  [check's flags] [--format text|json]
@@ -65,6 +65,7 @@ export function parseCheckArgs(args: string[], cwd: string, extra: Record<string
         include: { type: 'string', short: 'I', multiple: true },
         entry: { type: 'string', multiple: true },
         config: { type: 'string' },
+        c: { type: 'string', multiple: true },
         format: { type: 'string' },
       },
     });
@@ -99,6 +100,7 @@ export function parseCheckArgs(args: string[], cwd: string, extra: Record<string
       includePaths: (v.include ?? []).map((d) => path.resolve(cwd, d)),
       entries: v.entry ?? [],
       ...(v.config !== undefined ? { projectFile: path.resolve(cwd, v.config) } : {}),
+      ...(v.c?.length ? { cSources: v.c.map((f) => path.resolve(cwd, f)) } : {}),
     },
   };
 }
@@ -147,7 +149,7 @@ export async function runSimulate(args: string[], io: CliIO): Promise<number> {
   let sim: Simulation;
   try {
     const pf = o.projectFile ? { path: o.projectFile, text: diskReader.read(o.projectFile) } : findProjectFile(abs, diskReader);
-    const project = pf?.text !== undefined ? readProject(pf.path, pf.text, program) : undefined;
+    const project = (await withCSources(program, o, diskReader, pf?.text !== undefined ? readProject(pf.path, pf.text, program) : undefined)).project;
     sim = await simulate(program, o, o.entries[0], env, project);
   } catch (e) {
     throw new UsageError(e instanceof Error ? e.message : String(e));

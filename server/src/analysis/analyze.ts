@@ -4,6 +4,7 @@
 import { parseProgram, type FileReader, type Location, type Program, type Statement } from '../syntax';
 import { isModelled, type Expr } from '../x86';
 import { runChecks, type ReturnResult } from './checker';
+import { withCSources } from './csource';
 import { findProjectFile, readProject, type Project } from './project';
 import type { AnalyzeOptions } from './options';
 
@@ -104,7 +105,10 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
     for (const e of project.errors) findings.push({ code: 'parse', severity: 'error', message: `${pf.path} ${e.path}: ${e.message}`, loc: topOfFile(pf.path) });
   }
   try {
-    const c = await runChecks(program, options, project);
+    // contract functions whose C source is in the tree (or named): run, not trusted
+    const cs = await withCSources(program, options, files, project);
+    const c = await runChecks(program, options, cs.project);
+    c.log.unshift(...cs.log);
     returns = c.returns;
     entries = c.entries.map((e) => e.name);
     registers = c.registers;

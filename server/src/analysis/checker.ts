@@ -11,6 +11,10 @@ import { accessProperty, exitProperties, frameField, rebuild, type Property, typ
 import { type Entry, type ExitEvent, walk, type WalkResult } from './walk';
 import type { Project } from './project';
 import { envFromPins, pinsFromModel, replayCommandArgs } from './witness';
+import { checkCContracts } from './contractcheck';
+
+/** The codes of the fast return's own conditions (what a SYSRET promise covers). */
+const SYSRET_CODES = new Set(['sysret-noncanonical-rip', 'sysret-rcx-not-rip', 'sysret-r11-not-rflags', 'sysret-rf-tf', 'sysret-selectors']);
 
 export type ConditionStatus = 'proven' | 'broken' | 'unknown';
 
@@ -202,6 +206,21 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
         out.findings.push(cw);
       }
       if (w.incomplete) ret.assumes = [...new Set([...ret.assumes, `walk of ${entry.name} incomplete: ${w.incomplete}`])];
+    }
+  }
+  // contract functions read from their C: the contract question, and what the returns assume
+  const fromC = [...(project?.contracts.values() ?? [])].filter((c) => c.source);
+  if (fromC.length) {
+    const verdicts = await checkCContracts(cfg, fromC, walks.map(({ entry, w }) => ({ entry, reached: w.reached })), vaBits);
+    for (const v of verdicts) {
+      const swap = (xs: string[]): string[] => xs.map((a) => (a === v.contract.describe ? v.assumes : a));
+      // a SYSRET the weak C lets through is reported once, at the call, as the contract's failure
+      if (v.status === 'unproven') out.findings = out.findings.filter((f) => !((SYSRET_CODES.has(f.code) || f.code === 'canonical-width') && f.assumes?.includes(v.contract.describe)));
+      for (const f of out.findings) if (f.assumes) f.assumes = swap(f.assumes);
+      for (const r of out.returns) r.assumes = swap(r.assumes);
+      for (const f of v.findings) f.assumes = [v.assumes];
+      out.findings.push(...v.findings);
+      out.log.push(`${v.contract.name}: ${v.assumes}`);
     }
   }
   for (const r of out.returns) {

@@ -3,6 +3,7 @@
 // Built-ins cover Linux's well-known functions; anything else gets the default contract, which
 // assumes the worst a C function may do (ptrace may rewrite every pt_regs field: CVE-2014-4699).
 import type { Gpr } from '../x86';
+import type { CFunction } from '../csrc/reader';
 
 /**
  * How a call may change the saved frame: `never`, `always` (any field, e.g. through ptrace),
@@ -38,6 +39,11 @@ export interface Contract {
   /** The sentence shown in `assumes`. */
   describe: string;
   builtin: boolean;
+  /**
+   * The function's C source, read (analysis/csource.ts): the walk runs it in place of the frame
+   * havoc and the promise, so what the C really tests decides the fast return.
+   */
+  source?: { fn: CFunction; file: string };
 }
 
 export const CALLER_SAVED: readonly Gpr[] = ['rax', 'rcx', 'rdx', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11'];

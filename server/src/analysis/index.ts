@@ -5,3 +5,4 @@ export { solverCacheSize } from './decide';
 export { envFromPins, pinsFromModel, replayCommandArgs } from './witness';
 export { simulate, type Simulation, type SimPath, type SimStep } from './simulate';
 export { findProjectFile, readProject, PROJECT_FILE, type Project } from './project';
+export { withCSources } from './csource';

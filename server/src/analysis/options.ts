@@ -23,6 +23,11 @@ export interface AnalyzeOptions {
    * look for `.entry-review.json` in the document's directory and above.
    */
   projectFile?: string;
+  /**
+   * C files to read contract functions from (`--c FILE`); when empty, the kernel tree beside the
+   * entry file is searched (arch/x86/entry/syscall_64.c, common.c).
+   */
+  cSources?: string[];
 }
 
 export const defaultOptions: AnalyzeOptions = {

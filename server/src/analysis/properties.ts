@@ -93,7 +93,11 @@ function exitProperties0(ctx: PropertyContext, ev: ExitEvent): Property[] {
           name: `rcx canonical (${w}-bit)`,
           severity: 'error',
           // the user RIP a SYSCALL saves is below TASK_SIZE_MAX: the kernel never maps the last user page
-          bad: S.andB(S.notB(isCanonical(S, rcx, w)), S.ult(ev.userRip, S.const(64, (1n << BigInt(w - 1)) - 0x1000n))),
+          // (a C contract function that read the paging mode ties it to the width: LA57 on for 57)
+          bad: S.andB(
+            S.andB(S.notB(isCanonical(S, rcx, w)), S.ult(ev.userRip, S.const(64, (1n << BigInt(w - 1)) - 0x1000n))),
+            ctx.walk.la57 ? (w === 57 ? ctx.walk.la57 : S.notB(ctx.walk.la57)) : S.T,
+          ),
           vendor: 'intel',
           vaBits: w,
           message: (x) => `missing canonical check: SYSRET can run with RCX = ${hex(x.rcxAtSysret)}, not canonical for ${w}-bit addresses; Intel raises #GP in ring 0 on the user's RSP and GS`,

@@ -27,6 +27,8 @@ import {
 } from '../x86';
 import type { Cfg } from './cfg';
 import { contractFor, type Contract } from './contracts';
+import { runCFunction, PT_REGS_FIELDS, type CPath } from './cverify';
+import type { CFunction } from '../csrc/reader';
 
 /**
  * `syscall`: the state a 64-bit SYSCALL leaves; `compat`: a SYSCALL from 32-bit user mode (RCX =
@@ -129,6 +131,8 @@ export interface WalkOptions {
 
 export interface WalkResult {
   entry: Entry;
+  /** Set when a C contract function read the paging mode: the condition that LA57 is on. */
+  la57?: Expr;
   exits: ExitEvent[];
   accesses: AccessEvent[];
   /** Set when the walk could not finish: a loop that did not settle, the time budget, a deep call chain. */
@@ -580,7 +584,9 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     if (c.interrupts === 'off') m.setFlag('IF', S.const(1, 0n));
     else if (c.interrupts === 'on') m.setFlag('IF', S.const(1, 1n));
     else if (c.interrupts === 'unknown') m.setFlag('IF', havoc(`kernel.IF@${site}`, 1, m.flags.IF));
-    if (c.frame !== 'never' && st.frame) {
+    let fromC = false;
+    if (c.source && c.returnsSysretSafe && st.frame) fromC = runSource(c.source, st, site);
+    if (!fromC && c.frame !== 'never' && st.frame) {
       const f = st.frame;
       let changed: Expr | undefined; // when the frame may have changed (undefined: always)
       if (typeof c.frame === 'object' && 'setsWork' in c.frame) {
@@ -616,13 +622,56 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       const keep = S.asBool(st.sticky) === false ? w : S.or(w, S.ite(st.sticky, S.const(64, work.sticky), S.const(64, 0n)));
       writeWork(m, () => keep);
     }
-    if (c.returnsSysretSafe && st.frame) {
+    if (c.returnsSysretSafe && st.frame && !fromC) {
       // Non-zero means safe: %rax is 0 whenever the conditions fail (bool or long return value).
       // In a trace an unpinned return value is what the C computes: 1 exactly when it is safe.
       const rax = trace && !complete && lookup(`kernel.rax@${site}`) === undefined ? S.const(64, 1n) : m.regs.rax;
       m.regs.rax = S.ite(sysretSafe(S, m, st.frame, c.returnsSysretSafe), rax, S.const(64, 0n));
     }
     st.assumes = [...new Set([...st.assumes, c.describe])];
+  }
+
+  /**
+   * A contract function read from its C source: its paths decide the frame after the call and
+   * %rax (1 when it returns true). Unknowns the C makes are named after the call site and the C
+   * line (`ptregs.ip@L104:common.c:89`), so a witness pins them like any other. False when the C
+   * cannot be run (the contract's own promise is used then).
+   */
+  function runSource(src: { fn: CFunction; file: string }, st: PathState, site: string): boolean {
+    const m = st.m;
+    const f = st.frame!;
+    const base = src.file.replace(/^.*\//, '');
+    const read = (name: string): Expr => {
+      const off = frameCell(f, name);
+      return off === undefined ? val(`frame.${name}`, 64) : m.mem.read(f.base, off, 8);
+    };
+    const res = runCFunction(src.fn, {
+      S,
+      field: read,
+      unknown: (what, width, line, current) => {
+        const name = `${what.startsWith('ptregs.') ? '' : 'c.'}${what.replace(/[^\w.]+/g, '_')}@${site}:${base}:${line + 1}`;
+        return current ? havoc(name, width, current) : val(name, width);
+      },
+      feature: (name) => {
+        if (name === 'la57') {
+          result.la57 ??= bit('cpu.la57');
+          return result.la57;
+        }
+        return bit('feature.' + name);
+      },
+    });
+    if ('error' in res) {
+      st.assumes = [...new Set([...st.assumes, `${src.fn.name} (${base}): ${res.error}; its contract is assumed`])];
+      return false;
+    }
+    // the paths are disjoint; the last one is what remains when no other is taken
+    const pick = (get: (p: CPath) => Expr): Expr => res.paths.slice(0, -1).reduceRight((acc, p) => S.ite(p.cond, get(p), acc), get(res.paths[res.paths.length - 1]));
+    for (const [field, o] of Object.entries(f.fields)) {
+      if (!PT_REGS_FIELDS.includes(field)) continue;
+      m.mem.write(f.base, f.offset + o, pick((p) => p.frame.get(field)!));
+    }
+    m.regs.rax = pick((p) => p.ret);
+    return true;
   }
 
   function next(pos: number, st: PathState): void {

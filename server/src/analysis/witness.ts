@@ -28,7 +28,8 @@ export function pinsFromModel(model: ReadonlyMap<string, bigint>): Record<string
       const b = k.replace(/@L[\d.]+$/, '');
       const name = b !== k && bySite.get(b) === 1 && !model.has(b) ? b : k;
       out.push([name, k.startsWith('kernel.') && /\.(CF|PF|AF|ZF|SF|OF|IF)@/.test(k) ? v.toString() : hex(v)]);
-    } else if (k.startsWith('feature.') || k === 'cpu.amd') out.push([k, v.toString()]);
+    } else if (k.startsWith('feature.') || k === 'cpu.amd' || k === 'cpu.la57') out.push([k, v.toString()]);
+    else if (k.startsWith('c.')) out.push([k, hex(v)]);
   }
   const rank = (n: string): number => (GPR.test(n) ? 0 : n.startsWith('ptregs.') ? 1 : n.startsWith('ti_flags') ? 2 : n.startsWith('feature.') || n === 'cpu.amd' ? 3 : 4);
   out.sort((a, b) => rank(a[0]) - rank(b[0]) || a[0].localeCompare(b[0]));
@@ -44,15 +45,16 @@ export function replayCommandArgs(entry: string, pins: Record<string, string>): 
 export function envFromPins(pins: string[]): Map<string, bigint> {
   const env = new Map<string, bigint>();
   for (const p of pins) {
-    const m = /^([A-Za-z_][\w.]*(?:@L[\d.]+)?)=(-?(?:0x[0-9a-fA-F_]+|\d+))$/.exec(p.trim());
+    // (a name may carry its site, `@L104`, and for a value a C contract function made, the C line: `@L104:common.c:117`)
+    const m = /^([A-Za-z_][\w.]*(?:@L[\d.]+(?::[\w.+-]+:\d+)?)?)=(-?(?:0x[0-9a-fA-F_]+|\d+))$/.exec(p.trim());
     if (!m) throw new Error(`--set expects NAME=VALUE (e.g. rcx=0x7fff00001000, ptregs.ip=0x800000000000), not '${p}'`);
     const name = m[1];
     let v = BigInt(m[2].replace(/_/g, ''));
     if (v < 0n) v = BigInt.asUintN(64, v);
     const lower = name.toLowerCase();
     if (GPR.test(lower)) env.set(PIN_TO_USER[lower] ?? 'user.' + lower, v);
-    else if (/^(ptregs\.|ti_flags|kernel\.|syscall\.|percpu\.|feature\.|cpu\.amd)/.test(name)) env.set(name, v);
-    else throw new Error(`--set ${name}: not a register (rax … r15), ptregs.FIELD, ti_flags, feature.NAME or cpu.amd`);
+    else if (/^(ptregs\.|ti_flags|kernel\.|syscall\.|percpu\.|feature\.|cpu\.amd|cpu\.la57|c\.)/.test(name)) env.set(name, v);
+    else throw new Error(`--set ${name}: not a register (rax … r15), ptregs.FIELD, ti_flags, feature.NAME, cpu.amd, cpu.la57 or a C value (c.…)`);
   }
   return env;
 }

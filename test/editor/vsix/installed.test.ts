@@ -26,6 +26,6 @@ test('the .vsix carries the bundles and nothing of node_modules or the sources',
   for (const f of ['extension.js', 'server.js']) assert.ok(existsSync(path.join(dir, 'dist', f)), `dist/${f} shipped`);
   const server = readFileSync(path.join(dir, 'dist', 'server.js'), 'utf8');
   if (server.includes('z3-built')) {
-    for (const f of ['z3-built.js', 'z3-built.wasm']) assert.ok(existsSync(path.join(dir, 'dist', f)), `dist/${f} shipped beside the server bundle that loads it`);
+    for (const f of ['z3-built.js', 'z3-built.wasm', 'tree-sitter.wasm', 'tree-sitter-c.wasm']) assert.ok(existsSync(path.join(dir, 'dist', f)), `dist/${f} shipped beside the server bundle that loads it`);
   }
 });

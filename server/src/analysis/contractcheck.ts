@@ -1,0 +1,146 @@
+// The contract question for a contract function read from its C source (csource.ts): does
+// "returns true" imply the fast return's conditions on the frame it leaves, for each address
+// width? For do_syscall_64: RCX == RIP and R11 == RFLAGS in pt_regs, CS/SS the SYSRET selectors,
+// RIP below TASK_SIZE_MAX, RF and TF clear. Holds → `verified from FILE:LINE`; fails → a
+// `contract-unproven` finding at the call, with the frame the C lets through (pins that replay it)
+// and the C line of the weak test; undecided → the contract stays assumed, and says why.
+import type { Finding } from './analyze';
+import type { Cfg } from './cfg';
+import type { Contract } from './contracts';
+import { decide } from './decide';
+import { runCFunction, weakTest, type CPath } from './cverify';
+import { RFLAGS, type Expr, SymbolicAlgebra, evaluate } from '../x86';
+import type { Entry } from './walk';
+import { pinsFromModel, replayCommandArgs } from './witness';
+
+export interface ContractVerdict {
+  contract: Contract;
+  /** `verified`, `unproven` or `unknown`, with the sentence that replaces the contract's in `assumes`. */
+  status: 'verified' | 'unproven' | 'unknown';
+  assumes: string;
+  findings: Finding[];
+}
+
+interface Condition {
+  name: string;
+  fields: string[];
+  holds: (f: (n: string) => Expr) => Expr;
+}
+
+function conditions(S: SymbolicAlgebra, width: 48 | 57): Condition[] {
+  const K = (v: bigint): Expr => S.const(64, v);
+  return [
+    { name: 'regs->cx == regs->ip', fields: ['cx', 'ip'], holds: (f) => S.eq(f('cx'), f('ip')) },
+    { name: 'regs->r11 == regs->flags', fields: ['r11', 'flags'], holds: (f) => S.eq(f('r11'), f('flags')) },
+    { name: 'regs->cs == __USER_CS', fields: ['cs'], holds: (f) => S.eq(f('cs'), K(0x33n)) },
+    { name: 'regs->ss == __USER_DS', fields: ['ss'], holds: (f) => S.eq(f('ss'), K(0x2bn)) },
+    { name: `regs->ip < TASK_SIZE_MAX (${width}-bit: 0x${((1n << BigInt(width - 1)) - 0x1000n).toString(16)})`, fields: ['ip'], holds: (f) => S.ult(f('ip'), K((1n << BigInt(width - 1)) - 0x1000n)) },
+    { name: 'RF and TF clear in regs->flags', fields: ['flags'], holds: (f) => S.eq(S.and(f('flags'), K(RFLAGS.RF | RFLAGS.TF)), K(0n)) },
+  ];
+}
+
+/** The call sites of `name` the walks reached, with their site names. */
+function callSites(cfg: Cfg, name: string, reached: (pos: number) => boolean): number[] {
+  const out: number[] = [];
+  for (let pos = 0; pos < cfg.insns.length; pos++) {
+    const insn = cfg.instruction[pos];
+    if (!insn || !/^call/.test(insn.mnemonic) || !reached(pos)) continue;
+    const t = insn.operands[0];
+    if (t && t.kind === 'label' && t.name === name) out.push(pos);
+  }
+  return out;
+}
+
+export async function checkCContracts(cfg: Cfg, contracts: Iterable<Contract>, entries: { entry: Entry; reached: Set<number> }[], vaBits: (48 | 57)[]): Promise<ContractVerdict[]> {
+  const out: ContractVerdict[] = [];
+  for (const c of contracts) {
+    const src = c.source;
+    if (!src || c.returnsSysretSafe !== 'sysret') continue;
+    const base = src.file.replace(/^.*\//, '');
+    const at = `${base}:${src.fn.line + 1}`;
+    const findings: Finding[] = [];
+    let unknown: string | undefined;
+    const seen = new Set<number>();
+    for (const { entry, reached } of entries) {
+      for (const pos of callSites(cfg, c.name, (p) => reached.has(p))) {
+        if (seen.has(pos)) continue;
+        seen.add(pos);
+        const site = cfg.site[pos];
+        const S = new SymbolicAlgebra();
+        const la57 = S.eq(S.fresh('cpu.la57', 1), S.const(1, 1n));
+        const res = runCFunction(src.fn, {
+          S,
+          field: (f) => S.fresh(`c.in.${f}`, 64),
+          // the same names the walk gives these unknowns, so the witness pins replay there
+          unknown: (what, width, line) => S.fresh(`${what.startsWith('ptregs.') ? '' : 'c.'}${what.replace(/[^\w.]+/g, '_')}@${site}:${base}:${line + 1}`, width),
+          feature: (name) => (name === 'la57' ? la57 : S.eq(S.fresh('feature.' + name, 1), S.const(1, 1n))),
+        });
+        if ('error' in res) {
+          unknown = res.error;
+          continue;
+        }
+        const trueish = res.paths.filter((p) => S.asConst(p.ret) !== 0n);
+        for (const width of vaBits) {
+          const tie = width === 57 ? la57 : S.notB(la57);
+          let reported = false;
+          for (const p of trueish) {
+            if (reported) break;
+            const frame = (n: string): Expr => p.frame.get(n) ?? S.fresh(`c.in.${n}`, 64);
+            const conds = conditions(S, width);
+            const bad = conds.map((x) => S.notB(x.holds(frame))).reduce((a, b) => S.orB(a, b));
+            const q = [p.cond, S.notB(S.eq(p.ret, S.const(64, 0n))), tie, bad].reduce((a, b) => S.andB(a, b));
+            const r = await decide(q, 4000);
+            if (r.status === 'unknown') {
+              unknown = `the solver did not decide the ${width}-bit question`;
+              continue;
+            }
+            if (r.status !== 'sat') continue;
+            const model = r.model;
+            const broken = conds.filter((x) => evaluate(x.holds(frame), model) === 0n);
+            const first = broken[0];
+            const fields = [...new Set(broken.flatMap((b) => b.fields))];
+            const shown = fields.map((f) => `${f} = 0x${evaluate(frame(f), model).toString(16)}`).join(', ');
+            const pinsModel = new Map([...model].filter(([k]) => !k.startsWith('c.in.')));
+            if (width === 57) pinsModel.set('cpu.la57', 1n);
+            const pins = pinsFromModel(pinsModel);
+            const stmt = cfg.stmt(pos);
+            findings.push({
+              code: 'contract-unproven',
+              severity: 'warning',
+              message: `${c.name}() (${at}) can return true for a frame SYSRET must not take (${width}-bit addresses): ${broken.map((b) => b.name).join(', ')} fails with ${shown}; ${weakTest(src.fn, p, first.fields)}`,
+              loc: stmt.loc,
+              witness: pins,
+              path: [{ loc: stmt.loc, text: (stmt.text ?? stmt.name).trim() }],
+              vaBits: width,
+              assumes: [],
+              replay: replayCommandArgs(entry.name, pins),
+            });
+            reported = true;
+          }
+        }
+      }
+    }
+    const status = findings.length ? 'unproven' : unknown ? 'unknown' : 'verified';
+    const assumes =
+      status === 'verified'
+        ? `${c.name}: verified from ${src.file}:${src.fn.line + 1} (returning true implies every SYSRET condition on the frame it leaves)`
+        : status === 'unproven'
+          ? `${c.name}: read from ${src.file}:${src.fn.line + 1}; its promise does not hold (contract-unproven): the return follows what its C tests`
+          : `${c.name}: read from ${src.file}:${src.fn.line + 1}; not decided (${unknown}): the return follows what its C tests`;
+    out.push({ contract: c, status, assumes, findings: dedupe(findings) });
+  }
+  return out;
+}
+
+/** One finding per call site and broken condition set (both widths may give the same). */
+function dedupe(fs: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return fs.filter((f) => {
+    const k = `${f.loc.range.start.line}:${f.message.replace(/\(\d\d-bit addresses\)/, '').replace(/TASK_SIZE_MAX \(\d\d-bit: 0x[0-9a-f]+\)/, 'TASK_SIZE_MAX').replace(/with .*?;/, ';')}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+export type { CPath };

@@ -1,0 +1,156 @@
+// Contracts checked against their C source (issue 12): do_syscall_64's "true means SYSRET is
+// safe" read from a team-written C file (test/fixtures/contracts/syscall_64.c) with the 2025-style
+// entry file that only tests %al. The correct C is verified; each mutant of it (a weakened or
+// misplaced test) gives exactly one `contract-unproven` at the call, naming the weak C line, with a
+// witness that replays through `simulate` into the fast return the C should have refused.
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { analyze, defaultOptions, envFromPins, simulate, withCSources, type Analysis, type AnalyzeOptions } from '../../../server/src/analysis';
+import { parseProgram } from '../../../server/src/syntax';
+import { diskReader } from '../../support/files';
+import { fixture } from '../../support/paths';
+
+const ENTRY = fixture('kernels', 'linux-2025-entry_64.S');
+const CALL_LINE = 109; // `call do_syscall_64` in ENTRY
+const SYSRET_LINE = 160;
+const GOOD = readFileSync(fixture('contracts', 'syscall_64.c'), 'utf8');
+
+const run = (file: string, cSources: string[], text = readFileSync(file, 'utf8')): Promise<Analysis> => analyze({ file, text }, { ...defaultOptions, cSources }, diskReader);
+const severe = (a: Analysis) => a.findings.filter((f) => f.severity !== 'info');
+const lineOf = (text: string, needle: string): number => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+const lastLineOf = (text: string, needle: string): number => {
+  const lines = text.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) if (lines[i].includes(needle)) return i + 1;
+  return 0;
+};
+
+let tmp: string | undefined;
+function cFile(name: string, text: string): string {
+  tmp ??= mkdtempSync(path.join(tmpdir(), 'er-csrc-'));
+  const f = path.join(tmp, name);
+  writeFileSync(f, text);
+  return f;
+}
+
+describe('contracts from C: do_syscall_64', () => {
+  test('the correct C is verified: the SYSRET is proven and says where from', async () => {
+    const a = await run(ENTRY, [fixture('contracts', 'syscall_64.c')]);
+    assert.deepEqual(severe(a).map((f) => `${f.code}@${f.loc.range.start.line + 1}`), []);
+    const sysret = a.returns.find((r) => r.kind === 'sysret');
+    assert.ok(sysret);
+    assert.equal(sysret.loc.range.start.line + 1, SYSRET_LINE);
+    assert.equal(sysret.verdict, 'ok');
+    const defLine = lineOf(GOOD, 'bool do_syscall_64(');
+    assert.ok(sysret.assumes.includes(`do_syscall_64: verified from ${fixture('contracts', 'syscall_64.c')}:${defLine} (returning true implies every SYSRET condition on the frame it leaves)`), sysret.assumes.join(' | '));
+    assert.ok(a.log.includes(`do_syscall_64: read from ${fixture('contracts', 'syscall_64.c')}:${defLine}`));
+  });
+
+  // each mutant: the text change, and the C test the finding must name
+  const checks = GOOD.indexOf('\t/* a Xen PV guest');
+  const exitCall = '\tsyscall_exit_to_user_mode(regs);\n\n';
+  const mutants: { name: string; mutate: (t: string) => string; weak: (t: string) => string; broken: string }[] = [
+    {
+      name: '`>` instead of `>=` against TASK_SIZE_MAX',
+      mutate: (t) => t.replace('regs->ip >= TASK_SIZE_MAX', 'regs->ip > TASK_SIZE_MAX'),
+      weak: (t) => `the test at mut.c:${lineOf(t, 'regs->ip > TASK_SIZE_MAX')} lets it through`,
+      broken: 'regs->ip < TASK_SIZE_MAX (48-bit: 0x7ffffffff000) fails with ip = 0x7ffffffff000',
+    },
+    {
+      name: 'the RF test dropped',
+      mutate: (t) => t.replace('regs->flags & (X86_EFLAGS_RF | X86_EFLAGS_TF)', 'regs->flags & X86_EFLAGS_TF'),
+      weak: (t) => `the test at mut.c:${lineOf(t, 'regs->flags & X86_EFLAGS_TF')} lets it through`,
+      broken: 'RF and TF clear in regs->flags fails with flags = 0x10000',
+    },
+    {
+      name: '`cx != ip` dropped',
+      mutate: (t) => t.replace('regs->cx != regs->ip || ', ''),
+      weak: (t) => `no test of regs->cx/regs->ip on the path to the return at mut.c:${lastLineOf(t, 'return true;')}`,
+      broken: 'regs->cx == regs->ip fails',
+    },
+    {
+      name: 'the checks placed before the call that may rewrite the frame',
+      mutate: (t) => {
+        const body = t.slice(checks, t.lastIndexOf('\treturn true;'));
+        return t.replace(exitCall, '').replace(body, body + '\tsyscall_exit_to_user_mode(regs);\n\n');
+      },
+      weak: (t) => `before the call at mut.c:${lastLineOf(t, 'syscall_exit_to_user_mode(regs);')}, which may rewrite the frame`,
+      broken: 'fails',
+    },
+    {
+      name: "5-level paging's TASK_SIZE_MAX on a 4-level machine",
+      mutate: (t) => t.replace('regs->ip >= TASK_SIZE_MAX', 'regs->ip >= ((1UL << 56) - PAGE_SIZE)'),
+      weak: (t) => `the test at mut.c:${lineOf(t, '(1UL << 56)')} lets it through`,
+      broken: 'regs->ip < TASK_SIZE_MAX (48-bit: 0x7ffffffff000) fails',
+    },
+  ];
+  for (const m of mutants) {
+    test(`mutant: ${m.name} → contract-unproven at the call, replayable`, async () => {
+      const text = m.mutate(GOOD);
+      assert.notEqual(text, GOOD, 'the mutation applies');
+      const c = cFile('mut.c', text);
+      const a = await run(ENTRY, [c]);
+      const got = severe(a);
+      assert.deepEqual(got.map((f) => `${f.code}@${f.loc.range.start.line + 1}`), [`contract-unproven@${CALL_LINE}`]);
+      const f = got[0];
+      assert.ok(f.message.startsWith(`do_syscall_64() (mut.c:${lineOf(text, 'bool do_syscall_64(')}) can return true for a frame SYSRET must not take`), f.message);
+      assert.ok(f.message.includes(m.broken), f.message);
+      assert.ok(f.message.includes(m.weak(text)), `${f.message}\n  wanted: ${m.weak(text)}`);
+      assert.ok(f.witness && Object.keys(f.witness).some((k) => /^ptregs\.\w+@L\d+:mut\.c:\d+$/.test(k)), JSON.stringify(f.witness));
+      // the witness replays: the same pins take the fast return the C should have refused
+      const program = parseProgram(ENTRY, readFileSync(ENTRY, 'utf8'), {}, diskReader);
+      const options: AnalyzeOptions = { ...defaultOptions, vendor: 'intel', cSources: [c] };
+      const cs = await withCSources(program, options, diskReader);
+      const pins = (f.replay ?? []).filter((_, i, xs) => xs[i - 1] === '--set');
+      const sim = await simulate(program, options, 'entry_SYSCALL_64', envFromPins(pins), cs.project);
+      const exit = sim.paths[0].exit;
+      assert.ok(exit.kind === 'sysret' || exit.kind === 'fault', JSON.stringify(exit));
+      assert.equal(exit.line, SYSRET_LINE);
+      // and the return's assumption says the promise does not hold
+      const sysret = a.returns.find((r) => r.kind === 'sysret');
+      assert.ok(sysret?.assumes.some((s) => s.includes('its promise does not hold (contract-unproven)')));
+    });
+  }
+
+  test('the void form (Linux 4.x–6.4) has no promise to check: the built-in contract applies', async () => {
+    const entry = fixture('kernels', 'linux-2018-pti-entry_64.S');
+    const plain = await run(entry, []);
+    const a = await run(entry, [fixture('contracts', 'syscall_64-void.c')]);
+    assert.deepEqual(a.returns.map((r) => r.verdict), plain.returns.map((r) => r.verdict));
+    assert.deepEqual(severe(a).map((f) => f.code), []);
+    assert.ok(a.log.some((l) => l.includes('returns void (the assembly makes the SYSRET decision)')), a.log.join('\n'));
+  });
+
+  test('in a kernel tree the C beside the entry file is found by itself', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'er-tree-'));
+    try {
+      const entryDir = path.join(dir, 'arch', 'x86', 'entry');
+      mkdirSync(entryDir, { recursive: true });
+      copyFileSync(ENTRY, path.join(entryDir, 'entry_64.S'));
+      copyFileSync(fixture('contracts', 'syscall_64.c'), path.join(entryDir, 'syscall_64.c'));
+      const a = await run(path.join(entryDir, 'entry_64.S'), []);
+      const sysret = a.returns.find((r) => r.kind === 'sysret');
+      assert.ok(sysret?.assumes.some((s) => s.startsWith(`do_syscall_64: verified from ${path.join(entryDir, 'syscall_64.c')}:`)), sysret?.assumes.join(' | '));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a C file that does not define the function leaves the contract assumed, and says so', async () => {
+    const c = cFile('other.c', 'int unrelated(void) { return 0; }\n');
+    const a = await run(ENTRY, [c]);
+    assert.ok(a.log.includes(`do_syscall_64: not defined in ${c}; its contract is assumed`), a.log.join('\n'));
+    const sysret = a.returns.find((r) => r.kind === 'sysret');
+    assert.ok(sysret?.assumes.some((s) => s.startsWith('do_syscall_64: returns with interrupts off')));
+  });
+
+  test('C that is not valid C gives no crash and no false verdict', async () => {
+    const c = cFile('broken.c', GOOD.replace('return true;', 'return true; }}}} #### (((').replace('if (unlikely(regs->cx', 'if (unlikely(regs->cx +++'));
+    const a = await run(ENTRY, [c]);
+    assert.ok(!severe(a).some((f) => f.code !== 'contract-unproven'));
+    const sysret = a.returns.find((r) => r.kind === 'sysret');
+    assert.ok(sysret && sysret.verdict !== undefined);
+  });
+});
