@@ -9,7 +9,12 @@ const SHORT = 120;
 /** `SYSRET · 9/9 conditions proven · 3 paths · taken when …` or the first finding's message. */
 export function returnTitle(a: Analysis, r: ReturnResult): string {
   const proven = r.conditions.filter((c) => c.status === 'proven').length;
-  const paths = `${r.paths} path${r.paths === 1 ? '' : 's'}`;
+  // a contract read from its C source and verified: say so (`do_syscall_64 verified from common.c:76`)
+  const verified = r.assumes.flatMap((s) => {
+    const m = /^([\w.]+): verified from (.*):(\d+) /.exec(s);
+    return m ? [`${m[1]} verified from ${m[2].replace(/^.*\//, '')}:${m[3]}`] : [];
+  });
+  const paths = `${r.paths} path${r.paths === 1 ? '' : 's'}${verified.map((v) => ` · ${v}`).join('')}`;
   if (r.verdict === 'finding') {
     const line = r.loc.range.start.line;
     const f = a.findings.find((x) => x.loc.range.start.line === line && x.severity !== 'info');

@@ -25,6 +25,15 @@ describe('returns in the editor', () => {
     assert.match(lenses[1].command?.title ?? '', /^SYSRET · 9\/9 conditions proven · 3 paths · taken when /);
     assert.match(lenses[2].command?.title ?? '', /^IRET · 3\/3 conditions proven · \d+ paths · taken when /);
   });
+  test('a SYSRET whose contract was verified from its C source says so in the CodeLens and the hover', async () => {
+    const file = fixture('kernels', 'linux-2025-entry_64.S');
+    const text = readFileSync(file, 'utf8');
+    const a = await analyze({ file, text }, { ...defaultOptions, cSources: [fixture('contracts', 'syscall_64.c')] }, diskReader);
+    const t = returnLenses(a).find((l) => l.range.start.line + 1 === 160)?.command?.title ?? '';
+    assert.match(t, /^SYSRET · \d+\/\d+ conditions proven · \d+ paths? · do_syscall_64 verified from syscall_64\.c:30 · taken when /);
+    const h = hover(a, text, { line: 159, character: 3 });
+    assert.match((h?.contents as MarkupContent).value, /- do_syscall_64: verified from .*syscall_64\.c:30 \(returning true implies every SYSRET condition on the frame it leaves\)/);
+  });
   test('a return with a finding says which', async () => {
     const { a } = await load('kernels', 'bugs', 'no-canonical-check.S');
     const t = returnLenses(a).find((l) => l.range.start.line + 1 === 211)?.command?.title ?? '';
