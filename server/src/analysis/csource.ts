@@ -33,14 +33,15 @@ export async function withCSources(program: Program, options: AnalyzeOptions, fi
     if (base === 'transparent' || !base.returnsSysretSafe) continue;
     if (project?.contracts.has(want.name)) continue; // the project file's word on it wins
     const dir = p.dirname(program.file);
-    const candidates = [...(options.cSources ?? []), ...(options.cSources?.length ? [] : want.files.map((f) => p.join(dir, f)))];
+    const named = options.cSources?.length ? options.cSources : (project?.cSources ?? []);
+    const candidates = named.length ? named : want.files.map((f) => p.join(dir, f));
     let done = false;
     for (const file of candidates) {
       const text = files.exists && !files.exists(file) ? undefined : files.read(file);
       if (text === undefined || !text.includes(want.name)) continue;
       const r = await readCFunction(file, text, want.name, program.configuration.defines);
       if ('error' in r) {
-        if (options.cSources?.includes(file)) log.push(`${want.name}: ${r.error}; its contract is assumed`);
+        if (named.includes(file)) log.push(`${want.name}: ${r.error}; its contract is assumed`);
         continue;
       }
       const at = `${file}:${r.fn.line + 1}`;
@@ -57,7 +58,7 @@ export async function withCSources(program: Program, options: AnalyzeOptions, fi
       done = true;
       break;
     }
-    if (!done && options.cSources?.length) log.push(`${want.name}: not defined in ${options.cSources.join(', ')}; its contract is assumed`);
+    if (!done && named.length) log.push(`${want.name}: not defined in ${named.join(', ')}; its contract is assumed`);
   }
   if (!contracts) return { project, log, read };
   const pr: Project = project ? { ...project, contracts } : { file: '', entries: [], contracts, errors: [] };

@@ -2,6 +2,7 @@
 // kernel — entries and their frame layouts, the work-flags words, contracts of called functions.
 // Names (`TF_RIP`, `PCB_FULL_IRET`) resolve through the analysed file's own constants. A mistake
 // is reported with the JSON path where it is; nothing in the file is ever executed.
+import * as nodePath from 'node:path';
 import type { FileReader, Program } from '../syntax';
 import { cellName } from '../x86';
 import { CALLER_SAVED, type Contract, type FrameChange, type IfOnReturn } from './contracts';
@@ -21,6 +22,8 @@ export interface Project {
   work?: { cells: CellRef[]; mask: bigint };
   selectors?: { userCs: bigint; userSs: bigint };
   contracts: Map<string, Contract>;
+  /** C files to read contract functions from (`"cSources"`, resolved against the project file). */
+  cSources?: string[];
   errors: { path: string; message: string }[];
 }
 
@@ -126,6 +129,10 @@ export function readProject(path: string, text: string, program: Program): Proje
       });
       if (cells.length) project.work = { cells, mask };
     }
+  }
+  if (json.cSources !== undefined) {
+    if (!Array.isArray(json.cSources) || json.cSources.some((f) => typeof f !== 'string' || !f)) err('$.cSources', 'expected an array of C file paths (relative to the project file)');
+    else project.cSources = json.cSources.map((f) => nodePath.resolve(nodePath.dirname(path), f as string));
   }
   if (json.contracts !== undefined) {
     if (!isObject(json.contracts)) err('$.contracts', 'expected an object: function name → contract');

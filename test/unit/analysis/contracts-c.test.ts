@@ -138,6 +138,24 @@ describe('contracts from C: do_syscall_64', () => {
     }
   });
 
+  test('the project file names the C source ("cSources", relative to it)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'er-proj-'));
+    try {
+      mkdirSync(path.join(dir, 'c'));
+      copyFileSync(ENTRY, path.join(dir, 'entry_64.S'));
+      copyFileSync(fixture('contracts', 'syscall_64.c'), path.join(dir, 'c', 'dispatch.c'));
+      writeFileSync(path.join(dir, '.entry-review.json'), JSON.stringify({ cSources: ['c/dispatch.c'] }));
+      const a = await run(path.join(dir, 'entry_64.S'), []);
+      const sysret = a.returns.find((r) => r.kind === 'sysret');
+      assert.ok(sysret?.assumes.some((s) => s.startsWith(`do_syscall_64: verified from ${path.join(dir, 'c', 'dispatch.c')}:`)), sysret?.assumes.join(' | '));
+      // an untrusted workspace reads no project file, so the contract stays the built-in one
+      const untrusted = await analyze({ file: path.join(dir, 'entry_64.S'), text: readFileSync(ENTRY, 'utf8') }, { ...defaultOptions, projectFile: '' }, diskReader);
+      assert.ok(untrusted.returns.find((r) => r.kind === 'sysret')?.assumes.some((s) => s.startsWith('do_syscall_64: returns with interrupts off')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a C file that does not define the function leaves the contract assumed, and says so', async () => {
     const c = cFile('other.c', 'int unrelated(void) { return 0; }\n');
     const a = await run(ENTRY, [c]);
