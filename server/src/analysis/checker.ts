@@ -52,6 +52,8 @@ export interface CheckOutput {
 const SYSCALL_ENTRIES = ['entry_SYSCALL_64', 'system_call'];
 /** 64-bit kernels' SYSCALL entries from 32-bit user mode (their fast return is SYSRETL). */
 const COMPAT_ENTRIES = ['entry_SYSCALL_compat', 'ia32_cstar_target'];
+/** SYSENTER from 32-bit user mode (Linux 4.x+, and 3.x's ia32entry.S). */
+const SYSENTER_ENTRIES = ['entry_SYSENTER_compat', 'ia32_sysenter_target'];
 /** The NMI entries: their return to user mode skips exit work on purpose (NMI_RULE). */
 const NMI_ENTRIES = ['nmi', 'asm_exc_nmi'];
 /**
@@ -60,7 +62,7 @@ const NMI_ENTRIES = ['nmi', 'asm_exc_nmi'];
  * by default).
  */
 const INTERRUPT_ENTRIES = [...NMI_ENTRIES];
-const KINDS = new Set(['syscall', 'compat', 'interrupt']);
+const KINDS = new Set(['syscall', 'compat', 'sysenter', 'interrupt']);
 
 /**
  * Built-in rule: an NMI returns to user mode without running exit work, on purpose — it may have
@@ -72,7 +74,7 @@ const NMI_RULE = 'built-in rule: an NMI must not run exit work (it may have inte
 export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { entries: Entry[]; missing: string[] } {
   const described = new Map((project?.entries ?? []).map((e) => [e.label, e]));
   // the project file's entries, else the built-in names; --entry / the setting narrows to its labels
-  const names = wanted.length ? wanted : described.size ? [...described.keys()] : [...SYSCALL_ENTRIES, ...COMPAT_ENTRIES, ...INTERRUPT_ENTRIES];
+  const names = wanted.length ? wanted : described.size ? [...described.keys()] : [...SYSCALL_ENTRIES, ...COMPAT_ENTRIES, ...SYSENTER_ENTRIES, ...INTERRUPT_ENTRIES];
   const entries: Entry[] = [];
   const missing: string[] = [];
   for (const spec of names) {
@@ -85,7 +87,7 @@ export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { en
       continue;
     }
     const d = described.get(name);
-    const kind = (m?.[2] as Entry['kind'] | undefined) ?? d?.kind ?? (INTERRUPT_ENTRIES.includes(name) ? 'interrupt' : COMPAT_ENTRIES.includes(name) ? 'compat' : 'syscall');
+    const kind = (m?.[2] as Entry['kind'] | undefined) ?? d?.kind ?? (INTERRUPT_ENTRIES.includes(name) ? 'interrupt' : COMPAT_ENTRIES.includes(name) ? 'compat' : SYSENTER_ENTRIES.includes(name) ? 'sysenter' : 'syscall');
     entries.push({ name, pos, kind, layout: d?.layout });
   }
   return { entries, missing };

@@ -40,7 +40,7 @@ export function findProjectFile(file: string, files: FileReader): { path: string
   return undefined;
 }
 
-const KINDS: EntryKind[] = ['syscall', 'compat', 'interrupt'];
+const KINDS: EntryKind[] = ['syscall', 'compat', 'sysenter', 'interrupt'];
 const IFS: IfOnReturn[] = ['off', 'on', 'unchanged', 'unknown'];
 const REGS = new Set(CALLER_SAVED.concat(['rbx', 'rbp', 'r12', 'r13', 'r14', 'r15']));
 

@@ -34,7 +34,8 @@ import type { CFunction } from '../csrc/reader';
  * `syscall`: the state a 64-bit SYSCALL leaves; `compat`: a SYSCALL from 32-bit user mode (RCX =
  * the 32-bit EIP, user CS __USER32_CS); `interrupt`: an interrupt or NMI taken in user mode.
  */
-export type EntryKind = 'syscall' | 'compat' | 'interrupt';
+/** syscall: 64-bit SYSCALL; compat: SYSCALL from 32-bit mode; sysenter: SYSENTER from 32-bit mode; interrupt: a hardware frame on RSP0. */
+export type EntryKind = 'syscall' | 'compat' | 'sysenter' | 'interrupt';
 
 export interface Entry {
   name: string;
@@ -175,6 +176,11 @@ interface PathState {
    * instruction, but these only the task itself clears.
    */
   sticky: Expr;
+  /**
+   * Set right after an STI: IF as it was before it. The instruction after an STI that turned
+   * interrupts on runs before any interrupt is taken (the STI shadow: `sti; sysexit`).
+   */
+  stiFrom?: Expr;
 }
 
 /** Return addresses pushed by local calls: a recognisable kernel-text address plus the position. */
@@ -192,7 +198,15 @@ export function dataVars(e: Expr): Set<string> {
 
 /** Values whose names start like this come from user mode or the saved frame; all others are the kernel's. */
 export function isKernelVar(name: string): boolean {
-  return !/^(user\.|ptregs\.|syscall\.|saved\.|feature\.|cpu\.)/.test(name);
+  if (/^(user\.|ptregs\.|syscall\.|saved\.|feature\.|cpu\.)/.test(name)) return false;
+  // memory at an address made of user values alone is user memory (`movl (%rbp), %ebp` on the
+  // SYSENTER path reads the user's stack)
+  const mem = /^mem\[(.*)\]:\d+'?$/.exec(name);
+  if (mem) {
+    const names = (mem[1].match(/(?<![\w.])[A-Za-z_][\w.]*/g) ?? []).filter((n) => !/^(zext|sext)\d*$|^concat$/.test(n));
+    if (names.length && names.every((n) => n.startsWith('user.'))) return false;
+  }
+  return true;
 }
 
 export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptions): WalkResult {
@@ -256,10 +270,20 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   } else {
     // STAR[63:48] + 16 | 3 is the 64-bit user CS SYSRET loads, + 8 | 3 the user SS
     const msrs = opts.selectors ? { STAR: S.const(64, (((opts.selectors.userCs & ~3n) - 16n) << 48n) | (LINUX_STAR & 0xffffffffffffn)) } : undefined;
-    m0 = syscallEntryState(S, (name, width) => val('user.' + name, width), { memInit, msrs, userRip: entry.kind === 'compat' ? S.zext(S.extract(val('user.rip', 64), 31, 0), 64) : undefined });
+    const compat = entry.kind === 'compat' || entry.kind === 'sysenter';
+    m0 = syscallEntryState(S, (name, width) => val('user.' + name, width), { memInit, msrs, userRip: compat ? S.zext(S.extract(val('user.rip', 64), 31, 0), 64) : undefined });
     // SYSCALL's saved RFLAGS per vendor: Intel copies RFLAGS into R11, AMD clears RF in the copy.
     const amdR11 = S.and(userRflags, S.const(64, ~RFLAGS.RF & ((1n << 64n) - 1n)));
     m0.regs.r11 = opts.vendor === 'intel' ? userRflags : opts.vendor === 'amd' ? amdR11 : S.ite(bit('cpu.amd'), amdR11, userRflags);
+    if (entry.kind === 'sysenter') {
+      // SYSENTER saves nothing: RCX and R11 keep the user's values, RSP is MSR_IA32_SYSENTER_ESP,
+      // and RFLAGS keeps the user's bits except IF, VM and RF; a TF it keeps traps at once and the
+      // debug handler clears it (see the work flags below)
+      m0.regs.rcx = val('user.rcx', 64);
+      m0.regs.r11 = val('user.r11', 64);
+      m0.regs.rsp = val('kernel.sysenter_esp', 64);
+      m0.setRflags(S.and(userRflags, S.const(64, ~(RFLAGS.IF | RFLAGS.VM | RFLAGS.RF | RFLAGS.TF) & ((1n << 64n) - 1n))));
+    }
   }
   const entryR11 = m0.regs.r11;
 
@@ -277,7 +301,14 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     // TIF_NOTIFY_RESUME: set by others (task_work, ptrace stops), cleared only by the task's own exit work
     result.work = { cells, mask, sticky: (prog.constants.get('_TIF_NOTIFY_RESUME') ?? 0n) & mask };
   }
-  const tiFlags0 = val('ti_flags', 64);
+  let tiFlags0 = val('ti_flags', 64);
+  // SYSENTER keeps the user's TF: the #DB on the entry's first instruction clears it in the
+  // kernel's flags and sets TIF_SINGLESTEP instead, which sends the return down the slow path
+  const singlestep = prog.constants.get('_TIF_SINGLESTEP');
+  if (entry.kind === 'sysenter' && singlestep !== undefined) {
+    const tf = S.notB(S.eq(S.and(val('user.rflags', 64), S.const(64, RFLAGS.TF)), S.const(64, 0n)));
+    tiFlags0 = S.or(tiFlags0, S.ite(tf, S.const(64, singlestep), S.const(64, 0n)));
+  }
   for (const c of result.work?.cells ?? []) m0.mem.write(c.base, c.offset, tiFlags0);
 
   const sticky = result.work?.sticky ?? 0n;
@@ -335,6 +366,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       switched: a.switched || b.switched,
       unresolved: a.unresolved || b.unresolved,
       sticky: a.sticky === b.sticky ? a.sticky : S.iteB(ca, a.sticky, b.sticky),
+      stiFrom: a.stiFrom && b.stiFrom ? (a.stiFrom === b.stiFrom ? a.stiFrom : S.ite(ca, a.stiFrom, b.stiFrom)) : undefined,
       assumes: [...new Set([...a.assumes, ...b.assumes])],
       paths: a.paths + b.paths,
       percpuWritten: [...a.percpuWritten, ...b.percpuWritten.filter((c) => !a.percpuWritten.some((x) => x.name === c.name))],
@@ -442,8 +474,10 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const site = cfg.site[pos];
     if (opts.keepStates && !result.before.has(pos)) result.before.set(pos, { ...m.regs });
     // With interrupts possibly on, an interrupt may queue exit work at any instruction.
-    if (result.work && S.asConst(m.flags.IF) !== 0n) {
-      const on = S.eq(m.flags.IF, S.const(1, 1n));
+    const shadow = st.stiFrom;
+    st.stiFrom = undefined;
+    if (result.work && S.asConst(m.flags.IF) !== 0n && !(shadow && S.asConst(shadow) === 0n)) {
+      const on = shadow ? S.andB(S.eq(m.flags.IF, S.const(1, 1n)), S.eq(shadow, S.const(1, 1n))) : S.eq(m.flags.IF, S.const(1, 1n));
       // (it may set any flag; the sticky ones, once known set, only the task itself clears)
       const keep = (v: Expr): Expr => (S.asBool(st.sticky) === false ? v : S.or(v, S.ite(st.sticky, S.const(64, sticky), S.const(64, 0n))));
       writeWork(m, (old) => (trace ? (S.asBool(on) ? keep(havoc(`ti_flags@${site}`, 64, old)) : old) : S.ite(on, keep(S.fresh(`ti_flags@${site}`, 64)), old)));
@@ -461,6 +495,8 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const oldRsp = m.regs.rsp;
     const oldCr3 = m.cr.cr3;
     const accesses: { cell: string; key: AddressKey; gsKernel: Expr; write: boolean }[] = [];
+    const ifBefore = m.flags.IF;
+    if (insn.mnemonic === 'sti') st.stiFrom = ifBefore;
     const out = step(m, insn, S, {
       vaBits: 48,
       // a symbol with no value is an unknown of its own name; a replay reads it from the model
@@ -559,7 +595,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
         return goTo(cfg.enter(back), { ...st, stack: st.stack.slice(0, -1) });
       }
       case 'exit': {
-        result.exits.push({ pos, rec: out.exit, state: m, pc: st.pc, frame: st.frame, unresolved: st.unresolved, entryR11, userRip: entry.kind === 'compat' ? S.zext(S.extract(val('user.rip', 64), 31, 0), 64) : val('user.rip', 64), userRsp: val('user.rsp', 64), userCs: S.const(64, entry.kind === 'compat' ? 0x23n : 0x33n), userSs: S.const(64, 0x2bn), assumes: st.assumes, paths: st.paths });
+        result.exits.push({ pos, rec: out.exit, state: m, pc: st.pc, frame: st.frame, unresolved: st.unresolved, entryR11, userRip: entry.kind === 'compat' || entry.kind === 'sysenter' ? S.zext(S.extract(val('user.rip', 64), 31, 0), 64) : val('user.rip', 64), userRsp: val('user.rsp', 64), userCs: S.const(64, entry.kind === 'compat' || entry.kind === 'sysenter' ? 0x23n : 0x33n), userSs: S.const(64, 0x2bn), assumes: st.assumes, paths: st.paths });
         return;
       }
       case 'fault':
