@@ -61,11 +61,11 @@ describe('project file', () => {
     assert.deepEqual([a.entries, a.returns.map((r) => r.verdict)], [['Xfast_syscall'], ['ok', 'ok']]);
   });
   test('mistakes are reported with their JSON path, on the project file', async () => {
-    const bad = { entries: [{ label: 'Xfast_syscall', kind: 'sysenter', frame: { size: 'TF_NOPE', fields: { ip: 'TF_RIP' } } }], contracts: { amd64_syscall: { interrupts: 'maybe' } } };
+    const bad = { entries: [{ label: 'Xfast_syscall', kind: 'fastcall', frame: { size: 'TF_NOPE', fields: { ip: 'TF_RIP' } } }], contracts: { amd64_syscall: { interrupts: 'maybe' } } };
     const a = await run(source, JSON.stringify(bad));
     const msgs = a.findings.filter((f) => f.loc.file === projectPath).map((f) => [f.code, f.severity, f.message.slice(projectPath.length + 1)]);
     assert.deepEqual(msgs, [
-      ['parse', 'error', '$.entries[0].kind: expected one of syscall, compat, interrupt'],
+      ['parse', 'error', '$.entries[0].kind: expected one of syscall, compat, sysenter, interrupt'],
       ['parse', 'error', '$.contracts.amd64_syscall.interrupts: expected one of off, on, unchanged, unknown'],
     ]);
     const notJson = await run(source, '{ "entries": [ }');
