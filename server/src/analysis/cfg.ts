@@ -124,6 +124,24 @@ export class Cfg {
   }
 
   /** The instruction a label names, when the label is defined in this program. */
+  private faults?: Map<number, number>;
+
+  /**
+   * The fixup a fault at `pos` goes to (an exception-table entry whose faulting address is this
+   * instruction's label): the handler resumes there with the registers as they were.
+   */
+  faultTarget(pos: number): number | undefined {
+    if (!this.faults) {
+      this.faults = new Map();
+      for (const e of this.program.exceptionTable) {
+        const from = this.label(e.from);
+        const to = this.label(e.to);
+        if (from !== undefined && to !== undefined && from < this.insns.length && to < this.insns.length) this.faults.set(from, to);
+      }
+    }
+    return this.faults.get(pos);
+  }
+
   label(name: string): number | undefined {
     const i = this.program.labels.get(name);
     return i === undefined ? undefined : this.firstAtOrAfter(i);

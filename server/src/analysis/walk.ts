@@ -482,6 +482,21 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       const keep = (v: Expr): Expr => (S.asBool(st.sticky) === false ? v : S.or(v, S.ite(st.sticky, S.const(64, sticky), S.const(64, 0n))));
       writeWork(m, (old) => (trace ? (S.asBool(on) ? keep(havoc(`ti_flags@${site}`, 64, old)) : old) : S.ite(on, keep(S.fresh(`ti_flags@${site}`, 64)), old)));
     }
+    // An instruction with an exception-table entry may fault (a user access): the fixup runs
+    // with the registers as they were. Which way a run goes is the unknown `fault@<site>`.
+    const fixup = cfg.faultTarget(pos);
+    if (fixup !== undefined && insn && !/^(iret|sysret|sysexit)/.test(insn.mnemonic)) {
+      const faulted = bit(`fault@${site}`);
+      if (trace) {
+        if (S.asBool(faulted) === true) return goTo(cfg.enter(fixup), st);
+      } else {
+        const pcF = addPc(st.pc, faulted);
+        if (pcF) goTo(cfg.enter(fixup), { ...st, m: m.clone(), pc: pcF });
+        const pcN = addPc(st.pc, S.notB(faulted));
+        if (!pcN) return;
+        st.pc = pcN;
+      }
+    }
     if (!insn) {
       result.unmodeled.set(pos, cfg.convertError[pos] ?? 'unreadable operands');
       return next(pos, st);

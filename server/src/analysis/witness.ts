@@ -28,7 +28,7 @@ export function pinsFromModel(model: ReadonlyMap<string, bigint>): Record<string
       const b = k.replace(/@L[\d.]+$/, '');
       const name = b !== k && bySite.get(b) === 1 && !model.has(b) ? b : k;
       out.push([name, k.startsWith('kernel.') && /\.(CF|PF|AF|ZF|SF|OF|IF)@/.test(k) ? v.toString() : hex(v)]);
-    } else if (k.startsWith('feature.') || k === 'cpu.amd' || k === 'cpu.la57') out.push([k, v.toString()]);
+    } else if (k.startsWith('feature.') || k === 'cpu.amd' || k === 'cpu.la57' || k.startsWith('fault@')) out.push([k, v.toString()]);
     else if (k.startsWith('c.')) out.push([k, hex(v)]);
   }
   const rank = (n: string): number => (GPR.test(n) ? 0 : n.startsWith('ptregs.') ? 1 : n.startsWith('ti_flags') ? 2 : n.startsWith('feature.') || n === 'cpu.amd' ? 3 : 4);
@@ -53,7 +53,7 @@ export function envFromPins(pins: string[]): Map<string, bigint> {
     if (v < 0n) v = BigInt.asUintN(64, v);
     const lower = name.toLowerCase();
     if (GPR.test(lower)) env.set(PIN_TO_USER[lower] ?? 'user.' + lower, v);
-    else if (/^(ptregs\.|ti_flags|kernel\.|syscall\.|percpu\.|feature\.|cpu\.amd|cpu\.la57|c\.)/.test(name)) env.set(name, v);
+    else if (/^(ptregs\.|ti_flags|kernel\.|syscall\.|percpu\.|feature\.|cpu\.amd|cpu\.la57|c\.|fault@)/.test(name)) env.set(name, v);
     else throw new Error(`--set ${name}: not a register (rax … r15), ptregs.FIELD, ti_flags, feature.NAME, cpu.amd, cpu.la57 or a C value (c.…)`);
   }
   return env;
