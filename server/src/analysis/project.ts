@@ -40,7 +40,7 @@ export function findProjectFile(file: string, files: FileReader): { path: string
   return undefined;
 }
 
-const KINDS: EntryKind[] = ['syscall', 'compat', 'sysenter', 'interrupt'];
+const KINDS: EntryKind[] = ['syscall', 'compat', 'sysenter', 'interrupt', 'frame'];
 const IFS: IfOnReturn[] = ['off', 'on', 'unchanged', 'unknown'];
 const REGS = new Set(CALLER_SAVED.concat(['rbx', 'rbp', 'r12', 'r13', 'r14', 'r15']));
 
@@ -95,7 +95,9 @@ export function readProject(path: string, text: string, program: Program): Proje
         let layout: FrameLayout | undefined;
         if (e.frame !== undefined) {
           if (!isObject(e.frame) || !isObject(e.frame.fields)) return err(p + '.frame', 'expected { "size": ..., "fields": { "ip": ..., "flags": ..., "cs": ..., "ss": ..., "sp": ... } }');
-          const size = value(e.frame.size, p + '.frame.size');
+          // a frame entry's frame is where RSP points at the label (plus `offset`); the others'
+          // sits `size` below the top of the stack the entry switches to
+          const size = kind === 'frame' ? (e.frame.offset === undefined ? 0n : value(e.frame.offset, p + '.frame.offset')) : value(e.frame.size, p + '.frame.size');
           const fields: Record<string, bigint> = {};
           for (const [k, v] of Object.entries(e.frame.fields)) {
             const o = value(v, `${p}.frame.fields.${k}`);
@@ -103,7 +105,12 @@ export function readProject(path: string, text: string, program: Program): Proje
           }
           for (const need of ['ip', 'flags', 'cs', 'ss', 'sp']) if (!(need in e.frame.fields)) err(`${p}.frame.fields`, `missing "${need}": the checks compare the return with it`);
           if (size !== undefined) layout = { size, fields };
+          if (layout && kind === 'frame' && e.frame.size !== undefined) {
+            const length = value(e.frame.size, p + '.frame.size');
+            if (length !== undefined) layout.length = length;
+          }
         }
+        if (kind === 'frame' && !layout) return err(p + '.frame', 'a frame entry needs its frame: { "offset": ..., "fields": { ... } }');
         project.entries.push({ label: e.label, kind, layout });
       });
   }

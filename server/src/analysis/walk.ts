@@ -34,8 +34,12 @@ import type { CFunction } from '../csrc/reader';
  * `syscall`: the state a 64-bit SYSCALL leaves; `compat`: a SYSCALL from 32-bit user mode (RCX =
  * the 32-bit EIP, user CS __USER32_CS); `interrupt`: an interrupt or NMI taken in user mode.
  */
-/** syscall: 64-bit SYSCALL; compat: SYSCALL from 32-bit mode; sysenter: SYSENTER from 32-bit mode; interrupt: a hardware frame on RSP0. */
-export type EntryKind = 'syscall' | 'compat' | 'sysenter' | 'interrupt';
+/**
+ * syscall: 64-bit SYSCALL; compat: SYSCALL from 32-bit mode; sysenter: SYSENTER from 32-bit mode;
+ * interrupt: a hardware frame on RSP0; frame: kernel code that returns to user mode from a saved
+ * frame RSP points at, every field of it user-controlled (Xen's restore_all_guest).
+ */
+export type EntryKind = 'syscall' | 'compat' | 'sysenter' | 'interrupt' | 'frame';
 
 export interface Entry {
   name: string;
@@ -60,8 +64,11 @@ export interface FrameRef {
 
 /** A frame's layout: its size and each field's offset from its base (Linux: pt_regs). */
 export interface FrameLayout {
+  /** How far below the top of the stack the frame sits (a frame entry: its offset from RSP). */
   size: bigint;
   fields: Readonly<Record<string, bigint>>;
+  /** A frame entry's frame length: the slots it has besides the named fields are user data too. */
+  length?: bigint;
 }
 
 export const LINUX_FRAME: FrameLayout = {
@@ -255,7 +262,21 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   const selectors = opts.selectors ? { ...LINUX_SELECTORS, userCs64: opts.selectors.userCs, userSs: opts.selectors.userSs } : undefined;
   let m0: MachineState<Expr, Expr>;
   let frame0: FrameRef | undefined;
-  if (entry.kind === 'interrupt') {
+  if (entry.kind === 'frame') {
+    // Kernel code about to return to user mode: the registers hold kernel values, RSP points at
+    // the saved frame (layout.size is its offset from RSP), and every field of the frame is the
+    // user's to choose (a guest's registers, a signal frame). Interrupts are off; GS base and CR3
+    // as the code leaves them are what the checks look at.
+    const regs: Partial<Record<Gpr, Expr>> = {};
+    for (const g of GPRS) regs[g] = val('kernel.' + g, 64);
+    const msrs = opts.selectors ? { STAR: S.const(64, (((opts.selectors.userCs & ~3n) - 16n) << 48n) | (LINUX_STAR & 0xffffffffffffn)) } : undefined;
+    m0 = new MachineState(S, { regs, rflags: S.const(64, 0x2n), cs: S.const(16, 0x10n), ss: S.const(16, 0x18n), cpl: S.const(2, 0n), gsKernel: S.const(1, 0n), cr3: S.or(val('user.cr3', 64), S.const(64, 0x1000n)), memInit, msrs });
+    const k = S.addressKey(regs.rsp!);
+    frame0 = { base: k.base, offset: k.offset + layout.size, fields: layout.fields };
+    const len = layout.length ?? Object.values(layout.fields).reduce((a, b) => (b + 8n > a ? b + 8n : a), 0n);
+    for (let o = 0n; o < len; o += 8n) m0.mem.write(k.base, k.offset + layout.size + o, val(`user.frame_0x${o.toString(16)}`, 64));
+    for (const [f, o] of Object.entries(layout.fields)) m0.mem.write(k.base, k.offset + layout.size + o, val('ptregs.' + f, 64));
+  } else if (entry.kind === 'interrupt') {
     // The CPU switched to RSP0 from the TSS and pushed SS, RSP, RFLAGS, CS, RIP of user mode;
     // IF is clear (interrupt gate), CPL 0, and the GS base and CR3 are still the user's.
     const regs: Partial<Record<Gpr, Expr>> = {};
@@ -293,7 +314,8 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   // ask for work at every system call exit (SYSCALL_TRACE, AUDIT, ...) stay set by design.
   const mask = prog.constants.get('_TIF_WORK_MASK') ?? prog.constants.get('_TIF_ALLWORK_MASK');
   if (opts.work) result.work = { cells: [...opts.work.cells], mask: opts.work.mask, sticky: 0n };
-  else if (mask !== undefined) {
+  // (a frame entry is code after the kernel's own exit-work loop: only a project's work words apply)
+  else if (mask !== undefined && entry.kind !== 'frame') {
     const cells: { base: string; offset: bigint }[] = [];
     const tti = prog.constants.get('TASK_TI_flags');
     if (tti !== undefined) cells.push({ base: 'percpu.current_task', offset: tti });
@@ -377,7 +399,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   for (const e of cfg.enter(entry.pos)) {
     let pc: Expr[] | undefined = [];
     for (const f of e.features) pc = pc && addPc(pc, featureCond(f));
-    if (pc) push(e.to, { m: m0.clone(), pc, stack: [], frame: frame0, switched: false, unresolved: false, sticky: S.F, assumes: [], paths: 1, percpuWritten: [] });
+    if (pc) push(e.to, { m: m0.clone(), pc, stack: [], frame: frame0, switched: entry.kind === 'frame', unresolved: false, sticky: S.F, assumes: [], paths: 1, percpuWritten: [] });
   }
 
   function widen(prev: PathState, cur: PathState, site: string): PathState {
@@ -610,7 +632,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
         return goTo(cfg.enter(back), { ...st, stack: st.stack.slice(0, -1) });
       }
       case 'exit': {
-        result.exits.push({ pos, rec: out.exit, state: m, pc: st.pc, frame: st.frame, unresolved: st.unresolved, entryR11, userRip: entry.kind === 'compat' || entry.kind === 'sysenter' ? S.zext(S.extract(val('user.rip', 64), 31, 0), 64) : val('user.rip', 64), userRsp: val('user.rsp', 64), userCs: S.const(64, entry.kind === 'compat' || entry.kind === 'sysenter' ? 0x23n : 0x33n), userSs: S.const(64, 0x2bn), assumes: st.assumes, paths: st.paths });
+        result.exits.push({ pos, rec: out.exit, state: m, pc: st.pc, frame: st.frame, unresolved: st.unresolved, entryR11, userRip: entry.kind === 'compat' || entry.kind === 'sysenter' ? S.zext(S.extract(val('user.rip', 64), 31, 0), 64) : entry.kind === 'frame' ? S.const(64, 0n) : val('user.rip', 64), userRsp: val('user.rsp', 64), userCs: S.const(64, entry.kind === 'compat' || entry.kind === 'sysenter' ? 0x23n : 0x33n), userSs: S.const(64, 0x2bn), assumes: st.assumes, paths: st.paths });
         return;
       }
       case 'fault':

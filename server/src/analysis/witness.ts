@@ -53,6 +53,7 @@ export function envFromPins(pins: string[]): Map<string, bigint> {
     if (v < 0n) v = BigInt.asUintN(64, v);
     const lower = name.toLowerCase();
     if (GPR.test(lower)) env.set(PIN_TO_USER[lower] ?? 'user.' + lower, v);
+    else if (/^frame_0x[0-9a-f]+$/.test(name)) env.set('user.' + name, v); // a frame entry's unnamed slot
     else if (/^(ptregs\.|ti_flags|kernel\.|syscall\.|percpu\.|feature\.|cpu\.amd|cpu\.la57|c\.|fault@)/.test(name)) env.set(name, v);
     else throw new Error(`--set ${name}: not a register (rax … r15), ptregs.FIELD, ti_flags, feature.NAME, cpu.amd, cpu.la57 or a C value (c.…)`);
   }

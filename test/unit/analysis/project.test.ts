@@ -65,7 +65,7 @@ describe('project file', () => {
     const a = await run(source, JSON.stringify(bad));
     const msgs = a.findings.filter((f) => f.loc.file === projectPath).map((f) => [f.code, f.severity, f.message.slice(projectPath.length + 1)]);
     assert.deepEqual(msgs, [
-      ['parse', 'error', '$.entries[0].kind: expected one of syscall, compat, sysenter, interrupt'],
+      ['parse', 'error', '$.entries[0].kind: expected one of syscall, compat, sysenter, interrupt, frame'],
       ['parse', 'error', '$.contracts.amd64_syscall.interrupts: expected one of off, on, unchanged, unknown'],
     ]);
     const notJson = await run(source, '{ "entries": [ }');
@@ -79,5 +79,40 @@ describe('project file', () => {
       '$.entries[0].frame.fields: missing "ss": the checks compare the return with it',
       '$.entries[0].frame.fields: missing "sp": the checks compare the return with it',
     ]);
+  });
+});
+
+// A frame entry: Xen-style return to a PV guest (test/fixtures/kernels/xen-style-restore.S), with
+// test/fixtures/projects/xen.entry-review.json: RSP points at a frame the guest chose entirely.
+describe('project file: a frame entry (Xen-style restore to a guest)', () => {
+  const xen = fixture('kernels', 'xen-style-restore.S');
+  const xenText = readFileSync(xen, 'utf8');
+  const config = { ...defaultOptions, projectFile: fixture('projects', 'xen.entry-review.json') };
+  const check = (text: string): Promise<Analysis> => analyze({ file: xen, text }, config, diskReader);
+  const sysretLine = xenText.split('\n').indexOf('\tsysretq') + 1;
+  test('with its checks, SYSRET and IRET back to the guest are proven', async () => {
+    const a = await check(xenText);
+    assert.deepEqual(severe(a), []);
+    assert.deepEqual(a.entries, ['restore_to_guest']);
+    assert.deepEqual(a.returns.map((r) => `${r.kind}@${r.loc.range.start.line + 1}:${r.verdict}`), [`sysret@${sysretLine}:ok`, `iret@${sysretLine + 4}:ok`]);
+    // the selectors SYSRET loads come from the project's STAR values
+    assert.ok(a.returns[0].conditions.some((c) => c.code === 'sysret-selectors' && c.status === 'proven'));
+  });
+  test('without the canonical test: the XSA-7 shape, a non-canonical guest RIP at SYSRET, with a witness that replays', async () => {
+    const text = xenText.replace(/\tmovq\t8\(%rsp\), %rcx\n\tshlq\t\$16, %rcx\n\tsarq\t\$16, %rcx\n\tcmpq\t8\(%rsp\), %rcx\n\tjne\t\.Lto_guest_iret\n/, '\n\n\n\n\n');
+    assert.notEqual(text, xenText);
+    const a = await check(text);
+    assert.deepEqual(severe(a), [`sysret-noncanonical-rip@${sysretLine}`]);
+    const f = a.findings.find((x) => x.code === 'sysret-noncanonical-rip');
+    const ip = BigInt(f?.witness?.['ptregs.ip'] ?? '0');
+    assert.ok(ip >= 1n << 47n && ip < (1n << 64n) - (1n << 47n), `a non-canonical guest RIP: ${f?.witness?.['ptregs.ip']}`);
+    assert.deepEqual(f?.replay?.slice(0, 2), ['--entry', 'restore_to_guest']);
+  });
+  test('a frame entry without its frame is a mistake on the project file', async () => {
+    const bad = JSON.stringify({ entries: [{ label: 'restore_to_guest', kind: 'frame' }] });
+    const p = path.join(path.dirname(xen), '.entry-review.json');
+    const r: FileReader = { read: (q) => (q === p ? bad : diskReader.read(q)), exists: (q) => (q === p ? true : diskReader.exists?.(q) ?? false) };
+    const a = await analyze({ file: xen, text: xenText }, defaultOptions, r);
+    assert.ok(a.findings.some((x) => x.code === 'parse' && x.message.endsWith('$.entries[0].frame: a frame entry needs its frame: { "offset": ..., "fields": { ... } }')), a.findings.map((x) => x.message).join('\n'));
   });
 });
