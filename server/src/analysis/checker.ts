@@ -211,9 +211,9 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
     }
   }
   // contract functions read from their C: the contract question, and what the returns assume
-  const fromC = [...(project?.contracts.values() ?? [])].filter((c) => c.source);
+  const fromC = [...(project?.contracts.values() ?? [])].filter((c) => c.source || c.flagSource);
   if (fromC.length) {
-    const verdicts = await checkCContracts(cfg, fromC, walks.map(({ entry, w }) => ({ entry, reached: w.reached })), vaBits);
+    const verdicts = await checkCContracts(cfg, fromC, walks.map(({ entry, w }) => ({ entry, reached: w.reached })), vaBits, project?.cFields);
     for (const v of verdicts) {
       const swap = (xs: string[]): string[] => xs.map((a) => (a === v.contract.describe ? v.assumes : a));
       // a SYSRET the weak C lets through is reported once, at the call, as the contract's failure
@@ -222,7 +222,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
       for (const r of out.returns) r.assumes = swap(r.assumes);
       for (const f of v.findings) f.assumes = [v.assumes];
       out.findings.push(...v.findings);
-      out.log.push(`${v.contract.name}: ${v.assumes}`);
+      out.log.push(v.assumes);
     }
   }
   for (const r of out.returns) {

@@ -51,9 +51,74 @@ function callSites(cfg: Cfg, name: string, reached: (pos: number) => boolean): n
   return out;
 }
 
-export async function checkCContracts(cfg: Cfg, contracts: Iterable<Contract>, entries: { entry: Entry; reached: Set<number> }[], vaBits: (48 | 57)[]): Promise<ContractVerdict[]> {
+/**
+ * A flag contract's C (FreeBSD's amd64_syscall with PCB_FULL_IRET): at its return, is the flag
+ * set whenever the frame's RIP is not a user address SYSRET can go back to? That part is decided
+ * from the function alone, since its test comes after its last call; that every other rewrite of
+ * the frame (ptrace, sigreturn) sets the flag too lies outside it and stays assumed.
+ */
+async function checkFlagContract(cfg: Cfg, c: Contract, cFields: Readonly<Record<string, string>>, vaBits: (48 | 57)[]): Promise<ContractVerdict | undefined> {
+  const src = c.flagSource;
+  if (!src || typeof c.frame !== 'object' || !('onlyWith' in c.frame)) return undefined;
+  const flag = c.frame.onlyWith.name;
+  const base = src.file.replace(/^.*\//, '');
+  const at = `${src.file}:${src.fn.line + 1}`;
+  const S = new SymbolicAlgebra();
+  const bases = ['td->td_frame', ...src.fn.params.filter((p) => /\btrapframe\s*\*/.test(p.type)).map((p) => p.name)];
+  const res = runCFunction(src.fn, {
+    S,
+    field: (f) => S.fresh(`c.in.${f}`, 64),
+    unknown: (what, width, line) => S.fresh(`${what.startsWith('ptregs.') ? '' : 'c.'}${what.replace(/[^\w.]+/g, '_')}@${base}:${line + 1}`, width),
+    feature: (name) => S.eq(S.fresh('feature.' + name, 1), S.const(1, 1n)),
+    frame: { bases, fields: cFields },
+    flag,
+  });
+  const findings: Finding[] = [];
+  if ('error' in res) return { contract: c, status: 'unknown', assumes: `${c.describe}; its C could not be run (${res.error})`, findings };
+  let unknown = false;
+  for (const width of vaBits) {
+    for (const p of res.paths) {
+      const ip = p.frame.get('ip')!;
+      const q = [p.cond, S.notB(p.flag ?? S.F), S.notB(S.ult(ip, S.const(64, 1n << BigInt(width - 1))))].reduce((a, b) => S.andB(a, b));
+      const r = await decide(q, 4000);
+      if (r.status === 'unknown') unknown = true;
+      if (r.status !== 'sat') continue;
+      const v = evaluate(ip, r.model);
+      const call = callSites(cfg, c.name, () => true)[0];
+      if (call === undefined) continue;
+      const stmt = cfg.stmt(call);
+      findings.push({
+        code: 'contract-unproven',
+        severity: 'warning',
+        message: `${c.name}() (${base}:${src.fn.line + 1}) can return with ${flag} clear and a frame RIP of 0x${v.toString(16)}, which SYSRET cannot take (${width}-bit addresses): ${weakTest(src.fn, p, ['ip'])}`,
+        loc: stmt.loc,
+        witness: { 'ptregs.ip': '0x' + v.toString(16).padStart(16, '0') },
+        path: [{ loc: stmt.loc, text: (stmt.text ?? stmt.name).trim() }],
+        vaBits: width,
+        assumes: [],
+      });
+      break;
+    }
+    if (findings.length) break;
+  }
+  const status = findings.length ? 'unproven' : unknown ? 'unknown' : 'verified';
+  const assumes =
+    status === 'verified'
+      ? `${c.name}: ${flag} set at its return whenever the frame's RIP is not a user address — verified from ${at}; that every other rewrite of the frame sets it too rests on code outside it (ptrace, sigreturn): assumed`
+      : status === 'unproven'
+        ? `${c.name}: read from ${at}; it can leave ${flag} clear with a RIP SYSRET cannot take (contract-unproven)`
+        : `${c.name}: read from ${at}; not decided`;
+  return { contract: c, status, assumes, findings };
+}
+
+export async function checkCContracts(cfg: Cfg, contracts: Iterable<Contract>, entries: { entry: Entry; reached: Set<number> }[], vaBits: (48 | 57)[], cFields: Readonly<Record<string, string>> = {}): Promise<ContractVerdict[]> {
   const out: ContractVerdict[] = [];
   for (const c of contracts) {
+    if (c.flagSource) {
+      const v = await checkFlagContract(cfg, c, cFields, vaBits);
+      if (v) out.push(v);
+      continue;
+    }
     const src = c.source;
     if (!src || c.returnsSysretSafe !== 'sysret') continue;
     const base = src.file.replace(/^.*\//, '');

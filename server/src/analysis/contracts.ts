@@ -44,6 +44,11 @@ export interface Contract {
    * havoc and the promise, so what the C really tests decides the fast return.
    */
   source?: { fn: CFunction; file: string };
+  /**
+   * For a frame change `onlyWith` a flag: the function's C, read to check that it sets the flag
+   * whenever the RIP it leaves could not be returned to with SYSRET (contractcheck.ts).
+   */
+  flagSource?: { fn: CFunction; file: string };
 }
 
 export const CALLER_SAVED: readonly Gpr[] = ['rax', 'rcx', 'rdx', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11'];

@@ -60,6 +60,25 @@ export async function withCSources(program: Program, options: AnalyzeOptions, fi
     }
     if (!done && named.length) log.push(`${want.name}: not defined in ${named.join(', ')}; its contract is assumed`);
   }
+  // a project's flag contracts (FreeBSD's amd64_syscall and PCB_FULL_IRET): their C, when found
+  for (const c of project?.contracts.values() ?? []) {
+    if (!calls.has(c.name) || typeof c.frame !== 'object' || !('onlyWith' in c.frame)) continue;
+    const named = options.cSources?.length ? options.cSources : (project?.cSources ?? []);
+    const dir = p.dirname(program.file);
+    const candidates = named.length ? named : ['trap.c', 'machdep.c', 'vm_machdep.c'].map((f) => p.join(dir, f));
+    for (const file of candidates) {
+      const text = files.exists && !files.exists(file) ? undefined : files.read(file);
+      if (text === undefined || !text.includes(c.name)) continue;
+      const r = await readCFunction(file, text, c.name, program.configuration.defines);
+      if ('error' in r) continue;
+      contracts ??= new Map(project?.contracts ?? []);
+      const at = `${file}:${r.fn.line + 1}`;
+      contracts.set(c.name, { ...c, flagSource: { fn: r.fn, file }, describe: `${c.describe}; its C read from ${at}` });
+      read.set(c.name, at);
+      log.push(`${c.name}: read from ${at}`);
+      break;
+    }
+  }
   if (!contracts) return { project, log, read };
   const pr: Project = project ? { ...project, contracts } : { file: '', entries: [], contracts, errors: [] };
   return { project: pr, log, read };

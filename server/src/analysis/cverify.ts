@@ -30,6 +30,13 @@ export interface CRunEnv {
   unknown(what: string, width: number, line: number, current?: Expr): Expr;
   /** A CPU feature or paging-mode bit as a boolean. */
   feature(name: string): Expr;
+  /**
+   * Another kernel's frame: the expressions that point at it (`td->td_frame`) and its C member
+   * names (`tf_rip` → `ip`). Linux's is the pt_regs parameter with pt_regs' own names.
+   */
+  frame?: { bases: string[]; fields: Readonly<Record<string, string>> };
+  /** A "must IRET" flag the C sets with set_pcb_flags(…, NAME) and clears with clear_pcb_flags(…, NAME). */
+  flag?: string;
 }
 
 export interface CTest {
@@ -49,6 +56,8 @@ export interface CPath {
   tests: CTest[];
   /** C lines of the calls that may have rewritten the frame, in order. */
   havocLines: number[];
+  /** The flag (CRunEnv.flag) as the path leaves it. */
+  flag?: Expr;
 }
 
 export type CRunResult = { paths: CPath[] } | { error: string };
@@ -67,6 +76,7 @@ interface State {
   tests: CTest[];
   havocLines: number[];
   epoch: number;
+  flag: Expr;
 }
 
 type Outcome = { done: false; st: State } | { done: true; st: State; ret: Expr; line: number };
@@ -75,8 +85,15 @@ const KNOWN_PURE = new Set(['array_index_nospec', 'cpu_feature_enabled', 'static
 
 export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
   const { S } = env;
-  const regsParam = fn.params.find((p) => /\bpt_regs\s*\*/.test(p.type))?.name;
-  if (!regsParam) return { error: `${fn.name}() takes no struct pt_regs * parameter` };
+  const regsParam = env.frame ? undefined : fn.params.find((p) => /\bpt_regs\s*\*/.test(p.type))?.name;
+  if (!regsParam && !env.frame) return { error: `${fn.name}() takes no struct pt_regs * parameter` };
+  /** The frame field an expression `base->member` names, if it names one. */
+  const frameField = (base: string, member: string): string | undefined => {
+    if (regsParam !== undefined) return base === regsParam && PT_REGS_FIELDS.includes(member) ? member : undefined;
+    if (!env.frame || !env.frame.bases.includes(base.replace(/\s+/g, ''))) return undefined;
+    const f = env.frame.fields[member];
+    return f && PT_REGS_FIELDS.includes(f) ? f : undefined;
+  };
   const K = (v: bigint): Expr => S.const(64, BigInt.asUintN(64, v));
   const ZERO = K(0n);
   const ONE = K(1n);
@@ -85,21 +102,25 @@ export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
   let tooMany = false;
   let count = 0;
 
-  const clone = (st: State): State => ({ pc: st.pc, locals: new Map(st.locals), frame: new Map(st.frame), tests: [...st.tests], havocLines: [...st.havocLines], epoch: st.epoch });
-  const initial: State = { pc: S.T, locals: new Map(), frame: new Map(PT_REGS_FIELDS.map((f) => [f, env.field(f)])), tests: [], havocLines: [], epoch: 0 };
+  const clone = (st: State): State => ({ pc: st.pc, locals: new Map(st.locals), frame: new Map(st.frame), tests: [...st.tests], havocLines: [...st.havocLines], epoch: st.epoch, flag: st.flag });
+  const flagVar = (line: number): Expr => S.eq(env.unknown(`flag.${env.flag}`, 1, line), S.const(1, 1n));
+  const initial: State = { pc: S.T, locals: new Map(), frame: new Map(PT_REGS_FIELDS.map((f) => [f, env.field(f)])), tests: [], havocLines: [], epoch: 0, flag: env.flag ? flagVar(fn.line) : S.F };
 
   /** A call that may do anything to the frame. */
   const havoc = (st: State, line: number): void => {
     for (const f of PT_REGS_FIELDS) st.frame.set(f, env.unknown(`ptregs.${f}`, 64, line, st.frame.get(f)));
+    if (env.flag) st.flag = flagVar(line);
     st.havocLines.push(line);
     st.epoch++;
   };
 
   const fieldsOf = (e: CExpr, out: Set<string> = new Set()): Set<string> => {
     switch (e.k) {
-      case 'field':
-        if (e.base === regsParam) out.add(e.field);
+      case 'field': {
+        const f = frameField(e.base, e.field);
+        if (f) out.add(f);
         break;
+      }
       case 'call':
         e.args.forEach((a) => fieldsOf(a, out));
         break;
@@ -134,7 +155,8 @@ export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
         return { e: env.unknown(`value.${e.name}`, 64, line), signed: true };
       }
       case 'field': {
-        if (e.base === regsParam && PT_REGS_FIELDS.includes(e.field)) return { e: st.frame.get(e.field)!, signed: false };
+        const f = frameField(e.base, e.field);
+        if (f) return { e: st.frame.get(f)!, signed: false };
         return { e: env.unknown(`value.${e.text}#${st.epoch}`, 64, line), signed: false };
       }
       case 'call':
@@ -238,6 +260,15 @@ export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
         return bool(env.feature('la57'));
       case '__er_is_enabled':
         return { e: arg0 && arg0.k === 'num' && arg0.v !== 0n ? ONE : ZERO, signed: true };
+      case 'set_pcb_flags':
+      case 'clear_pcb_flags':
+        if (env.flag && e.args.some((a) => a.k === 'id' && a.name === env.flag)) {
+          st.flag = e.name === 'set_pcb_flags' ? S.T : S.F;
+          return { e: ZERO, signed: true };
+        }
+        for (const a of e.args) ev(a, st, line);
+        havoc(st, line);
+        return { e: env.unknown(`call.${e.name}`, 64, line), signed: true };
       case 'array_index_nospec':
         return arg0 ? ev(arg0, st, line) : { e: ZERO, signed: true };
       case '__is_canonical_address': {
@@ -257,9 +288,10 @@ export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
   const assign = (e: Extract<CExpr, { k: 'assign' }>, st: State, line: number): Val => {
     let v = ev(e.value, st, line);
     const t = e.target;
+    const tf = t.k === 'field' ? frameField(t.base, t.field) : undefined;
     const old = (): Val | undefined => {
       if (t.k === 'id') return st.locals.get(t.name);
-      if (t.k === 'field' && t.base === regsParam) return { e: st.frame.get(t.field) ?? ZERO, signed: false };
+      if (tf) return { e: st.frame.get(tf) ?? ZERO, signed: false };
       return undefined;
     };
     if (e.op !== '=') {
@@ -270,11 +302,11 @@ export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
     if (t.k === 'id') {
       const prev = st.locals.get(t.name);
       st.locals.set(t.name, { e: v.e, signed: prev ? prev.signed : v.signed });
-    } else if (t.k === 'field' && t.base === regsParam && PT_REGS_FIELDS.includes(t.field)) st.frame.set(t.field, v.e);
+    } else if (tf) st.frame.set(tf, v.e);
     else if (t.k === 'un' && t.a.k === 'field') {
       // *(u32 *)&regs->bp = ...: the field changes to something unknown
-      const f = t.a;
-      if (f.base === regsParam && PT_REGS_FIELDS.includes(f.field)) st.frame.set(f.field, env.unknown(`ptregs.${f.field}`, 64, line, st.frame.get(f.field)));
+      const f = frameField(t.a.base, t.a.field);
+      if (f) st.frame.set(f, env.unknown(`ptregs.${f}`, 64, line, st.frame.get(f)));
     }
     return v;
   };
@@ -374,6 +406,7 @@ export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
     line: o.done ? o.line : fn.line,
     tests: o.st.tests,
     havocLines: o.st.havocLines,
+    flag: env.flag ? o.st.flag : undefined,
   }));
   return { paths };
 }

@@ -24,6 +24,8 @@ export interface Project {
   contracts: Map<string, Contract>;
   /** C files to read contract functions from (`"cSources"`, resolved against the project file). */
   cSources?: string[];
+  /** Frame fields by their C member names (`tf_rip` → `ip`), from the frame's constant names. */
+  cFields?: Record<string, string>;
   errors: { path: string; message: string }[];
 }
 
@@ -102,6 +104,8 @@ export function readProject(path: string, text: string, program: Program): Proje
           for (const [k, v] of Object.entries(e.frame.fields)) {
             const o = value(v, `${p}.frame.fields.${k}`);
             if (o !== undefined) fields[k] = o;
+            // the C name of a field given by its constant (TF_RIP → tf_rip), for the C reader
+            if (typeof v === 'string' && /^[A-Za-z_]\w*$/.test(v)) (project.cFields ??= {})[v.toLowerCase()] = k;
           }
           for (const need of ['ip', 'flags', 'cs', 'ss', 'sp']) if (!(need in e.frame.fields)) err(`${p}.frame.fields`, `missing "${need}": the checks compare the return with it`);
           if (size !== undefined) layout = { size, fields };

@@ -42,6 +42,10 @@ export const C_PRELUDE = String.raw`
 #define __VIRTUAL_MASK_SHIFT 47
 #endif
 #define TASK_SIZE_MAX ((1UL << __VIRTUAL_MASK_SHIFT) - PAGE_SIZE)
+/* FreeBSD amd64 (4-level paging): the end of the user address space */
+#define VM_MAXUSER_ADDRESS 0x0000800000000000UL
+#define __predict_false(x) (x)
+#define __predict_true(x) (x)
 #define true 1
 #define false 0
 `;

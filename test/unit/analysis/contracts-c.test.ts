@@ -172,3 +172,34 @@ describe('contracts from C: do_syscall_64', () => {
     assert.ok(sysret && sysret.verdict !== undefined);
   });
 });
+
+describe('contracts from C: a flag contract (FreeBSD amd64_syscall and PCB_FULL_IRET)', () => {
+  const entry = fixture('kernels', 'freebsd-exception.S');
+  const good = readFileSync(fixture('contracts', 'freebsd-trap.c'), 'utf8');
+  const options = (c: string): AnalyzeOptions => ({ ...defaultOptions, projectFile: fixture('projects', 'freebsd.entry-review.json'), cSources: [c] });
+  const check = (c: string) => analyze({ file: entry, text: readFileSync(entry, 'utf8') }, options(c), diskReader);
+  test('the flag is set whenever the RIP it leaves is not a user address: verified, the rest assumed', async () => {
+    const a = await check(fixture('contracts', 'freebsd-trap.c'));
+    assert.deepEqual(severe(a).map((f) => f.code), []);
+    const sysret = a.returns.find((r) => r.kind === 'sysret');
+    assert.equal(sysret?.verdict, 'ok');
+    const line = lineOf(good, 'amd64_syscall(struct thread');
+    assert.ok(sysret?.assumes.includes(`amd64_syscall: PCB_FULL_IRET set at its return whenever the frame's RIP is not a user address — verified from ${fixture('contracts', 'freebsd-trap.c')}:${line - 1}; that every other rewrite of the frame sets it too rests on code outside it (ptrace, sigreturn): assumed`), sysret?.assumes.join(' | '));
+  });
+  for (const [name, mutate] of [
+    ['the test dropped', (t: string) => t.replace(/\tif \(td->td_frame->tf_rip >= VM_MAXUSER_ADDRESS\)\n\t\tset_pcb_flags\(td->td_pcb, PCB_FULL_IRET\);\n/, '')],
+    ['the test placed before syscallret', (t: string) => t.replace('\tsyscallret(td, error, &sa);\n', '').replace('\t\tset_pcb_flags(td->td_pcb, PCB_FULL_IRET);\n', '\t\tset_pcb_flags(td->td_pcb, PCB_FULL_IRET);\n\tsyscallret(td, error, &sa);\n')],
+  ] as const) {
+    test(`mutant: ${name} → contract-unproven at the call, with the RIP it lets through`, async () => {
+      const text = mutate(good);
+      assert.notEqual(text, good);
+      const a = await check(cFile('trap.c', text));
+      const got = severe(a);
+      assert.deepEqual(got.map((f) => f.code), ['contract-unproven']);
+      assert.equal(a.returns.find((r) => r.kind === 'sysret')?.assumes.some((s) => s.includes('(contract-unproven)')), true);
+      const ip = BigInt(got[0].witness?.['ptregs.ip'] ?? '0');
+      assert.ok(ip >= 1n << 47n, got[0].message);
+      assert.match(got[0].message, /^amd64_syscall\(\) \(trap\.c:\d+\) can return with PCB_FULL_IRET clear and a frame RIP of 0x[0-9a-f]+, which SYSRET cannot take \(48-bit addresses\)/);
+    });
+  }
+});
