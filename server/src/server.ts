@@ -4,8 +4,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
+  CodeActionKind,
   createConnection,
   DidChangeConfigurationNotification,
+  TextEdit,
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
@@ -27,6 +29,7 @@ import {
 } from './analysis';
 import { COPY_REPLAY_COMMAND, diagnosticsFor, replayCommandLine, toDiagnostic } from './features/diagnostics';
 import { hover } from './features/hover';
+import { FIXABLE, quickFixes, type QuickFix } from './features/quickfix';
 import { returnLenses } from './features/returns';
 import { definition, documentSymbols } from './features/symbols';
 import type { FileReader } from './syntax';
@@ -261,8 +264,38 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       const line = replayCommandLine(uriToPath(p.textDocument.uri), replay);
       out.push({ title: `Copy replay command for ${String(d.code)}`, command: { title: 'Copy Replay Command', command: COPY_REPLAY_COMMAND, arguments: [line] }, diagnostics: [d] });
     }
+    // a missing SYSRET test (or SWAPGS) put back, offered only when the re-analysis is clean of it
+    const doc = documents.get(p.textDocument.uri);
+    if (doc) {
+      for (const d of p.context.diagnostics) {
+        if (d.source !== 'entry-review' || !FIXABLE.has(String(d.code))) continue;
+        for (const fix of await fixesFor(doc, String(d.code), d.range.start.line)) {
+          const edit: TextEdit = fix.remove ? TextEdit.del({ start: { line: fix.line, character: 0 }, end: { line: fix.line + 1, character: 0 } }) : TextEdit.insert({ line: fix.line, character: 0 }, fix.text);
+          out.push({ title: fix.title, kind: CodeActionKind.QuickFix, isPreferred: true, diagnostics: [d], edit: { changes: { [doc.uri]: [edit] } } });
+        }
+      }
+    }
     return out;
   }));
+
+  /** Quick fixes of one finding, checked by re-analysis; cached per document version. */
+  const fixCache = new Map<string, Promise<QuickFix[]>>();
+  function fixesFor(doc: TextDocument, code: string, line: number): Promise<QuickFix[]> {
+    const key = `${doc.uri}@${doc.version}:${code}:${line}`;
+    let hit = fixCache.get(key);
+    if (!hit) {
+      if (fixCache.size > 64) fixCache.clear();
+      hit = (async () => {
+        const a = await analysisOf(doc);
+        const f = a.findings.find((x) => x.code === code && x.loc.file === a.file && x.loc.range.start.line === line);
+        if (!f) return [];
+        const file = uriToPath(doc.uri);
+        return quickFixes(a, doc.getText(), f, (text) => analyze({ file, text }, options, files));
+      })();
+      fixCache.set(key, hit);
+    }
+    return hit;
+  }
   connection.onCodeLens((p) => guard(async () => {
     const doc = documents.get(p.textDocument.uri);
     return doc ? returnLenses(await analysisOf(doc)) : null;
