@@ -3,6 +3,17 @@
 import type { CodeLens } from 'vscode-languageserver';
 import type { Analysis, ReturnResult } from '../analysis';
 import type { Pos } from '../syntax';
+import { SIMULATE_COMMAND } from './simulation';
+
+/** What a CodeLens click (or a finding's code action) opens the simulation view with. */
+export interface SimulateArgs {
+  uri: string;
+  entry: string;
+  /** 0-based line of the return to select. */
+  line?: number;
+  /** A finding's witness: the view loads its concrete run. */
+  pins?: Record<string, string>;
+}
 
 const SHORT = 120;
 
@@ -21,13 +32,21 @@ export function returnTitle(a: Analysis, r: ReturnResult): string {
   return `${r.kind.toUpperCase()} · ${verdict} · ${paths} · taken when ${when}`;
 }
 
-export function returnLenses(a: Analysis): CodeLens[] {
+/**
+ * A lens above every return of the file. Given the document's URI, a click opens the simulation
+ * view at that return (a finding's return with its witness loaded as concrete values).
+ */
+export function returnLenses(a: Analysis, uri?: string): CodeLens[] {
   return a.returns
     .filter((r) => r.loc.file === a.file)
-    .map((r) => ({
-      range: r.loc.range,
-      command: { title: returnTitle(a, r), command: '' },
-    }));
+    .map((r) => {
+      const title = returnTitle(a, r);
+      if (uri === undefined || !r.entries.length) return { range: r.loc.range, command: { title, command: '' } };
+      const line = r.loc.range.start.line;
+      const f = r.verdict === 'finding' ? a.findings.find((x) => x.loc.file === a.file && x.loc.range.start.line === line && x.witness && x.severity !== 'info') : undefined;
+      const args: SimulateArgs = { uri, entry: r.entries[0], line, ...(f?.witness ? { pins: f.witness } : {}) };
+      return { range: r.loc.range, command: { title, command: SIMULATE_COMMAND, arguments: [args] } };
+    });
 }
 
 /** The return whose instruction (or the invocation that produced it) covers `pos`. */
