@@ -8,6 +8,8 @@ import {
   type ServerOptions,
   TransportKind,
 } from 'vscode-languageclient/node';
+import { SimulationView, type SimulateArgs } from './simulation';
+import type { ViewState } from './webview/protocol';
 
 export const LANGUAGE_ID = 'x86-entry-asm';
 
@@ -16,6 +18,8 @@ let client: LanguageClient | undefined;
 export interface EntryReviewApi {
   /** The running language client (tests use it to wait for the server). */
   readonly client: LanguageClient;
+  /** The simulation view's state as its page last reported it. */
+  simulationState(): ViewState | undefined;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<EntryReviewApi> {
@@ -54,6 +58,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<EntryR
     }),
     vscode.commands.registerCommand('entryReview.showLog', () => client?.outputChannel.show(true)),
   );
+  // The simulation view: the server's entryReview/simulate answers, shown and stepped through in a webview.
+  const simulation = new SimulationView(context, () => client);
+  context.subscriptions.push(
+    vscode.commands.registerCommand('entryReview.simulateReturnPath', (args?: SimulateArgs) => simulation.simulateReturnPath(args)),
+    vscode.commands.registerCommand('entryReview.simulateWithRegisters', (args?: SimulateArgs & { text?: string }) => simulation.simulateWithRegisters(args)),
+    vscode.commands.registerCommand('entryReview.simulationNextStep', () => simulation.step(1)),
+    vscode.commands.registerCommand('entryReview.simulationPreviousStep', () => simulation.step(-1)),
+    // test-only: the page's state, and a key press as the page handles it
+    vscode.commands.registerCommand('entryReview._simulationState', () => simulation.current()),
+    vscode.commands.registerCommand('entryReview._simulationKey', (key: string) => simulation.key(key)),
+  );
   // granting trust lifts the restrictions: restart the server with them lifted
   context.subscriptions.push(
     vscode.workspace.onDidGrantWorkspaceTrust(async () => {
@@ -65,7 +80,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<EntryR
     }),
   );
   context.subscriptions.push({ dispose: () => void client?.stop() });
-  return { client };
+  return {
+    get client() {
+      return client as LanguageClient;
+    },
+    simulationState: () => simulation.current(),
+  };
 }
 
 export async function deactivate(): Promise<void> {

@@ -4,6 +4,7 @@
 // code-server in a headless browser (scripts/test-editor.mjs, `npm run test:editor`).
 import './extension.test';
 import './findings.test';
+import './simulation.test';
 import { runTests } from './harness';
 import { showDiagnosticForScreenshot } from './screenshot';
 
