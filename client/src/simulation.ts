@@ -31,8 +31,10 @@ export class SimulationView {
   private queue: ToPage[] = [];
   private readonly highlight = vscode.window.createTextEditorDecorationType({
     isWholeLine: true,
-    backgroundColor: new vscode.ThemeColor('editor.rangeHighlightBackground'),
-    borderColor: new vscode.ThemeColor('editor.findMatchHighlightBorder'),
+    backgroundColor: new vscode.ThemeColor('editor.findMatchHighlightBackground'),
+    borderWidth: '1px 0',
+    borderStyle: 'solid',
+    borderColor: new vscode.ThemeColor('focusBorder'),
     overviewRulerColor: new vscode.ThemeColor('editorOverviewRuler.findMatchForeground'),
     overviewRulerLane: vscode.OverviewRulerLane.Center,
   });
@@ -162,7 +164,8 @@ export class SimulationView {
   }
 
   private fileName(doc: vscode.TextDocument): string {
-    return vscode.workspace.asRelativePath(doc.uri, false) || path.basename(doc.uri.fsPath);
+    const rel = vscode.workspace.asRelativePath(doc.uri, false);
+    return rel && !path.isAbsolute(rel) ? rel : path.basename(doc.uri.fsPath);
   }
 
   private show(uri: vscode.Uri): void {
@@ -322,7 +325,7 @@ h3 { font-size: .95em; margin: 10px 0 4px; color: var(--vscode-descriptionForegr
 .kind { font-weight: 600; }
 .hint { margin-left: auto; color: var(--vscode-descriptionForeground); font-size: .9em; }
 .cond, .pins, .user { font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); color: var(--vscode-descriptionForeground); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-.pins, .user { white-space: normal; word-break: break-all; margin: 4px 0; }
+.pins, .user { white-space: normal; word-break: break-word; margin: 4px 0; }
 .badge { border-radius: 3px; padding: 0 6px; font-size: .85em; }
 .badge.ok { background: var(--vscode-testing-iconPassed); color: var(--vscode-editor-background); }
 .badge.finding { background: var(--vscode-errorForeground); color: var(--vscode-editor-background); }
@@ -333,14 +336,15 @@ h3 { font-size: .95em; margin: 10px 0 4px; color: var(--vscode-descriptionForegr
 .exit { margin: 6px 0; font-weight: 600; }
 .exit.fault { color: var(--vscode-errorForeground); }
 .cols { display: flex; gap: 12px; align-items: flex-start; }
-.steps { flex: 1 1 55%; max-height: 60vh; overflow-y: auto; font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); }
-.steps li { display: flex; gap: 8px; padding: 1px 8px; }
-.insn { color: var(--vscode-editor-foreground); }
-.changed { color: var(--vscode-gitDecoration-modifiedResourceForeground); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-.detail { flex: 1 1 45%; font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); }
+.steps { position: relative; flex: 1 1 50%; min-width: 0; max-height: 52vh; overflow-y: auto; font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); }
+.steps li { display: flex; gap: 8px; padding: 1px 8px; white-space: nowrap; overflow: hidden; }
+.steps .line { min-width: 2.5em; text-align: right; }
+.insn { color: var(--vscode-editor-foreground); background: none; padding: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; flex: 0 0 auto; max-width: 65%; }
+.changed { color: var(--vscode-gitDecoration-modifiedResourceForeground); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; flex: 1 1 auto; min-width: 0; }
+.detail { flex: 1 1 50%; min-width: 0; font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); }
 .detail h3 { font-family: var(--vscode-font-family); }
-table { border-collapse: collapse; }
-th { text-align: left; padding-right: 10px; color: var(--vscode-symbolIcon-variableForeground, var(--vscode-foreground)); font-weight: normal; }
+table { border-collapse: collapse; table-layout: fixed; width: 100%; }
+th { width: 3.2em; text-align: left; padding-right: 10px; color: var(--vscode-symbolIcon-variableForeground, var(--vscode-foreground)); font-weight: normal; }
 td { word-break: break-all; }
 tr.changed td, tr.changed th { color: var(--vscode-gitDecoration-modifiedResourceForeground); font-weight: 600; }
 .flags { display: flex; flex-wrap: wrap; gap: 6px; }

@@ -223,7 +223,12 @@ function render(): void {
   if (run) {
     const sec = el('section');
     sec.append(el('h2', undefined, `Concrete run${run.from ? ` — ${run.from}` : ''}`));
-    const pins = el('div', 'pins', run.pins.length ? run.pins.join('  ') : '(no pins)');
+    // the pins that matter first: a witness pins every input, most of them to 0
+    const short = (p: string): string => p.replace(/=0x0*([0-9a-f])/i, '=0x$1');
+    const nonzero = run.pins.filter((p) => !/=(0x)?0*$/i.test(p)).map(short);
+    const zero = run.pins.length - nonzero.length;
+    const pins = el('div', 'pins', run.pins.length ? `pins: ${nonzero.join('  ')}${zero ? `${nonzero.length ? '  ' : ''}(${zero} more = 0)` : ''}` : 'no pins');
+    pins.title = run.pins.join('\n');
     sec.append(pins);
     if (run.error) sec.append(el('p', 'error', run.error));
     if (run.paths.length > 1) {
@@ -271,8 +276,13 @@ function render(): void {
       const st = currentStep();
       if (st) cols.append(detail(st));
       sec.append(cols);
-      // keep the current step in view
-      queueMicrotask(() => steps.querySelector('li.selected')?.scrollIntoView({ block: 'nearest' }));
+      // keep the current step in view (within its own list: the page itself stays put)
+      requestAnimationFrame(() => {
+        const li = steps.querySelector<HTMLElement>('li.selected');
+        if (!li) return;
+        const top = li.offsetTop;
+        if (top < steps.scrollTop || top + li.offsetHeight > steps.scrollTop + steps.clientHeight) steps.scrollTop = Math.max(0, top - steps.clientHeight / 3);
+      });
     }
     root.append(sec);
   }
@@ -282,6 +292,18 @@ function render(): void {
 function detail(st: StepData): HTMLElement {
   const box = el('div', 'detail');
   box.append(el('h3', undefined, `after line ${st.line + 1}: ${st.text}`));
+  const cells = Object.entries(st.frame);
+  if (cells.length) {
+    box.append(el('h3', undefined, 'pt_regs cells written'));
+    const t = el('table', 'frame');
+    for (const [k, v] of cells) {
+      const tr = el('tr', 'changed');
+      tr.append(el('th', undefined, k), el('td', undefined, v));
+      t.append(tr);
+    }
+    box.append(t);
+  }
+  box.append(el('h3', undefined, 'registers'));
   const regs = el('table', 'regs');
   for (const [k, v] of Object.entries(st.regs)) {
     const tr = el('tr', k in st.changed ? 'changed' : undefined);
@@ -296,17 +318,6 @@ function detail(st: StepData): HTMLElement {
     flags.append(f);
   }
   box.append(el('h3', undefined, 'flags'), flags, el('div', 'gs', `GS base: ${st.gs}`));
-  const cells = Object.entries(st.frame);
-  box.append(el('h3', undefined, cells.length ? 'pt_regs cells written' : 'pt_regs: no cell written'));
-  if (cells.length) {
-    const t = el('table', 'frame');
-    for (const [k, v] of cells) {
-      const tr = el('tr');
-      tr.append(el('th', undefined, k), el('td', undefined, v));
-      t.append(tr);
-    }
-    box.append(t);
-  }
   return box;
 }
 
