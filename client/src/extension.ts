@@ -9,6 +9,7 @@ import {
   TransportKind,
 } from 'vscode-languageclient/node';
 import { SimulationView, type SimulateArgs } from './simulation';
+import { AnalysisStatus } from './status';
 import type { ViewState } from './webview/protocol';
 
 export const LANGUAGE_ID = 'x86-entry-asm';
@@ -43,6 +44,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<EntryR
     },
   };
   client = new LanguageClient('entryReview', 'Entry Review', serverOptions, clientOptions);
+  // the analysis state and time of the active file, in the status bar (a click opens the log)
+  const status = new AnalysisStatus();
+  context.subscriptions.push(status);
+  status.attach(client);
   await client.start();
   context.subscriptions.push(
     // a finding's code action: the `entry-review simulate … --set …` line that replays its witness
@@ -68,6 +73,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<EntryR
     // test-only: the page's state, and a key press as the page handles it
     vscode.commands.registerCommand('entryReview._simulationState', () => simulation.current()),
     vscode.commands.registerCommand('entryReview._simulationKey', (key: string) => simulation.key(key)),
+    vscode.commands.registerCommand('entryReview._statusBar', () => status.shown()),
   );
   // granting trust lifts the restrictions: restart the server with them lifted
   context.subscriptions.push(
@@ -76,6 +82,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<EntryR
       clientOptions.initializationOptions = { trusted: true };
       await client.stop();
       client = new LanguageClient('entryReview', 'Entry Review', serverOptions, clientOptions);
+      status.attach(client);
       await client.start();
     }),
   );

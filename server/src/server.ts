@@ -28,6 +28,7 @@ import {
 import { COPY_REPLAY_COMMAND, diagnosticsFor, replayCommandLine, toDiagnostic } from './features/diagnostics';
 import { hover } from './features/hover';
 import { returnLenses, type SimulateArgs } from './features/returns';
+import { ANALYSIS_STATE_NOTIFICATION, analysisState, type AnalysisState } from './features/status';
 import { ENTRIES_REQUEST, entriesOf, SIMULATE_COMMAND, SIMULATE_REQUEST, simulationView, type EntriesParams, type SimulateParams, type SimulationView } from './features/simulation';
 import { definition, documentSymbols } from './features/symbols';
 import type { FileReader } from './syntax';
@@ -154,16 +155,20 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   async function publish(doc: TextDocument): Promise<void> {
     let diagnostics: Diagnostic[];
+    const state = (s: AnalysisState): void => void connection.sendNotification(ANALYSIS_STATE_NOTIFICATION, s);
     try {
+      state({ uri: doc.uri, version: doc.version, state: 'analysing' });
       const a = await analysisOf(doc);
       // a newer version is on its way: its own publish will report it
       if (documents.get(doc.uri)?.version !== doc.version) return;
       diagnostics = diagnosticsFor(a);
       publishProjectFile(a);
       for (const line of a.log) connection.console.info(`entry-review: ${uriToPath(doc.uri)}: ${line}`);
+      state(analysisState(a, doc.uri));
     } catch (err) {
       connection.console.error(`entry-review: analysis failed for ${doc.uri}: ${String(err)}`);
       diagnostics = [];
+      state({ uri: doc.uri, version: doc.version, state: 'failed' });
     }
     void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
   }
@@ -247,7 +252,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   connection.onDocumentSymbol((p) => guard(async () => {
     const doc = documents.get(p.textDocument.uri);
-    return doc ? documentSymbols(await analysisOf(doc)) : null;
+    return doc ? documentSymbols(await analysisOf(doc), doc.getText()) : null;
   }));
   connection.onDefinition((p) => guard(async () => {
     const doc = documents.get(p.textDocument.uri);
