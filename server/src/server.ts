@@ -27,7 +27,7 @@ import {
 } from './analysis';
 import { COPY_REPLAY_COMMAND, diagnosticsFor, replayCommandLine, toDiagnostic } from './features/diagnostics';
 import { hover } from './features/hover';
-import { returnLenses, type SimulateArgs } from './features/returns';
+import { entryLenses, returnLenses, type SimulateArgs } from './features/returns';
 import { ANALYSIS_STATE_NOTIFICATION, analysisState, type AnalysisState } from './features/status';
 import { ENTRIES_REQUEST, entriesOf, SIMULATE_COMMAND, SIMULATE_REQUEST, simulationView, type EntriesParams, type SimulateParams, type SimulationView } from './features/simulation';
 import { definition, documentSymbols } from './features/symbols';
@@ -278,7 +278,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   }));
   connection.onCodeLens((p) => guard(async () => {
     const doc = documents.get(p.textDocument.uri);
-    return doc ? returnLenses(await analysisOf(doc), doc.uri) : null;
+    if (!doc) return null;
+    const a = await analysisOf(doc);
+    return [...entryLenses(a, doc.uri), ...returnLenses(a, doc.uri)];
   }));
   connection.onHover((p) => guard(async () => {
     const doc = documents.get(p.textDocument.uri);

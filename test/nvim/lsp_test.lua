@@ -182,7 +182,7 @@ local function main()
     table.insert(titles, (l.range.start.line + 1) .. ': ' .. ((l.command and l.command.title) or ''):match('^[^·]+·[^·]+·[^·]+'))
   end
   table.sort(titles)
-  eq('a CodeLens per return with its verdict', titles, { '138: SYSRET · 9/9 conditions proven · 2 paths ', '223: SYSRET · 9/9 conditions proven · 3 paths ', '273: IRET · 3/3 conditions proven · 18 paths ' })
+  eq('a CodeLens per return with its verdict, and one on the entry', titles, { '138: SYSRET · 9/9 conditions proven · 2 paths ', '223: SYSRET · 9/9 conditions proven · 3 paths ', '273: IRET · 3/3 conditions proven · 18 paths ', '53: entry_SYSCALL_64 · 3 returns to user mode · 3 ok ' })
   local khov = client.request_sync('textDocument/hover', { textDocument = { uri = kuri }, position = { line = 222, character = 3 } }, 5000, kbuf)
   local ktext = (khov and khov.result and khov.result.contents and (khov.result.contents.value or '')) or ''
   check('hover on the returning macro lists its proven conditions', ktext:find('rcx canonical (48-bit) — proven', 1, true) ~= nil, 'hover: ' .. ktext)

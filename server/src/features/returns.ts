@@ -49,6 +49,27 @@ export function returnLenses(a: Analysis, uri?: string): CodeLens[] {
     });
 }
 
+/**
+ * A lens on every entry's label: how many returns to user mode it reaches and their verdicts,
+ * e.g. `entry_SYSCALL_64 · 3 returns to user mode · 2 ok, 1 finding · simulate`; a click opens
+ * the simulation view on that entry.
+ */
+export function entryLenses(a: Analysis, uri: string): CodeLens[] {
+  const out: CodeLens[] = [];
+  for (const name of a.entries) {
+    const index = a.program.labels.get(name);
+    const st = index === undefined ? undefined : a.program.statements[index];
+    if (!st || st.loc.file !== a.file) continue;
+    const rs = a.returns.filter((r) => r.entries.includes(name));
+    const count = { ok: 0, finding: 0, unknown: 0 };
+    for (const r of rs) count[r.verdict]++;
+    const verdicts = (['ok', 'finding', 'unknown'] as const).filter((v) => count[v]).map((v) => `${count[v]} ${v}`).join(', ') || 'none reached';
+    const args: SimulateArgs = { uri, entry: name };
+    out.push({ range: st.loc.range, command: { title: `${name} · ${rs.length} return${rs.length === 1 ? '' : 's'} to user mode · ${verdicts} · simulate`, command: SIMULATE_COMMAND, arguments: [args] } });
+  }
+  return out;
+}
+
 /** The return whose instruction (or the invocation that produced it) covers `pos`. */
 export function returnAt(a: Analysis, pos: Pos): ReturnResult | undefined {
   return a.returns.find((r) => r.loc.file === a.file && r.loc.range.start.line === pos.line && r.loc.range.start.character <= pos.character && pos.character <= r.loc.range.end.character);

@@ -128,4 +128,10 @@ test('a CodeLens click and a finding\'s code action open the simulation view wit
   assert.ok(sim?.command, actions.map((a) => a.title).join(', '));
   s = await vscode.commands.executeCommand<ViewState>(sim.command.command, ...(sim.command.arguments ?? []));
   assert.equal(s?.run?.paths[0].exit.fault?.ring, 0);
+  // the entry's own lens: its returns by verdict; a click lists them
+  const entryLens = lenses.find((l) => l.range.start.line === 58);
+  assert.equal(entryLens?.command?.title, 'entry_SYSCALL_64 · 3 returns to user mode · 2 ok, 1 finding · simulate');
+  s = await vscode.commands.executeCommand<ViewState>(entryLens.command.command, ...(entryLens.command.arguments ?? []));
+  assert.deepEqual(s?.paths.map((p) => p.verdict), ['ok', 'finding', 'ok']);
+  assert.equal(s?.run, undefined);
 }, 40000);

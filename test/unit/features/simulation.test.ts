@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { analyze, defaultOptions, type Analysis } from '../../../server/src/analysis';
-import { returnLenses } from '../../../server/src/features/returns';
+import { entryLenses, returnLenses } from '../../../server/src/features/returns';
 import { entriesOf, parsePinText, pinList, SIMULATE_COMMAND, simulationView } from '../../../server/src/features/simulation';
 import { diskReader } from '../../support/files';
 import { fixture } from '../../support/paths';
@@ -106,5 +106,13 @@ describe('simulation requests', () => {
       [URI, 'entry_SYSCALL_64', 210, '0x0000800000000000'],
       [URI, 'entry_SYSCALL_64', 260, undefined],
     ]);
+  });
+
+  test('a lens on the entry: the returns it reaches by verdict; a click opens the view on it', async () => {
+    const [lens, ...more] = entryLenses(await bug(), URI);
+    assert.deepEqual(more, []);
+    assert.equal(lens.range.start.line, 58);
+    assert.equal(lens.command?.title, 'entry_SYSCALL_64 · 3 returns to user mode · 2 ok, 1 finding · simulate');
+    assert.deepEqual(lens.command?.arguments, [{ uri: URI, entry: 'entry_SYSCALL_64' }]);
   });
 });
