@@ -78,7 +78,7 @@ export class SimulationView {
     if (!uri) return undefined;
     const entry = args?.entry ?? (await this.pickEntry(uri));
     if (!entry) return undefined;
-    let pins = args?.pins;
+    const pins = args?.pins;
     if (!pins) {
       const last = this.context.workspaceState.get<string>('entryReview.lastPins') ?? 'ptregs.ip=0x0000800000000000';
       const text = args?.text ?? (await vscode.window.showInputBox({
@@ -90,10 +90,12 @@ export class SimulationView {
       }));
       if (text === undefined) return undefined;
       await this.context.workspaceState.update('entryReview.lastPins', text);
-      pins = text.split(/[\s,;]+/).map((p) => p.replace(/^--set=?/, '')).filter((p) => p.length > 0);
+      this.show(uri);
+      await this.run(uri, entry, { text }, 'the pins entered');
+      return this.settle();
     }
     this.show(uri);
-    await this.run(uri, entry, pins, 'the pins entered');
+    await this.run(uri, entry, pins, 'the pins given');
     return this.settle();
   }
 
@@ -114,18 +116,20 @@ export class SimulationView {
     return this.settle();
   }
 
-  private async run(uri: vscode.Uri, entry: string, pins: SimulateArgs['pins'], from: string): Promise<void> {
+  private async run(uri: vscode.Uri, entry: string, pins: SimulateArgs['pins'] | { text: string }, from: string): Promise<void> {
     const doc = await vscode.workspace.openTextDocument(uri);
     this.post({ type: 'busy', what: `running ${entry} on ${from}…` });
     const data = await this.request(uri, entry, pins);
     if (data) this.post({ type: 'run', file: this.fileName(doc), data, from });
   }
 
-  private async request(uri: vscode.Uri, entry: string, pins?: SimulateArgs['pins']): Promise<SimulationData | undefined> {
+  private async request(uri: vscode.Uri, entry: string, pins?: SimulateArgs['pins'] | { text: string }): Promise<SimulationData | undefined> {
     const c = this.client();
     if (!c) return undefined;
+    // typed pins go to the server as typed: it reads them the way `simulate --set` does
+    const given = pins && !Array.isArray(pins) && typeof pins.text === 'string' ? { pinText: pins.text } : pins ? { pins } : {};
     try {
-      const data = await c.sendRequest<SimulationData | null>(SIMULATE_REQUEST, { uri: uri.toString(), entry, ...(pins ? { pins } : {}) });
+      const data = await c.sendRequest<SimulationData | null>(SIMULATE_REQUEST, { uri: uri.toString(), entry, ...given });
       return data ?? { uri: uri.toString(), entry, mode: 'paths', pins: [], paths: [], error: 'the server could not simulate this entry (see Entry Review: Show Analysis Log)' };
     } catch (e) {
       return { uri: uri.toString(), entry, mode: 'paths', pins: [], paths: [], error: e instanceof Error ? e.message : String(e) };

@@ -32,6 +32,8 @@ export interface SimulateParams {
   entry: string;
   /** `NAME=VALUE` pins as `simulate --set` takes them, or a witness (NAME → value). */
   pins?: string[] | Record<string, string>;
+  /** Pins as typed (the input box): separated by spaces, commas or semicolons, `--set` allowed. */
+  pinText?: string;
   vendor?: 'intel' | 'amd' | 'both';
 }
 
@@ -117,7 +119,7 @@ export function parsePinText(text: string): string[] {
 }
 
 export async function simulationView(a: Analysis, options: AnalyzeOptions, p: SimulateParams): Promise<SimulationView> {
-  const pins = pinList(p.pins);
+  const pins = [...pinList(p.pins), ...(typeof p.pinText === 'string' ? parsePinText(p.pinText) : [])];
   const base: SimulationView = { uri: p.uri, entry: p.entry, mode: pins.length ? 'run' : 'paths', pins, paths: [] };
   let env: Map<string, bigint>;
   try {

@@ -107,6 +107,9 @@ test('Simulate With Registers: the concrete run the pins decide, to a fault with
   // a canonical RIP: SYSRET to user mode
   s = await vscode.commands.executeCommand<ViewState>('entryReview.simulateWithRegisters', { uri: bug.toString(), entry: 'entry_SYSCALL_64', text: pins.replace(/0x0000800000000000/g, '0x00007fffdead0000') });
   assert.deepEqual(s?.run?.paths.map((p) => `${p.exit.vendor}: ${p.exit.kind} ${p.exit.user?.rip}`), ['intel: sysret 0x7fffdead0000', 'amd: sysret 0x7fffdead0000']);
+  // the saved RCX is not the saved RIP: IRET
+  s = await vscode.commands.executeCommand<ViewState>('entryReview.simulateWithRegisters', { uri: bug.toString(), entry: 'entry_SYSCALL_64', text: pins.replace(/0x0000800000000000/g, '0x00007fffdead0000').replace('ptregs.cx=0x00007fffdead0000', 'ptregs.cx=0x1') });
+  assert.deepEqual(s?.run?.paths.map((p) => `${p.exit.vendor}: ${p.exit.kind} ${p.exit.user?.rip} line ${p.line + 1}`), ['intel: iret 0x7fffdead0000 line 261', 'amd: iret 0x7fffdead0000 line 261']);
   // pins that leave a branch open: the run stops and names what to pin
   s = await vscode.commands.executeCommand<ViewState>('entryReview.simulateWithRegisters', { uri: bug.toString(), entry: 'entry_SYSCALL_64', text: 'ptregs.ip=0x0000800000000000' });
   assert.deepEqual(s?.run?.paths[0].exit.missing, ['ti_flags']);

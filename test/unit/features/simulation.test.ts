@@ -91,6 +91,12 @@ describe('simulation requests', () => {
     assert.match((await simulationView(a, defaultOptions, { uri: URI, entry: 'nope' })).error ?? '', /no label 'nope'/);
   });
 
+  test('pins as typed go to the server as typed', async () => {
+    const v = await simulationView(await bug(), defaultOptions, { uri: URI, entry: 'entry_SYSCALL_64', pinText: 'ptregs.ip=0x0000800000000000, --set ti_flags=0' });
+    assert.deepEqual(v.pins, ['ptregs.ip=0x0000800000000000', 'ti_flags=0']);
+    assert.equal(v.mode, 'run');
+  });
+
   test('pins as the input box takes them', () => {
     assert.deepEqual(parsePinText(' ptregs.ip=0x0000800000000000, rax=0  --set r11=0x202\n--set=ti_flags=0'), ['ptregs.ip=0x0000800000000000', 'rax=0', 'r11=0x202', 'ti_flags=0']);
     assert.deepEqual(pinList({ rcx: '0x1', 'cpu.amd': '0' }), ['rcx=0x1', 'cpu.amd=0']);
