@@ -46,7 +46,43 @@ export class SimulationView {
     private readonly context: vscode.ExtensionContext,
     private readonly client: () => LanguageClient | undefined,
   ) {
-    context.subscriptions.push(this.highlight, this.changed);
+    context.subscriptions.push(
+      this.highlight,
+      this.changed,
+      // an edit of the simulated file: the view follows it (the server re-analyses the new text)
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (this.panel && this.state && e.document.uri.toString() === vscode.Uri.parse(this.state.uri).toString() && e.contentChanges.length) this.scheduleRefresh();
+      }),
+      { dispose: () => clearTimeout(this.refreshTimer) },
+    );
+  }
+
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  private scheduleRefresh(): void {
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => void this.refresh(), 700);
+  }
+
+  /** The same entry's returns, and the same pins' run, on the file as it is now. */
+  private async refresh(): Promise<void> {
+    const s = this.state;
+    if (!this.panel || !s) return;
+    const uri = vscode.Uri.parse(s.uri);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    if (s.paths.length) {
+      const data = await this.request(uri, s.entry);
+      if (data) this.post({ type: 'paths', file: this.fileName(doc), data, refresh: true });
+    }
+    if (s.run) {
+      const data = await this.request(uri, s.entry, s.run.pins);
+      if (data) this.post({ type: 'run', file: this.fileName(doc), data, from: s.run.from, refresh: true });
+    }
+  }
+
+  /** Waits until the page has handled everything posted so far (tests: after an edit's refresh). */
+  async settled(): Promise<ViewState | undefined> {
+    return this.settle();
   }
 
   /** The page's state as it last reported it (the test-only command returns it). */

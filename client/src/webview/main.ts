@@ -137,7 +137,19 @@ document.addEventListener('keydown', (e) => {
 
 window.addEventListener('message', (ev: MessageEvent<ToPage>) => {
   const m = ev.data;
-  if (m.type === 'paths') {
+  if (m.type === 'paths' && m.refresh && state && state.uri === m.data.uri && state.entry === m.data.entry) {
+    // the file was edited: the same entry's returns anew, the selection and the run kept
+    const was = state.paths[state.selected]?.line;
+    const at = m.data.paths.findIndex((p) => p.line === was);
+    state = { ...state, paths: m.data.paths, selected: at >= 0 ? at : Math.min(state.selected, Math.max(0, m.data.paths.length - 1)), error: m.data.error, refreshed: (state.refreshed ?? 0) + 1 };
+    render();
+  } else if (m.type === 'run' && m.refresh && state?.run && state.uri === m.data.uri && state.entry === m.data.entry) {
+    // the same pins on the edited file: vendor and step kept where they still exist
+    const paths = m.data.paths;
+    const vendor = Math.min(state.vendor, Math.max(0, paths.length - 1));
+    state = { ...state, run: { ...state.run, paths, error: m.data.error }, vendor, step: Math.min(state.step, (paths[vendor]?.steps.length ?? 0) - 1), refreshed: (state.refreshed ?? 0) + 1 };
+    render();
+  } else if (m.type === 'paths') {
     const select = m.select !== undefined ? Math.max(0, m.data.paths.findIndex((p) => p.line === m.select)) : 0;
     state = { uri: m.data.uri, file: m.file, entry: m.data.entry, paths: m.data.paths, selected: select, vendor: 0, step: -1, focus: 'paths', error: m.data.error, seq: m.seq ?? 0 };
     render();

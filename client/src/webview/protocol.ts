@@ -59,13 +59,15 @@ export interface ViewState {
   focus: 'paths' | 'steps';
   error?: string;
   busy?: string;
+  /** How many times the view was brought up to date after an edit of its file. */
+  refreshed?: number;
   /** The sequence number of the last message from the extension the page has handled. */
   seq: number;
 }
 
 export type ToPage = { seq?: number } & (
-  | { type: 'paths'; file: string; data: SimulationData; select?: number }
-  | { type: 'run'; file: string; data: SimulationData; from: string }
+  | { type: 'paths'; file: string; data: SimulationData; select?: number; refresh?: boolean }
+  | { type: 'run'; file: string; data: SimulationData; from: string; refresh?: boolean }
   | { type: 'busy'; what: string }
   | { type: 'step'; delta: number }
   | { type: 'key'; key: string });

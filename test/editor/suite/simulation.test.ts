@@ -2,7 +2,7 @@
 // through the test-only command entryReview._simulationState (what the page last reported), its
 // keyboard navigation (entryReview._simulationKey hands a key to the page's own handler), the
 // editor's cursor after each step, a CodeLens click and a finding's code action opening the view,
-// and the page's state surviving being hidden.
+// the page's state surviving being hidden, and the view following an edit of its file.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ViewState } from '../../../client/src/webview/protocol';
@@ -115,10 +115,38 @@ test('Simulate With Registers: the concrete run the pins decide, to a fault with
   assert.deepEqual(s?.run?.paths[0].exit.missing, ['ti_flags']);
 }, 40000);
 
+test('the simulation view follows an edit of its file', async () => {
+  const before = await state();
+  assert.equal(before.paths[0]?.line, 143);
+  const doc = await vscode.workspace.openTextDocument(bug);
+  const original = doc.getText();
+  const edit = new vscode.WorkspaceEdit();
+  edit.insert(bug, new vscode.Position(1, 0), '/* a line added above everything */\n');
+  assert.equal(await vscode.workspace.applyEdit(edit), true);
+  try {
+    const after = await waitFor('the view brought up to date after the edit', async () => {
+      const s = await vscode.commands.executeCommand<ViewState | undefined>('entryReview._simulationState');
+      return s && (s.refreshed ?? 0) > (before.refreshed ?? 0) && s.paths[0]?.line === 144 && s.run?.paths[0]?.line === (before.run?.paths[0]?.line ?? -9) + 1 ? s : undefined;
+    }, 15000);
+    assert.deepEqual(after.paths.map((p) => p.line), before.paths.map((p) => p.line + 1));
+    assert.deepEqual(after.run?.pins, before.run?.pins, 'the same pins, run again');
+  } finally {
+    // the text as it was, saved: the fixture is unchanged on disk and not dirty
+    const undo = new vscode.WorkspaceEdit();
+    undo.replace(bug, new vscode.Range(0, 0, doc.lineCount, 0), original);
+    await vscode.workspace.applyEdit(undo);
+    assert.equal(doc.getText(), original);
+    await doc.save();
+  }
+}, 30000);
+
 test('a CodeLens click and a finding\'s code action open the simulation view with the witness loaded', async () => {
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   await fresh();
-  const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', bug);
+  const lenses = await waitFor('the CodeLenses of the fixture as it is on disk', async () => {
+    const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', bug);
+    return l?.some((x) => x.range.start.line === 210 && x.command?.command) ? l : undefined;
+  }, 15000);
   const lens = lenses.find((l) => l.range.start.line === 210);
   assert.equal(lens?.command?.command, 'entryReview.simulateReturnPath', lens?.command?.title);
   let s = await vscode.commands.executeCommand<ViewState>(lens.command.command, ...(lens.command.arguments ?? []));
