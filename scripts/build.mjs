@@ -39,6 +39,8 @@ const builds = [
   { ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   { ...common, entryPoints: ['server/src/server-main.ts'], outfile: 'dist/server.js' },
   { ...common, entryPoints: ['server/src/cli-main.ts'], outfile: 'dist/cli.js' },
+  // the simulation view's page: runs in the webview (a browser), loaded by its nonce
+  { ...common, plugins: [], entryPoints: ['client/src/webview/main.ts'], outfile: 'dist/simulation-view.js', platform: 'browser', format: 'iife', target: 'es2022' },
 ];
 
 if (watch) {

@@ -3,7 +3,7 @@
 //
 // Usage: node scripts/test-editor.mjs [--suite-only | --vsix-only] [--vsix FILE] [--update-docs-image]
 //   --vsix FILE          test this .vsix instead of packaging one
-//   --update-docs-image  also copy the screenshot to docs/images/editor-diagnostic.png
+//   --update-docs-image  also copy the screenshots to docs/images/ (editor-diagnostic.png, editor-simulation.png)
 // Env:  ENTRY_REVIEW_EDITOR_FILTER=substr   run only tests whose name contains substr
 //       ENTRY_REVIEW_EDITOR_TIMEOUT=ms      per code-server run (default 180000)
 //
@@ -14,7 +14,7 @@
 // tests run in the extension host and report through a results file; VS Code's test exit code
 // arrives through `codeAutomationExit`. Then package the .vsix, install it with
 // `--install-extension` into a fresh extensions dir and run out/test/editor/vsix against it.
-// Artifacts go to test-results/ (logs, screenshot, the .vsix). Last line: `editor: N passed, N failed`.
+// Artifacts go to test-results/ (logs, the screenshots editor-NAME.png, the .vsix). Last line: `editor: N passed, N failed`.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, copyFileSync, createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
@@ -232,17 +232,20 @@ async function runInCodeServer({ cs, profile, phase, devPath, testsPath, env = {
       }
     }
   };
-  let shotTaken = false;
+  const taken = new Set();
   let code;
   const deadline = started + runTimeoutMs;
   while (code === undefined) {
     pump();
-    if (screenshot && !shotTaken && existsSync(join(shotDir, 'ready'))) {
+    // the tests ask for a picture by writing ready-NAME; it goes to test-results/editor-NAME.png
+    for (const name of screenshot ? readdirSync(shotDir).filter((f) => f.startsWith('ready-')).map((f) => f.slice(6)) : []) {
+      if (taken.has(name)) continue;
       await sleep(300);
-      await page.screenshot({ path: screenshot });
-      shotTaken = true;
-      writeFileSync(join(shotDir, 'done'), 'done\n');
-      say(`${phase}: screenshot ${screenshot.slice(repo.length + 1)}`);
+      const file = join(results, `editor-${name}.png`);
+      await page.screenshot({ path: file });
+      taken.add(name);
+      writeFileSync(join(shotDir, `done-${name}`), 'done\n');
+      say(`${phase}: screenshot ${file.slice(repo.length + 1)}`);
     }
     code = await Promise.race([exited, sleep(200).then(() => undefined)]);
     if (code === undefined && Date.now() > deadline) {
@@ -258,9 +261,8 @@ async function runInCodeServer({ cs, profile, phase, devPath, testsPath, env = {
   await server.stop();
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   say(`${phase}: VS Code exit code ${code} after ${seconds} s`);
-  if (screenshot && !shotTaken && code === 0) {
-    say(`${phase}: the tests never asked for the screenshot`);
-  }
+  const missing = (screenshot ?? []).filter((n) => !taken.has(n));
+  if (missing.length && code === 0) say(`${phase}: the tests never asked for the screenshot(s) ${missing.join(', ')}`);
   let passed = summary?.passed ?? 0;
   let failed = summary?.failed ?? 0;
   if (!summary || (code !== 0 && failed === 0)) {
@@ -270,7 +272,7 @@ async function runInCodeServer({ cs, profile, phase, devPath, testsPath, env = {
     const tail = readFileSync(server.logPath, 'utf8').split('\n').slice(-20).join('\n');
     console.log(`  --- last lines of ${server.logPath.slice(repo.length + 1)} ---\n${tail}`);
   }
-  if (screenshot && !shotTaken) failed += 1;
+  failed += missing.length;
   totalPassed += passed;
   totalFailed += failed;
   return { code, passed, failed, lines };
@@ -306,8 +308,8 @@ async function main() {
 
   if (runSuite) {
     const profile = makeProfile('suite');
-    const shot = join(results, 'editor-diagnostic.png');
-    rmSync(shot, { force: true });
+    const shots = ['diagnostic', 'simulation'];
+    for (const n of shots) rmSync(join(results, `editor-${n}.png`), { force: true });
     say('suite: extension tests (out/test/editor/suite) in code-server');
     await runInCodeServer({
       cs,
@@ -315,12 +317,14 @@ async function main() {
       phase: 'suite',
       devPath: repo,
       testsPath: join(repo, 'out', 'test', 'editor', 'suite', 'index.js'),
-      screenshot: shot,
+      screenshot: shots,
     });
-    if (updateDocsImage && existsSync(shot)) {
+    for (const n of updateDocsImage ? shots : []) {
+      const shot = join(results, `editor-${n}.png`);
+      if (!existsSync(shot)) continue;
       mkdirSync(join(repo, 'docs', 'images'), { recursive: true });
-      copyFileSync(shot, join(repo, 'docs', 'images', 'editor-diagnostic.png'));
-      say('copied the screenshot to docs/images/editor-diagnostic.png');
+      copyFileSync(shot, join(repo, 'docs', 'images', `editor-${n}.png`));
+      say(`copied the screenshot to docs/images/editor-${n}.png`);
     }
   }
 

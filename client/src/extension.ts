@@ -8,6 +8,9 @@ import {
   type ServerOptions,
   TransportKind,
 } from 'vscode-languageclient/node';
+import { SimulationView, type SimulateArgs } from './simulation';
+import { AnalysisStatus } from './status';
+import type { ViewState } from './webview/protocol';
 
 export const LANGUAGE_ID = 'x86-entry-asm';
 
@@ -16,6 +19,8 @@ let client: LanguageClient | undefined;
 export interface EntryReviewApi {
   /** The running language client (tests use it to wait for the server). */
   readonly client: LanguageClient;
+  /** The simulation view's state as its page last reported it. */
+  simulationState(): ViewState | undefined;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<EntryReviewApi> {
@@ -39,6 +44,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<EntryR
     },
   };
   client = new LanguageClient('entryReview', 'Entry Review', serverOptions, clientOptions);
+  // the analysis state and time of the active file, in the status bar (a click opens the log)
+  const status = new AnalysisStatus();
+  context.subscriptions.push(status);
+  status.attach(client);
   await client.start();
   context.subscriptions.push(
     // a finding's code action: the `entry-review simulate … --set …` line that replays its witness
@@ -54,6 +63,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<EntryR
     }),
     vscode.commands.registerCommand('entryReview.showLog', () => client?.outputChannel.show(true)),
   );
+  // The simulation view: the server's entryReview/simulate answers, shown and stepped through in a webview.
+  const simulation = new SimulationView(context, () => client);
+  context.subscriptions.push(
+    vscode.commands.registerCommand('entryReview.simulateReturnPath', (args?: SimulateArgs) => simulation.simulateReturnPath(args)),
+    vscode.commands.registerCommand('entryReview.simulateWithRegisters', (args?: SimulateArgs & { text?: string }) => simulation.simulateWithRegisters(args)),
+    vscode.commands.registerCommand('entryReview.simulationNextStep', () => simulation.step(1)),
+    vscode.commands.registerCommand('entryReview.simulationPreviousStep', () => simulation.step(-1)),
+    // test-only: the page's state, and a key press as the page handles it
+    vscode.commands.registerCommand('entryReview._simulationState', () => simulation.current()),
+    vscode.commands.registerCommand('entryReview._simulationKey', (key: string) => simulation.key(key)),
+    vscode.commands.registerCommand('entryReview._statusBar', () => status.shown()),
+  );
   // granting trust lifts the restrictions: restart the server with them lifted
   context.subscriptions.push(
     vscode.workspace.onDidGrantWorkspaceTrust(async () => {
@@ -61,11 +82,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<EntryR
       clientOptions.initializationOptions = { trusted: true };
       await client.stop();
       client = new LanguageClient('entryReview', 'Entry Review', serverOptions, clientOptions);
+      status.attach(client);
       await client.start();
     }),
   );
   context.subscriptions.push({ dispose: () => void client?.stop() });
-  return { client };
+  return {
+    get client() {
+      return client as LanguageClient;
+    },
+    simulationState: () => simulation.current(),
+  };
 }
 
 export async function deactivate(): Promise<void> {

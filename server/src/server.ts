@@ -30,7 +30,9 @@ import {
 import { COPY_REPLAY_COMMAND, diagnosticsFor, replayCommandLine, toDiagnostic } from './features/diagnostics';
 import { hover } from './features/hover';
 import { FIXABLE, quickFixes, type QuickFix } from './features/quickfix';
-import { returnLenses } from './features/returns';
+import { entryLenses, returnLenses, type SimulateArgs } from './features/returns';
+import { ANALYSIS_STATE_NOTIFICATION, analysisState, type AnalysisState } from './features/status';
+import { ENTRIES_REQUEST, entriesOf, SIMULATE_COMMAND, SIMULATE_REQUEST, simulationView, type EntriesParams, type SimulateParams, type SimulationView } from './features/simulation';
 import { definition, documentSymbols } from './features/symbols';
 import type { FileReader } from './syntax';
 
@@ -156,16 +158,20 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   async function publish(doc: TextDocument): Promise<void> {
     let diagnostics: Diagnostic[];
+    const state = (s: AnalysisState): void => void connection.sendNotification(ANALYSIS_STATE_NOTIFICATION, s);
     try {
+      state({ uri: doc.uri, version: doc.version, state: 'analysing' });
       const a = await analysisOf(doc);
       // a newer version is on its way: its own publish will report it
       if (documents.get(doc.uri)?.version !== doc.version) return;
       diagnostics = diagnosticsFor(a);
       publishProjectFile(a);
       for (const line of a.log) connection.console.info(`entry-review: ${uriToPath(doc.uri)}: ${line}`);
+      state(analysisState(a, doc.uri));
     } catch (err) {
       connection.console.error(`entry-review: analysis failed for ${doc.uri}: ${String(err)}`);
       diagnostics = [];
+      state({ uri: doc.uri, version: doc.version, state: 'failed' });
     }
     void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
   }
@@ -249,7 +255,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   connection.onDocumentSymbol((p) => guard(async () => {
     const doc = documents.get(p.textDocument.uri);
-    return doc ? documentSymbols(await analysisOf(doc)) : null;
+    return doc ? documentSymbols(await analysisOf(doc), doc.getText()) : null;
   }));
   connection.onDefinition((p) => guard(async () => {
     const doc = documents.get(p.textDocument.uri);
@@ -263,6 +269,13 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       if (d.source !== 'entry-review' || !Array.isArray(replay)) continue;
       const line = replayCommandLine(uriToPath(p.textDocument.uri), replay);
       out.push({ title: `Copy replay command for ${String(d.code)}`, command: { title: 'Copy Replay Command', command: COPY_REPLAY_COMMAND, arguments: [line] }, diagnostics: [d] });
+      // the same witness, run in the simulation view
+      const entry = replay[replay.indexOf('--entry') + 1];
+      const pins = replay.filter((_, i) => replay[i - 1] === '--set');
+      if (replay.includes('--entry') && entry) {
+        const args: SimulateArgs & { pins: Record<string, string> } = { uri: p.textDocument.uri, entry, line: d.range.start.line, pins: Object.fromEntries(pins.map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)])) };
+        out.push({ title: `Simulate the witness of ${String(d.code)}`, command: { title: 'Simulate Return Path', command: SIMULATE_COMMAND, arguments: [args] }, diagnostics: [d] });
+      }
     }
     // a missing SYSRET test (or SWAPGS) put back, offered only when the re-analysis is clean of it
     const doc = documents.get(p.textDocument.uri);
@@ -298,11 +311,27 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   }
   connection.onCodeLens((p) => guard(async () => {
     const doc = documents.get(p.textDocument.uri);
-    return doc ? returnLenses(await analysisOf(doc)) : null;
+    if (!doc) return null;
+    const a = await analysisOf(doc);
+    return [...entryLenses(a, doc.uri), ...returnLenses(a, doc.uri)];
   }));
   connection.onHover((p) => guard(async () => {
     const doc = documents.get(p.textDocument.uri);
     return doc ? hover(await analysisOf(doc), doc.getText(), p.position) ?? null : null;
+  }));
+
+  // The simulation view (client/src/simulation.ts) asks through these two; it has no walker of its own.
+  connection.onRequest(ENTRIES_REQUEST, (p: EntriesParams) => guard(async () => {
+    const doc = documents.get(p.uri);
+    return doc ? entriesOf(await analysisOf(doc), doc.uri) : { uri: p.uri, entries: [] };
+  }));
+  connection.onRequest(SIMULATE_REQUEST, (p: SimulateParams) => guard(async (): Promise<SimulationView> => {
+    const doc = documents.get(p.uri);
+    if (!doc) return { uri: p.uri, entry: p.entry, mode: 'paths', pins: [], paths: [], error: 'the document is not open' };
+    const started = performance.now();
+    const view = await simulationView(await analysisOf(doc), options, p);
+    connection.console.info(`entry-review: ${uriToPath(doc.uri)}: simulate ${p.entry}${view.pins.length ? ' --set ' + view.pins.join(' --set ') : ''}: ${view.error ?? `${view.paths.length} path(s)`} in ${Math.round(performance.now() - started)} ms`);
+    return view;
   }));
 
   /** A request never takes the server down: a failure is logged and answered with null. */

@@ -60,6 +60,8 @@ export interface Analysis {
   log: string[];
   /** The symbolic general registers before each instruction the walk reached (statement index). */
   registers: Map<number, { entry: string; regs: Record<string, Expr> }>;
+  /** The project file the analysis read (entries, frames, contracts), for `simulate` on the same terms. */
+  project?: Project;
   stats: AnalysisStats;
 }
 
@@ -129,6 +131,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
     entries,
     log,
     registers,
+    project,
     stats: { paths, instructions, millis: Math.round(performance.now() - started) },
   };
 }

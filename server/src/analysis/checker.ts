@@ -38,6 +38,8 @@ export interface CheckOutput {
   findings: Finding[];
   returns: ReturnResult[];
   walks: WalkResult[];
+  /** Every exit the walks reached, with the algebra its expressions live in (for `simulate`'s reach witnesses). */
+  exits: { entry: Entry; S: SymbolicAlgebra; ev: ExitEvent }[];
   paths: number;
   instructions: number;
   notes: string[];
@@ -100,7 +102,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
   const { entries, missing } = findEntries(cfg, options.entries, project);
   const notes = missing.map((m) => `--entry ${m}: no such label in this file`);
 
-  const out: CheckOutput = { entries, registers: new Map(), findings: [], returns: [], walks: [], paths: 0, instructions: 0, notes, log: [] };
+  const out: CheckOutput = { entries, registers: new Map(), findings: [], returns: [], walks: [], exits: [], paths: 0, instructions: 0, notes, log: [] };
   const vendors: ('intel' | 'amd')[] = options.vendor === 'both' ? ['intel', 'amd'] : [options.vendor];
   const vaBits: (48 | 57)[] = options.vaBits === 'both' ? [48, 57] : [options.vaBits];
   const started = performance.now();
@@ -125,6 +127,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
       let r = byReturn.get(ev.pos);
       if (!r) byReturn.set(ev.pos, (r = { events: [] }));
       r.events.push({ entry, ev, walk: w });
+      out.exits.push({ entry, S, ev });
       out.paths += ev.paths;
     }
   }

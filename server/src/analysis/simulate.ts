@@ -2,18 +2,35 @@
 // taken, step by step, and the exit it takes (SYSRET, IRET, or a fault with vector and ring) on
 // each vendor; without, every return with its verdict and the condition under which it is taken.
 import type { Program } from '../syntax';
-import { SymbolicAlgebra, summarizeExit, type ExitSummary } from '../x86';
+import { type Expr, SymbolicAlgebra, summarizeExit, variables, type ExitSummary } from '../x86';
 import { Cfg } from './cfg';
 import { findEntries, runChecks } from './checker';
 import type { Project } from './project';
 import type { AnalyzeOptions } from './options';
 import { exitProperties } from './properties';
+import { decide } from './decide';
+import { pinsFromModel } from './witness';
 import { walk } from './walk';
 
 export interface SimStep {
   line: number;
   text: string;
   changed: Record<string, string>;
+  /** With `detail`: every register, the flags, the GS base after the step and the frame fields it wrote. */
+  regs?: Record<string, string>;
+  flags?: Record<string, string>;
+  frame?: Record<string, string>;
+  gs?: string;
+}
+
+export interface SimulateOptions {
+  /** Steps carry every register, the flags and the frame cells written (the editor's step view). */
+  detail?: boolean;
+  /**
+   * Without pins: give every return pins that reach it (the checker's witness when the return has a
+   * finding, else a model of the path condition, replayed on the concrete machine before it is given).
+   */
+  witnesses?: boolean;
 }
 
 export interface SimPath {
@@ -23,6 +40,10 @@ export interface SimPath {
   steps: SimStep[];
   exitCondition?: string;
   paths?: number;
+  /** witnesses: `--set` pins (NAME → value) whose concrete run reaches this return; a finding's witness first. */
+  pins?: Record<string, string>;
+  /** witnesses: where the pins come from. */
+  pinsFrom?: 'finding' | 'path';
 }
 
 export interface Simulation {
@@ -37,23 +58,51 @@ function pinName(v: string): string {
   return v.startsWith('user.') ? v.slice(5) : v;
 }
 
-export async function simulate(program: Program, options: AnalyzeOptions, entryName: string, env: Map<string, bigint> | undefined, project?: Project): Promise<Simulation> {
+export async function simulate(program: Program, options: AnalyzeOptions, entryName: string, env: Map<string, bigint> | undefined, project?: Project, sim: SimulateOptions = {}): Promise<Simulation> {
   const cfg = new Cfg(program);
   const entry = findEntries(cfg, [entryName], project).entries[0];
   if (!entry) throw new Error(`no label '${entryName}' in this file`);
   if (!env || env.size === 0) {
     const c = await runChecks(program, { ...options, entries: [entryName] }, project);
-    return {
-      entry: entryName,
-      paths: c.returns.map((r) => ({
-        exit: { kind: 'unknown' as const, line: r.loc.range.start.line + 1, reason: `${r.kind} reached symbolically`, missing: [] },
-        verdict: r.verdict,
-        codes: [...new Set(r.conditions.filter((x) => x.status === 'broken').map((x) => x.code))],
-        steps: [],
-        exitCondition: r.exitCondition,
-        paths: r.paths,
-      })),
-    };
+    const paths: SimPath[] = c.returns.map((r) => ({
+      exit: { kind: 'unknown' as const, line: r.loc.range.start.line + 1, reason: `${r.kind} reached symbolically`, missing: [] },
+      verdict: r.verdict,
+      codes: [...new Set(r.conditions.filter((x) => x.status === 'broken').map((x) => x.code))],
+      steps: [],
+      exitCondition: r.exitCondition,
+      paths: r.paths,
+    }));
+    if (sim.witnesses) {
+      for (const [i, r] of c.returns.entries()) {
+        const line = r.loc.range.start.line;
+        // a finding's witness (the one its code action replays), else pins that reach the return
+        const f = c.findings.find((x) => x.loc.range.start.line === line && x.loc.file === r.loc.file && x.witness && x.severity !== 'info');
+        if (f?.witness) {
+          paths[i].pins = f.witness;
+          paths[i].pinsFrom = 'finding';
+          continue;
+        }
+        const x = c.exits.find((e) => cfg.stmt(e.ev.pos).loc === r.loc || (cfg.stmt(e.ev.pos).loc.range.start.line === line && cfg.stmt(e.ev.pos).loc.file === r.loc.file));
+        if (!x) continue;
+        const S = x.S;
+        const q = x.ev.pc.reduce((a, b) => S.andB(a, b), S.T);
+        // a run a reviewer recognises: the user's selectors in the frame when the path allows them
+        const liked: Expr[] = [];
+        for (const [name, width] of variables(q)) {
+          const want = /^ptregs\.cs(@|$)/.test(name) ? 0x33n : /^ptregs\.ss(@|$)/.test(name) ? 0x2bn : undefined;
+          if (want !== undefined && width === 64) liked.push(S.eq(S.fresh(name, 64), S.const(64, want)));
+        }
+        let res = liked.length ? await decide(liked.reduce((a, b) => S.andB(a, b), q), 2000) : undefined;
+        if (res?.status !== 'sat') res = await decide(q, 2000);
+        if (res.status !== 'sat') continue;
+        const T = new SymbolicAlgebra();
+        const tr = walk(T, cfg, entry, { mode: 'trace', env: res.model, complete: true, vendor: options.vendor === 'amd' ? 'amd' : 'intel', deadline: performance.now() + 2000, contracts: project?.contracts, work: project?.work, selectors: project?.selectors });
+        if (tr.exits[0]?.pos !== x.ev.pos) continue; // the model does not replay to this return: no pins rather than wrong ones
+        paths[i].pins = pinsFromModel(tr.used);
+        paths[i].pinsFrom = 'path';
+      }
+    }
+    return { entry: entryName, paths };
   }
   const vendors: ('intel' | 'amd')[] = options.vendor === 'both' ? ['intel', 'amd'] : [options.vendor];
   const vaBits: (48 | 57)[] = options.vaBits === 'both' ? [48, 57] : [options.vaBits];
@@ -61,10 +110,12 @@ export async function simulate(program: Program, options: AnalyzeOptions, entryN
   // one concrete run per vendor: SYSCALL's saved RFLAGS and SYSRET's faults differ between them
   for (const vendor of vendors) {
     const T = new SymbolicAlgebra();
-    const tr = walk(T, cfg, entry, { mode: 'trace', env, vendor, deadline: performance.now() + 5000, contracts: project?.contracts, work: project?.work, selectors: project?.selectors });
+    const tr = walk(T, cfg, entry, { mode: 'trace', env, vendor, deadline: performance.now() + 5000, contracts: project?.contracts, work: project?.work, selectors: project?.selectors, detail: sim.detail });
     const steps: SimStep[] = tr.steps.map((s) => {
       const st = cfg.stmt(s.pos);
-      return { line: st.loc.range.start.line + 1, text: (st.text ?? st.name).trim(), changed: s.changed };
+      const step: SimStep = { line: st.loc.range.start.line + 1, text: (st.text ?? st.name).trim(), changed: s.changed };
+      if (sim.detail) Object.assign(step, { regs: s.regs, flags: s.flags, frame: s.frame, gs: s.gs });
+      return step;
     });
     const ev = tr.exits[0];
     if (!ev) {

@@ -113,7 +113,18 @@ export interface AccessEvent {
 export interface TraceStep {
   pos: number;
   changed: Record<string, string>;
+  /** detail: every general register after the step. */
+  regs?: Record<string, string>;
+  /** detail: the flags after the step (CF … OF, TF, IF, DF, RF). */
+  flags?: Record<string, string>;
+  /** detail: the saved frame's fields this step wrote (a call: what its contract rewrote), by field name. */
+  frame?: Record<string, string>;
+  /** detail: whose GS base is active after the step. */
+  gs?: string;
 }
+
+/** The flags a step-by-step view shows. */
+export const SHOWN_FLAGS = ['CF', 'PF', 'AF', 'ZF', 'SF', 'OF', 'TF', 'IF', 'DF', 'RF'] as const;
 
 export interface WalkOptions {
   mode: 'merge' | 'trace';
@@ -133,6 +144,8 @@ export interface WalkOptions {
   keepStates?: boolean;
   /** The work-flags words and mask (a project file's); default: Linux's thread_info flags. */
   work?: { cells: CellRef[]; mask: bigint };
+  /** trace: record every register, the flags and the frame cells written at each step (the editor's step view). */
+  detail?: boolean;
   /** User selectors SYSRET loads and IRET accepts (a project file's); default: Linux's. */
   selectors?: { userCs: bigint; userSs: bigint };
 }
@@ -224,6 +237,9 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
 
   /** A named unknown: its pinned value in a trace, a fresh variable otherwise. */
   const complete = trace && !!opts.complete;
+  const detail = trace && !!opts.detail;
+  /** detail: the frame fields' values as the step view last showed them (a trace is one path). */
+  const frameSeen = new Map<string, number>();
   // In a replay every input the model leaves out reads as 0 (user registers, features, the vendor,
   // the work flags at entry); what a contract or an interrupt may change stays as it was, as in
   // `simulate` (a value the model leaves out does not matter, so "unchanged" is as good a value as
@@ -571,7 +587,9 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     if (trace && beforeRegs) {
       const changed: Record<string, string> = {};
       for (const g of GPRS) if (m.regs[g] !== beforeRegs[g]) changed[g] = show(m.regs[g]);
-      result.steps.push({ pos, changed });
+      const s: TraceStep = { pos, changed };
+      result.steps.push(s);
+      if (detail) recordDetail(st, s);
     }
     switch (out.kind) {
       case 'next':
@@ -624,6 +642,12 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
         m.regs.rsp = S.add(m.regs.rsp, S.const(64, 8n));
         const c = contractFor(name, opts.contracts);
         if (c !== 'transparent') applyContract(c, st, site);
+        // the step view shows what the call's contract did on the call's own step
+        const s = result.steps[result.steps.length - 1];
+        if (detail && s?.pos === pos && beforeRegs) {
+          for (const g of GPRS) if (m.regs[g] !== beforeRegs[g]) s.changed[g] = show(m.regs[g]);
+          recordDetail(st, s);
+        }
         return next(pos, st);
       }
       case 'ret': {
@@ -637,6 +661,28 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       }
       case 'fault':
         return;
+    }
+  }
+
+  /** The step view's state after a step: registers, flags, GS base, and the frame fields written since the last step. */
+  function recordDetail(st: PathState, s: TraceStep): void {
+    const m = st.m;
+    const clip = (t: string): string => (t.length > 160 ? t.slice(0, 160) + '…' : t);
+    s.regs = {};
+    for (const g of GPRS) s.regs[g] = clip(show(m.regs[g]));
+    s.flags = {};
+    for (const f of SHOWN_FLAGS) s.flags[f] = clip(show(m.flags[f]));
+    const gs = S.asConst(m.gsKernel);
+    s.gs = gs === 1n ? 'kernel' : gs === 0n ? 'user' : clip(show(m.gsKernel));
+    s.frame ??= {};
+    const f = st.frame;
+    const r = f && m.mem.regions.get(f.base);
+    if (!f || !r) return;
+    for (const [field, o] of Object.entries(f.fields)) {
+      const cell = r.get(f.offset + o);
+      if (!cell || frameSeen.get(field) === cell.value.id) continue;
+      frameSeen.set(field, cell.value.id);
+      s.frame[field] = clip(show(cell.value));
     }
   }
 

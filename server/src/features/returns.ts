@@ -3,6 +3,17 @@
 import type { CodeLens } from 'vscode-languageserver';
 import type { Analysis, ReturnResult } from '../analysis';
 import type { Pos } from '../syntax';
+import { SIMULATE_COMMAND } from './simulation';
+
+/** What a CodeLens click (or a finding's code action) opens the simulation view with. */
+export interface SimulateArgs {
+  uri: string;
+  entry: string;
+  /** 0-based line of the return to select. */
+  line?: number;
+  /** A finding's witness: the view loads its concrete run. */
+  pins?: Record<string, string>;
+}
 
 const SHORT = 120;
 
@@ -11,7 +22,7 @@ export function returnTitle(a: Analysis, r: ReturnResult): string {
   const proven = r.conditions.filter((c) => c.status === 'proven').length;
   // a contract read from its C source and verified: say so (`do_syscall_64 verified from common.c:76`)
   const verified = r.assumes.flatMap((s) => {
-    const m = /^([\w.]+): verified from (.*):(\d+) /.exec(s);
+    const m = /^([\w.]+): (?:.*? — )?verified from (\S+?):(\d+)[ ;]/.exec(s);
     return m ? [`${m[1]} verified from ${m[2].replace(/^.*\//, '')}:${m[3]}`] : [];
   });
   const paths = `${r.paths} path${r.paths === 1 ? '' : 's'}${verified.map((v) => ` · ${v}`).join('')}`;
@@ -26,13 +37,42 @@ export function returnTitle(a: Analysis, r: ReturnResult): string {
   return `${r.kind.toUpperCase()} · ${verdict} · ${paths} · taken when ${when}`;
 }
 
-export function returnLenses(a: Analysis): CodeLens[] {
+/**
+ * A lens above every return of the file. Given the document's URI, a click opens the simulation
+ * view at that return (a finding's return with its witness loaded as concrete values).
+ */
+export function returnLenses(a: Analysis, uri?: string): CodeLens[] {
   return a.returns
     .filter((r) => r.loc.file === a.file)
-    .map((r) => ({
-      range: r.loc.range,
-      command: { title: returnTitle(a, r), command: '' },
-    }));
+    .map((r) => {
+      const title = returnTitle(a, r);
+      if (uri === undefined || !r.entries.length) return { range: r.loc.range, command: { title, command: '' } };
+      const line = r.loc.range.start.line;
+      const f = r.verdict === 'finding' ? a.findings.find((x) => x.loc.file === a.file && x.loc.range.start.line === line && x.witness && x.severity !== 'info') : undefined;
+      const args: SimulateArgs = { uri, entry: r.entries[0], line, ...(f?.witness ? { pins: f.witness } : {}) };
+      return { range: r.loc.range, command: { title, command: SIMULATE_COMMAND, arguments: [args] } };
+    });
+}
+
+/**
+ * A lens on every entry's label: how many returns to user mode it reaches and their verdicts,
+ * e.g. `entry_SYSCALL_64 · 3 returns to user mode · 2 ok, 1 finding · simulate`; a click opens
+ * the simulation view on that entry.
+ */
+export function entryLenses(a: Analysis, uri: string): CodeLens[] {
+  const out: CodeLens[] = [];
+  for (const name of a.entries) {
+    const index = a.program.labels.get(name);
+    const st = index === undefined ? undefined : a.program.statements[index];
+    if (!st || st.loc.file !== a.file) continue;
+    const rs = a.returns.filter((r) => r.entries.includes(name));
+    const count = { ok: 0, finding: 0, unknown: 0 };
+    for (const r of rs) count[r.verdict]++;
+    const verdicts = (['ok', 'finding', 'unknown'] as const).filter((v) => count[v]).map((v) => `${count[v]} ${v}`).join(', ') || 'none reached';
+    const args: SimulateArgs = { uri, entry: name };
+    out.push({ range: st.loc.range, command: { title: `${name} · ${rs.length} return${rs.length === 1 ? '' : 's'} to user mode · ${verdicts} · simulate`, command: SIMULATE_COMMAND, arguments: [args] } });
+  }
+  return out;
 }
 
 /** The return whose instruction (or the invocation that produced it) covers `pos`. */

@@ -1,9 +1,9 @@
 // Outline (document symbols) and go-to-definition: lookups in the analysed Program.
 import { SymbolKind, type DocumentSymbol, type Location as LspLocation } from 'vscode-languageserver';
 import type { Analysis } from '../analysis';
-import type { Pos, SymbolInfo } from '../syntax';
+import type { Pos, Range, SymbolInfo } from '../syntax';
 import { pathToFileURL } from 'node:url';
-import { contains, wordAt, type Word } from './text';
+import { contains, lineText, wordAt, type Word } from './text';
 
 const kinds: Record<SymbolInfo['kind'], SymbolKind> = {
   label: SymbolKind.Function,
@@ -12,25 +12,76 @@ const kinds: Record<SymbolInfo['kind'], SymbolKind> = {
   constant: SymbolKind.Constant,
 };
 
-/** Labels, macros, #defines and constants defined in the analysed file, in source order. */
-export function documentSymbols(analysis: Analysis): DocumentSymbol[] {
-  const out: DocumentSymbol[] = [];
+/**
+ * Labels, macros, #defines and constants defined in the analysed file, in source order. A label
+ * that an END / SYM_CODE_END / SYM_FUNC_END closes (a `.size NAME, .-NAME` in the same file) spans
+ * to there and holds the labels inside it (ENTRY(entry_SYSCALL_64) over entry_SYSCALL_64_fastpath,
+ * syscall_return_via_sysret, ...). Given the document's text, a symbol's selection range is its
+ * name alone (`demo_entry`, not `demo_entry:`; `entry_SYSCALL_64` inside `ENTRY(entry_SYSCALL_64)`).
+ */
+export function documentSymbols(analysis: Analysis, text?: string): DocumentSymbol[] {
+  const flat: DocumentSymbol[] = [];
   const seen = new Set<string>();
   for (const s of analysis.program.symbols) {
     if (s.loc.file !== analysis.file) continue;
     const key = `${s.kind}:${s.name}:${s.loc.range.start.line}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({
+    flat.push({
       name: s.name,
       detail: s.detail ?? (s.value !== undefined ? `= ${formatValue(s.value)}` : s.kind),
       kind: kinds[s.kind],
       range: s.loc.range,
-      selectionRange: s.loc.range,
+      selectionRange: text === undefined ? s.loc.range : nameRange(text, s.loc.range, s.name),
     });
   }
-  out.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  flat.sort(byStart);
+  // where each closed label ends: its `.size` in this file, after it
+  const ends = new Map<string, Range>();
+  for (const st of analysis.program.statements) {
+    if (st.kind !== 'directive' || st.name !== '.size' || st.loc.file !== analysis.file) continue;
+    const name = st.operands[0]?.text?.trim();
+    if (name) ends.set(name, st.loc.range);
+  }
+  const out: DocumentSymbol[] = [];
+  let open: DocumentSymbol | undefined;
+  for (const sym of flat) {
+    if (open && before(sym.range.start, open.range.end)) {
+      (open.children ??= []).push(sym);
+      continue;
+    }
+    out.push(sym);
+    open = undefined;
+    const end = sym.kind === SymbolKind.Function ? ends.get(sym.name) : undefined;
+    if (end && before(sym.range.start, end.start)) {
+      sym.range = { start: sym.range.start, end: end.end };
+      open = sym;
+    }
+  }
   return out;
+}
+
+function byStart(a: DocumentSymbol, b: DocumentSymbol): number {
+  return a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character;
+}
+
+function before(a: Pos, b: Pos): boolean {
+  return a.line < b.line || (a.line === b.line && a.character < b.character);
+}
+
+/** The name where it is written within `range` on its first line; the whole range when it is not (a name a macro made). */
+function nameRange(text: string, range: Range, name: string): Range {
+  const line = lineText(text, range.start.line);
+  if (line === undefined) return range;
+  const stop = range.end.line === range.start.line ? range.end.character : line.length;
+  const word = new RegExp(`(^|[^A-Za-z0-9_.$])${name.replace(/[.$]/g, '\\$&')}(?![A-Za-z0-9_.$])`, 'g');
+  for (let m = word.exec(line); m; m = word.exec(line)) {
+    const at = m.index + m[1].length;
+    if (at < range.start.character) continue;
+    if (at + name.length > stop) break;
+    return { start: { line: range.start.line, character: at }, end: { line: range.start.line, character: at + name.length } };
+  }
+  return range;
 }
 
 export function formatValue(v: bigint): string {

@@ -11,7 +11,9 @@ import {
   formatRange,
   getExtension,
   hoverText,
+  kernelFixtureUri,
   LANGUAGE_ID,
+  waitFor,
   waitForDiagnostics,
 } from './helper';
 import { test } from './harness';
@@ -87,15 +89,27 @@ test('outline: labels, macros and constants as document symbols at exact ranges'
   );
   assert.ok(symbols && symbols.length > 0, 'document symbols returned');
   const flat = symbols.map((s) => `${s.name} ${vscode.SymbolKind[s.kind]} ${formatRange('selectionRange' in s ? s.selectionRange : s.location.range)}`);
-  // Labels cover the name and its colon; the #define, the .set constant and the macro their names.
+  // Every symbol selects its name alone: a label without its colon; the #define, the .set constant and the macro their names.
   assert.deepEqual(flat, [
     'DEMO_USER_CS Constant 4:8-4:20',
     'DEMO_RF_TF Constant 5:6-5:16',
     'DEMO_SWAPGS Method 7:7-7:18',
-    'demo_entry Function 13:0-13:11',
-    'demo_slow Function 23:0-23:10',
-    'demo_exit Function 26:0-26:10',
+    'demo_entry Function 13:0-13:10',
+    'demo_slow Function 23:0-23:9',
+    'demo_exit Function 26:0-26:9',
   ]);
+});
+
+test('outline: inner labels nest under their ENTRY … END (kernels/linux-2015-entry_64.S)', async () => {
+  const uri = kernelFixtureUri('linux-2015-entry_64.S');
+  await activate(uri);
+  const symbols = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>('vscode.executeDocumentSymbolProvider', uri);
+  const entrySym = symbols.find((s) => s.name === 'entry_SYSCALL_64');
+  assert.ok(entrySym, symbols.map((s) => s.name).join(', '));
+  assert.equal(formatRange(entrySym.selectionRange), '52:6-52:22', 'the name inside ENTRY(...)');
+  assert.equal(entrySym.range.end.line, 227, 'to END(entry_SYSCALL_64)');
+  assert.ok(entrySym.children.some((c) => c.name === 'syscall_return_via_sysret'), entrySym.children.map((c) => c.name).join(', '));
+  assert.ok(!symbols.some((s) => s.name === 'syscall_return_via_sysret'), 'an inner label is not also at the top');
 });
 
 async function definitionAt(uri: vscode.Uri, line: number, character: number): Promise<string[]> {
@@ -169,3 +183,23 @@ test('hover on a macro invocation shows the macro and its expansion', async () =
   assert.match(text, /defined at line 8/, `hover: ${text}`);
   assert.match(text, /```[^`]*\bswapgs\b[^`]*```/, `hover shows the expansion: ${text}`);
 });
+
+test('status bar: the analysis state and time of the active file, a click opens the log', async () => {
+  const bug = kernelFixtureUri('bugs', 'no-canonical-check.S');
+  await activate(bug);
+  type Shown = { visible: boolean; text: string; tooltip: string; command?: string };
+  const shown = await waitFor('the status bar item after the analysis', async () => {
+    const s = await vscode.commands.executeCommand<Shown>('entryReview._statusBar');
+    return s && /finding.*\d+ ms/.test(s.text) ? s : undefined;
+  }, 20000);
+  assert.equal(shown.visible, true);
+  assert.match(shown.text, /^\$\(warning\) Entry Review: 1 finding · \d+ ms$/);
+  assert.match(shown.tooltip, /1 entry, 3 returns to user mode \(2 ok, 1 finding, 0 unknown\)/);
+  assert.equal(shown.command, 'entryReview.showLog');
+  await activate(clean);
+  const other = await waitFor('the status bar item on clean.S', async () => {
+    const s = await vscode.commands.executeCommand<Shown>('entryReview._statusBar');
+    return s && /^\$\(check\) Entry Review: \d+ ms$/.test(s.text) ? s : undefined;
+  }, 20000);
+  assert.equal(other.visible, true);
+}, 45000);
