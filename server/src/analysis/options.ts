@@ -23,6 +23,11 @@ export interface AnalyzeOptions {
    * look for `.entry-review.json` in the document's directory and above.
    */
   projectFile?: string;
+  /**
+   * Run the C preprocessor over the file: by default every file but `*.s` ones (as gcc does); the
+   * project file's `preprocess` applies when this is unset.
+   */
+  preprocess?: boolean;
 }
 
 export const defaultOptions: AnalyzeOptions = {
