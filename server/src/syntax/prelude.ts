@@ -26,6 +26,8 @@
 //         needs the instructions.
 //       * _ASM_EXTABLE*: recorded as exception-table entries (Program.exceptionTable) rather
 //         than as .pushsection data.
+//       * BUG_FRAME (Xen's asm/bug.h .macro): a ud2; the header writes the trapping instruction as
+//         `.byte 0xd6` (UDB) and the frame as data the model does not need.
 //   - An #include that cannot be found is silent when it is one of COVERED_HEADERS (the
 //     prelude stands in for it; it is listed in Program.missingIncludes with covered: true);
 //     any other missing #include is a `parse` warning.
@@ -1682,6 +1684,10 @@ export function builtinMacros(featureName: (text: string) => string): Map<string
       { feature: 'X86_FEATURE_RETPOLINE_LFENCE', text: `lfence; ${op} *%${reg}` },
     ], (t) => t);
   });
+  // Xen's BUG_FRAME (asm/bug.h): the trapping instruction (current Xen writes UDB as `.byte 0xd6`,
+  // older ones ud2; both raise #UD) and bug-frame data in other sections, which the model needs
+  // not: the instruction it stands for.
+  m.set('BUG_FRAME', (asm, call) => asm.emitText(call, 'ud2'));
   m.set('ER_EXTABLE', (asm, call) => {
     if (!need(asm, call, 2)) return;
     asm.addExtable({ ...call, name: trimArg(call.args[2]) || '_ASM_EXTABLE' }, call.args[0], call.args[1]);
