@@ -171,6 +171,8 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define RSP 152
 #define SS 160
 #define SIZEOF_PTREGS 168
+/* asm-offsets.h's name for the same size (4.x and later) */
+#define PTREGS_SIZE 168
 #define FRAME_SIZE 168
 /* 3.x calling.h: the partial frame SAVE_ARGS builds starts at R11 (ARGOFFSET); REST_SKIP is the
    six callee-saved slots below it, ARG_SKIP the nine argument slots, SWFRAME the software part. */
