@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { analyze, defaultOptions, envFromPins, findProjectFile, readProject, parseDefine, parseVaBits, parseVendor, simulate, withCSources, type Analysis, type AnalyzeOptions, type SimPath, type Simulation } from './analysis';
+import { analyze, defaultOptions, envFromPins, findProjectFile, projectPreprocess, readProject, parseDefine, parseVaBits, parseVendor, simulate, withCSources, type Analysis, type AnalyzeOptions, type SimPath, type Simulation } from './analysis';
 import { parseProgram } from './syntax';
 import { diffAnalyses, formatDiffText } from './features/diff';
 import { formatJson, formatSarif, formatText } from './features/report';
@@ -145,10 +145,10 @@ export async function runSimulate(args: string[], io: CliIO): Promise<number> {
     return 2;
   }
   const o = parsed.options;
-  const program = parseProgram(abs, text, { defines: o.defines, undefines: o.undefines, includePaths: o.includePaths }, diskReader);
+  const pf = o.projectFile ? { path: o.projectFile, text: diskReader.read(o.projectFile) } : findProjectFile(abs, diskReader);
+  const program = parseProgram(abs, text, { defines: o.defines, undefines: o.undefines, includePaths: o.includePaths, preprocess: projectPreprocess(pf?.text) }, diskReader);
   let sim: Simulation;
   try {
-    const pf = o.projectFile ? { path: o.projectFile, text: diskReader.read(o.projectFile) } : findProjectFile(abs, diskReader);
     const project = (await withCSources(program, o, diskReader, pf?.text !== undefined ? readProject(pf.path, pf.text, program) : undefined)).project;
     sim = await simulate(program, o, o.entries[0], env, project);
   } catch (e) {

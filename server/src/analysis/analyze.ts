@@ -5,7 +5,7 @@ import { parseProgram, type FileReader, type Location, type Program, type Statem
 import { isModelled, type Expr } from '../x86';
 import { runChecks, type ReturnResult } from './checker';
 import { withCSources } from './csource';
-import { findProjectFile, readProject, type Project } from './project';
+import { findProjectFile, projectPreprocess, readProject, type Project } from './project';
 import type { AnalyzeOptions } from './options';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -73,7 +73,10 @@ export interface Analysis {
 export async function analyze(doc: SourceDocument, options: AnalyzeOptions, files: FileReader): Promise<Analysis> {
   const started = performance.now();
   const findings: Finding[] = [];
-  const program = parseProgram(doc.file, doc.text, { defines: options.defines, undefines: options.undefines, includePaths: options.includePaths }, files);
+  // the project file: the nearest .entry-review.json above the document (or the one named); read
+  // before the file, since it may say how the file is read (`preprocess`)
+  const pf = options.projectFile !== undefined ? (options.projectFile ? { path: options.projectFile, text: files.read(options.projectFile) } : undefined) : findProjectFile(doc.file, files);
+  const program = parseProgram(doc.file, doc.text, { defines: options.defines, undefines: options.undefines, includePaths: options.includePaths, preprocess: options.preprocess ?? projectPreprocess(pf?.text) }, files);
   for (const d of program.diagnostics) {
     findings.push({ code: d.code, severity: d.severity, message: d.message, loc: d.loc });
   }
@@ -98,9 +101,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
   let registers: Analysis['registers'] = new Map();
   let log: string[] = [];
   let paths = 0;
-  // the project file: the nearest .entry-review.json above the document (or the one named)
   let project: Project | undefined;
-  const pf = options.projectFile !== undefined ? (options.projectFile ? { path: options.projectFile, text: files.read(options.projectFile) } : undefined) : findProjectFile(doc.file, files);
   if (pf && pf.text === undefined) findings.push({ code: 'parse', severity: 'error', message: `cannot read the project file ${pf.path}`, loc: topOfFile(pf.path) });
   else if (pf && pf.text !== undefined) {
     project = readProject(pf.path, pf.text, program);

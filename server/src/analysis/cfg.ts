@@ -56,8 +56,9 @@ export class Cfg {
       const conv = convert(st[i], (name) => program.constants.get(name));
       this.instruction.push(conv.insn);
       // (an unknown immediate is just an unknown value; an unknown address may alias anything —
-      // but not a per-CPU one: %gs:/%fs: cells are named apart from every other memory)
-      const bad = conv.insn?.operands.map((o) => (o.kind === 'indirect' ? o.target : o)).find((o) => o.kind === 'mem' && !o.seg && !!o.dispSymbol && !/^[\w.$]+$/.test(o.dispSymbol));
+      // but not a per-CPU one: %gs:/%fs: cells are named apart from every other memory; a symbol
+      // alone, a numeric label's internal `1#k` name included, is a named address)
+      const bad = conv.insn?.operands.map((o) => (o.kind === 'indirect' ? o.target : o)).find((o) => o.kind === 'mem' && !o.seg && !!o.dispSymbol && !/^[\w.$#]+$/.test(o.dispSymbol));
       if (bad && bad.kind === 'mem') this.unresolved.set(pos, bad.dispSymbol ?? '');
       this.convertError.push(conv.error);
       const line = st[i].loc.range.start.line + 1;

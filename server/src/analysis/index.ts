@@ -4,5 +4,5 @@ export { type ReturnResult, type ConditionStatus } from './checker';
 export { solverCacheSize } from './decide';
 export { envFromPins, pinsFromModel, replayCommandArgs } from './witness';
 export { simulate, type Simulation, type SimPath, type SimStep } from './simulate';
-export { findProjectFile, readProject, PROJECT_FILE, type Project } from './project';
+export { findProjectFile, projectPreprocess, readProject, PROJECT_FILE, type Project } from './project';
 export { withCSources } from './csource';

@@ -28,6 +28,11 @@ export interface AnalyzeOptions {
    * entry file is searched (arch/x86/entry/syscall_64.c, common.c).
    */
   cSources?: string[];
+  /**
+   * Run the C preprocessor over the file: by default every file but `*.s` ones (as gcc does); the
+   * project file's `preprocess` applies when this is unset.
+   */
+  preprocess?: boolean;
 }
 
 export const defaultOptions: AnalyzeOptions = {

@@ -42,6 +42,21 @@ export function findProjectFile(file: string, files: FileReader): { path: string
   return undefined;
 }
 
+/**
+ * The project file's `preprocess` (true: run the C preprocessor over every file, `.s` ones too, as
+ * illumos's build does; false: over none), read before the file is parsed; undefined when the
+ * file does not say (or is not JSON: readProject reports that).
+ */
+export function projectPreprocess(text: string | undefined): boolean | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const j: unknown = JSON.parse(text);
+    return isObject(j) && typeof j.preprocess === 'boolean' ? j.preprocess : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const KINDS: EntryKind[] = ['syscall', 'compat', 'sysenter', 'interrupt', 'frame'];
 const IFS: IfOnReturn[] = ['off', 'on', 'unchanged', 'unknown'];
 const REGS = new Set(CALLER_SAVED.concat(['rbx', 'rbp', 'r12', 'r13', 'r14', 'r15']));
@@ -117,6 +132,9 @@ export function readProject(path: string, text: string, program: Program): Proje
         if (kind === 'frame' && !layout) return err(p + '.frame', 'a frame entry needs its frame: { "offset": ..., "fields": { ... } }');
         project.entries.push({ label: e.label, kind, layout });
       });
+  }
+  if (json.preprocess !== undefined && typeof json.preprocess !== 'boolean') {
+    err('$.preprocess', 'expected true (run the C preprocessor over every file, .s too) or false (over none)');
   }
   if (json.selectors !== undefined) {
     if (!isObject(json.selectors)) err('$.selectors', 'expected { "userCs": ..., "userSs": ... } (the selectors SYSRET loads)');

@@ -35,9 +35,11 @@ export const DEFAULT_CONFIG: ReadonlyArray<readonly [string, string]> = [
   // Kconfig integers the 6.x headers use directly (PAGE_SHIFT, __ALIGN).
   ['CONFIG_PAGE_SHIFT', '12'], ['CONFIG_FUNCTION_ALIGNMENT', '16'],
   // Xen's own x86 options at their Kconfig defaults (names Linux does not use): PV guests
-  // (32-bit too), HVM, CET shadow stacks and IBT, retpoline thunks.
+  // (32-bit too), HVM, CET shadow stacks and IBT, retpoline thunks, the branch-free masking of
+  // guest pointers (guest_access_mask_ptr). Not set: CONFIG_DEBUG (a release build: no ASSERTs)
+  // and CONFIG_RETURN_THUNK (RET stays `ret`, as the model needs to follow a return).
   ['CONFIG_PV', '1'], ['CONFIG_PV32', '1'], ['CONFIG_HVM', '1'], ['CONFIG_XEN_SHSTK', '1'], ['CONFIG_XEN_IBT', '1'],
-  ['CONFIG_INDIRECT_THUNK', '1'],
+  ['CONFIG_INDIRECT_THUNK', '1'], ['CONFIG_SPECULATIVE_HARDEN_GUEST_ACCESS', '1'],
 ];
 
 /**

@@ -386,8 +386,11 @@ export interface IncludeResult {
 export interface CppHost {
   /** Resolves an #include; `next` for #include_next (search after `fromDir`). */
   resolve(name: string, angled: boolean, fromFile: string, next: boolean): IncludeResult | undefined;
-  /** Called for an #include that cannot be found; true when the prelude covers it (no warning). */
-  missing(name: string, loc: Location): boolean;
+  /**
+   * Called for an #include that cannot be found; true when the prelude covers it (no warning),
+   * or the text that stands in for it (read in its place, as the header would be).
+   */
+  missing(name: string, loc: Location): boolean | IncludeResult;
 }
 
 interface Cond {
@@ -781,13 +784,17 @@ export class Preprocessor {
       return;
     }
     const fromFile = ctx.file;
-    const found = this.host.resolve(spec, angled, fromFile, next);
+    let found = this.host.resolve(spec, angled, fromFile, next);
+    let builtin = false;
     const here: Origin = { loc: { file: ctx.file, range: this.lineRange(pl) }, kind: ctx.kind };
     if (ctx.parent) here.parent = ctx.parent;
     if (!found) {
       const covered = this.host.missing(spec, loc);
       if (!covered) this.diag(loc, `cannot find include file ${angled ? '<' + spec + '>' : '"' + spec + '"'}; its definitions are unknown (add its directory with -I / entryReview.includePaths)`, 'warning');
-      return;
+      if (typeof covered !== 'object') return;
+      // a built-in stand-in: read in the header's place, but it is no file of the workspace
+      found = covered;
+      builtin = true;
     }
     if (this.onceFiles.has(found.path)) return;
     if (this.includeStack.length >= INCLUDE_DEPTH) {
@@ -795,7 +802,7 @@ export class Preprocessor {
       this.diag(loc, `#include nested more than ${INCLUDE_DEPTH} deep${cyc ? `: '${spec}' includes itself (include cycle)` : ''}`);
       return;
     }
-    if (!this.included.includes(found.path)) this.included.push(found.path);
+    if (!builtin && !this.included.includes(found.path)) this.included.push(found.path);
     this.run(found.path, found.text, 'include', here);
   }
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Expr, FileReader, Location, MissingInclude, ParseOptions, Program, SymbolInfo, SyntaxDiagnostic } from './types';
 import { Assembler, type MacroDef } from './gas';
 import { Preprocessor, type CppHost, type CppMacro } from './cpp';
-import { builtinMacros, isCoveredHeader, LOCKED_DEFINES, PRELUDE_FILE, PRELUDE_TEXT } from './prelude';
+import { builtinHeader, builtinMacros, isCoveredHeader, LOCKED_DEFINES, PRELUDE_FILE, PRELUDE_TEXT } from './prelude';
 import { lex } from './lexer';
 import { plainLines } from './lines';
 import { parseExprTokens } from './expr';
@@ -19,6 +19,8 @@ const TREE_DIRS = [
 const TREE_PROBES = [
   'arch/x86/include/asm/segment.h', 'arch/x86/include/asm/linkage.h', 'arch/x86/include/asm/calling.h',
   'arch/x86/include/asm/percpu.h', 'arch/x86/include/uapi/asm/ptrace-abi.h', 'arch/x86/include/asm/irqflags.h',
+  // a Xen tree (xen/ of the Xen repository, 4.17 and later)
+  'arch/x86/include/asm/config.h',
 ];
 
 const posix = path.posix;
@@ -35,7 +37,7 @@ function pathApi(file: string): typeof path.posix {
   return /^[A-Za-z]:[\\/]/.test(file) || file.includes('\\') ? path.win32 : posix;
 }
 
-/** Finds the kernel tree above `file`: a directory with arch/x86/include. */
+/** Finds the kernel tree above `file`: a directory with arch/x86/include (Linux, or Xen's xen/). */
 export function findKernelTree(file: string, files: FileReader): string | undefined {
   const p = pathApi(file);
   let dir = p.dirname(file);
@@ -137,9 +139,10 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
       return undefined;
     },
     missing(name, loc) {
-      const covered = isCoveredHeader(name);
+      const stand = builtinHeader(name);
+      const covered = stand !== undefined || isCoveredHeader(name);
       missingIncludes.push({ name, loc, covered });
-      return covered;
+      return stand !== undefined ? { path: `entry-review:${name}`, text: stand } : covered;
     },
   };
 
@@ -248,13 +251,16 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
   const preludeSnap = snap;
 
   if (options.preprocess ?? !/\.s$/.test(file)) {
-    // A kernel build force-includes linux/kconfig.h (IS_ENABLED and friends) before every file.
+    // A kernel build force-includes linux/kconfig.h (IS_ENABLED and friends) before every file;
+    // Xen's build force-includes xen/config.h (its kconfig.h, asm/config.h, NDEBUG).
     if (tree) {
-      const kconfigPath = p.join(tree, 'include/linux/kconfig.h');
-      const kconfig = read(kconfigPath);
-      if (kconfig !== undefined) {
-        pp.included.push(kconfigPath);
-        pp.run(kconfigPath, kconfig, 'include');
+      for (const forced of ['include/linux/kconfig.h', 'include/xen/config.h']) {
+        const forcedPath = p.join(tree, forced);
+        const forcedText = read(forcedPath);
+        if (forcedText === undefined) continue;
+        pp.included.push(forcedPath);
+        pp.run(forcedPath, forcedText, 'include');
+        break;
       }
     }
     pp.run(file, text, 'source');

@@ -26,14 +26,19 @@
 //         needs the instructions.
 //       * _ASM_EXTABLE*: recorded as exception-table entries (Program.exceptionTable) rather
 //         than as .pushsection data.
+//       * BUG_FRAME (Xen's asm/bug.h .macro): a ud2; the header writes the trapping instruction as
+//         `.byte 0xd6` (UDB) and the frame as data the model does not need.
 //   - An #include that cannot be found is silent when it is one of COVERED_HEADERS (the
 //     prelude stands in for it; it is listed in Program.missingIncludes with covered: true);
 //     any other missing #include is a `parse` warning.
 //
 // Besides Linux, the prelude stands in for the few FreeBSD machine/*.h and Xen header macros and
 // constants their entry files use (PCPU, IDTVEC, PSL_*, T_*; FUNC/LABEL/DATA, ENDBR64, X86_EXC_*,
-// TBF_*, tailcall). Not built in: offsets generated at build time (FreeBSD assym.s, Xen
-// asm-offsets.h) and Xen's spec_ctrl_asm.h and gen-idt.h (see syntax/README.md).
+// TBF_*, FLAT_* selectors, tailcall, guest_access_mask_ptr, the SPEC_CTRL_* entry/exit macros of
+// asm/spec_ctrl_asm.h, and asm/gen-idt.h's vector list through builtinHeader). Offsets a build
+// generates: Linux's few the entry code needs (TI_flags, ...) and Xen's asm-offsets.h (UREGS_*,
+// EFRAME_*, CPUINFO_*, TRAPINFO_*, IRQSTAT_*: the current struct layouts; a Xen source tree lacks
+// them too) are built in; FreeBSD's assym.s (TF_*, PCB_*, PC_*) is not.
 //
 // Constants chosen here (document of record):
 //   - __VIRTUAL_MASK_SHIFT is 47, or 56 when CONFIG_X86_5LEVEL is defined. A constant, not an
@@ -84,10 +89,53 @@ export const COVERED_HEADERS: ReadonlySet<string> = new Set([
   'asm/cpufeatures.h', 'generated/autoconf.h', 'asm/unistd_64_x32.h', 'asm/unistd_32_ia32.h', 'asm/unistd_32.h',
   'asm/syscalls_64.h', 'asm/syscalls_32.h', 'linux/kconfig.h', 'asm/dwarf2.h', 'asm/thread_info.h',
   'asm/context_tracking.h', 'xen/lib/x86/cpuid-autogen.h',
+  // Xen (the constants and macros its x86_64/entry.S takes from them; asm/gen-idt.h is a stand-in
+  // text, see builtinHeader)
+  'xen/config.h', 'xen/bug.h', 'xen/stringify.h', 'xen/linkage.h', 'xen/errno.h', 'xen/softirq.h',
+  'xen/kconfig.h', 'public/xen.h', 'asm/config.h', 'asm/x86-defns.h', 'asm/asm-defns.h',
+  'asm/spec_ctrl_asm.h', 'asm/spec_ctrl.h', 'asm/irq-vectors.h', 'asm/apicdef.h', 'asm/asm-macros.h',
+  'asm/gen-idt.h',
   // FreeBSD
   'machine/asmacros.h', 'machine/asm.h', 'machine/psl.h', 'machine/trap.h', 'machine/segments.h',
   'machine/specialreg.h', 'sys/cdefs.h',
 ]);
+
+/**
+ * Xen's asm/gen-idt.h stand-in: the IDT, one `GEN(vector, symbol, dpl, autogen)` per vector for
+ * the includer's GEN (the header is read where it is included, possibly several times). Vectors
+ * with a hand-written handler in entry.S are `autogen` 0; every other vector gets a generated
+ * stub `entry_0xNN` (or the exception's name). INT $3/INTO are reachable from ring 3 (DPL 3);
+ * with PV guests INT $0x80 is too, and with 32-bit PV guests INT $0x82 from ring 1.
+ */
+function xenIdtList(): string {
+  const handled: Record<number, string> = {
+    0x00: 'entry_DE', 0x01: 'entry_DB', 0x02: 'entry_NMI', 0x03: 'entry_BP', 0x04: 'entry_OF', 0x05: 'entry_BR',
+    0x06: 'entry_UD', 0x07: 'entry_NM', 0x08: 'entry_DF', 0x0a: 'entry_TS', 0x0b: 'entry_NP', 0x0c: 'entry_SS',
+    0x0d: 'entry_GP', 0x0e: 'early_page_fault', 0x10: 'entry_MF', 0x11: 'entry_AC', 0x12: 'entry_MC', 0x13: 'entry_XM',
+    0x15: 'entry_CP',
+  };
+  const stubNames: Record<number, string> = { 0x14: 'entry_VE', 0x1c: 'entry_HV', 0x1d: 'entry_VC', 0x1e: 'entry_SX' };
+  const hex = (v: number): string => '0x' + v.toString(16).padStart(2, '0');
+  const out = ['/* Entry Review stand-in for Xen asm/gen-idt.h: the 256 IDT vectors. */'];
+  for (let v = 0; v < 256; v++) {
+    const stub = `GEN(${hex(v)}, ${stubNames[v] ?? 'entry_' + hex(v)}, 0, 1);`;
+    if (v === 0x80 || v === 0x82) {
+      out.push(`#ifdef ${v === 0x80 ? 'CONFIG_PV' : 'CONFIG_PV32'}`, `GEN(${hex(v)}, ${v === 0x80 ? 'entry_int80, 3' : 'entry_int82, 1'}, 0);`, '#else', stub, '#endif');
+    } else if (handled[v]) out.push(`GEN(${hex(v)}, ${handled[v]}, ${v === 3 || v === 4 ? 3 : 0}, 0);`);
+    else out.push(stub);
+  }
+  return out.join('\n') + '\n';
+}
+
+const BUILTIN_HEADERS: ReadonlyMap<string, () => string> = new Map([['asm/gen-idt.h', xenIdtList]]);
+
+/**
+ * The text the prelude reads in place of a missing header that must produce code where it is
+ * included (a list for the includer's macro), or undefined.
+ */
+export function builtinHeader(name: string): string | undefined {
+  return BUILTIN_HEADERS.get(name)?.();
+}
 
 /** True when the prelude stands in for `name` (an #include spelling). */
 export function isCoveredHeader(name: string): boolean {
@@ -123,6 +171,8 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define RSP 152
 #define SS 160
 #define SIZEOF_PTREGS 168
+/* asm-offsets.h's name for the same size (4.x and later) */
+#define PTREGS_SIZE 168
 #define FRAME_SIZE 168
 /* 3.x calling.h: the partial frame SAVE_ARGS builds starts at R11 (ARGOFFSET); REST_SKIP is the
    six callee-saved slots below it, ARG_SKIP the nine argument slots, SWFRAME the software part. */
@@ -573,6 +623,10 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define TBF_INTERRUPT 8
 #define TBF_FAILSAFE 16
 #define TRAP_syscall 256
+/* xen/config.h (Xen's build force-includes it): a release build (no CONFIG_DEBUG) drops ASSERTs. */
+#ifndef CONFIG_DEBUG
+#define NDEBUG
+#endif
 /* xen/bug.h: a BUG or failed ASSERT is a ud2 (its bug frame is data in another section). */
 #define ASSERT_FAILED(msg) ud2
 #define BUG ud2
@@ -620,6 +674,150 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define L4_PAGETABLE_ENTRIES 512
 #define SH_LINEAR_PT_VIRT_START 0xffff818000000000
 #define root_table_offset(a) (((a) >> L4_PAGETABLE_SHIFT) & (L4_PAGETABLE_ENTRIES - 1))
+/* Selectors (public/arch-x86/xen-x86_64.h, asm/desc.h): the flat ring-3 selectors PV guests run
+   on, and Xen's own. */
+#define FLAT_RING3_CS32 0xe023
+#define FLAT_RING3_CS64 0xe033
+#define FLAT_RING3_DS32 0xe02b
+#define FLAT_RING3_SS32 0xe02b
+#define FLAT_RING3_DS64 0x0000
+#define FLAT_RING3_SS64 0xe02b
+#define FLAT_KERNEL_CS64 FLAT_RING3_CS64
+#define FLAT_KERNEL_SS64 FLAT_RING3_SS64
+#define FLAT_KERNEL_CS32 FLAT_RING3_CS32
+#define FLAT_KERNEL_SS32 FLAT_RING3_SS32
+#define FLAT_KERNEL_CS FLAT_KERNEL_CS64
+#define FLAT_KERNEL_SS FLAT_KERNEL_SS64
+#define FLAT_USER_CS64 FLAT_RING3_CS64
+#define FLAT_USER_SS64 FLAT_RING3_SS64
+#define FLAT_USER_CS32 FLAT_RING3_CS32
+#define FLAT_USER_SS32 FLAT_RING3_SS32
+#define FLAT_USER_CS FLAT_USER_CS64
+#define FLAT_USER_SS FLAT_USER_SS64
+#define __HYPERVISOR_CS 0xe008
+#define __HYPERVISOR_DS64 0x0000
+#define __HYPERVISOR_DS32 0xe010
+#define __HYPERVISOR_DS __HYPERVISOR_DS64
+/* Address space (asm/config.h, asm/page.h, public/arch-x86/xen-x86_64.h). */
+#define STACK_ORDER 3
+#define STACK_SIZE (PAGE_SIZE << STACK_ORDER)
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+#define PADDR_BITS 52
+#define PADDR_MASK ((1 << PADDR_BITS) - 1)
+#define VADDR_BITS 48
+#define HYPERVISOR_VIRT_START 0xffff800000000000
+#define HYPERVISOR_VIRT_END 0xffff880000000000
+#define DIRECTMAP_VIRT_START 0xffff830000000000
+#define ROOT_PAGETABLE_ENTRIES L4_PAGETABLE_ENTRIES
+#define ROOT_PAGETABLE_FIRST_XEN_SLOT 256
+#define ROOT_PAGETABLE_LAST_XEN_SLOT 271
+/* Vectors, flags and bits the entry code tests (asm/irq-vectors.h, asm/processor.h, asm/domain.h,
+   public/xen.h, asm/x86-defns.h). TRAP_* are the exception vectors under their 2012 names. */
+#define EVENT_CHECK_VECTOR 0xfc
+#define TF_kernel_mode (1 << 0)
+#define VMASST_TYPE_architectural_iopl 4
+#define X86_XEC_IDT 2
+#define PFEC_page_present 0x01
+#define PFEC_write_access 0x02
+#define PFEC_user_mode 0x04
+#define PFEC_insn_fetch 0x10
+#define TRAP_divide_error 0
+#define TRAP_debug 1
+#define TRAP_nmi 2
+#define TRAP_int3 3
+#define TRAP_overflow 4
+#define TRAP_bounds 5
+#define TRAP_invalid_op 6
+#define TRAP_no_device 7
+#define TRAP_double_fault 8
+#define TRAP_copro_seg 9
+#define TRAP_invalid_tss 10
+#define TRAP_no_segment 11
+#define TRAP_stack_error 12
+#define TRAP_gp_fault 13
+#define TRAP_page_fault 14
+#define TRAP_spurious_int 15
+#define TRAP_copro_error 16
+#define TRAP_alignment_check 17
+#define TRAP_machine_check 18
+#define TRAP_simd_error 19
+/* Xen's asm-offsets.h (generated by its build, so absent from a source tree too): the frame
+   (struct cpu_user_regs) and the block at the top of every stack (struct cpu_info), at the offsets
+   of the current layout. UREGS_* equal Linux's pt_regs slots (error_code/entry_vector share
+   orig_ax's); EFRAME_* are the same fields counted from error_code, where the CPU's frame starts.
+   An older Xen's cpu_info has fewer fields (2012: no FRED block, no CR3 or SPEC_CTRL fields), so
+   its build's numbers differ, but these keep every field it has apart and in order. */
+#define UREGS_r15 0
+#define UREGS_r14 8
+#define UREGS_r13 16
+#define UREGS_r12 24
+#define UREGS_rbp 32
+#define UREGS_rbx 40
+#define UREGS_r11 48
+#define UREGS_r10 56
+#define UREGS_r9 64
+#define UREGS_r8 72
+#define UREGS_rax 80
+#define UREGS_rcx 88
+#define UREGS_rdx 96
+#define UREGS_rsi 104
+#define UREGS_rdi 112
+#define UREGS_error_code 120
+#define UREGS_entry_vector 124
+#define UREGS_rip 128
+#define UREGS_cs 136
+#define UREGS_saved_upcall_mask 140
+#define UREGS_eflags 144
+#define UREGS_rsp 152
+#define UREGS_ss 160
+#define UREGS_kernel_sizeof 168
+#define EFRAME_error_code (UREGS_error_code - UREGS_error_code)
+#define EFRAME_entry_vector (UREGS_entry_vector - UREGS_error_code)
+#define EFRAME_rip (UREGS_rip - UREGS_error_code)
+#define EFRAME_cs (UREGS_cs - UREGS_error_code)
+#define EFRAME_eflags (UREGS_eflags - UREGS_error_code)
+#define EFRAME_shadow_scf (EFRAME_eflags + 4)
+#define EFRAME_shadow_sel (EFRAME_eflags + 6)
+#define EFRAME_rsp (UREGS_rsp - UREGS_error_code)
+#define EFRAME_ss (UREGS_ss - UREGS_error_code)
+#define CPUINFO_guest_cpu_user_regs 0
+#define CPUINFO_error_code UREGS_error_code
+#define CPUINFO_rip UREGS_rip
+#define CPUINFO_processor_id 184
+#define CPUINFO_verw_sel 188
+#define CPUINFO_current_vcpu 192
+#define CPUINFO_per_cpu_offset 200
+#define CPUINFO_cr4 208
+#define CPUINFO_xen_cr3 216
+#define CPUINFO_pv_cr3 224
+#define CPUINFO_shadow_spec_ctrl 232
+#define CPUINFO_xen_spec_ctrl 236
+#define CPUINFO_last_spec_ctrl 240
+#define CPUINFO_scf 244
+#define CPUINFO_root_pgt_changed 245
+#define CPUINFO_use_pv_cr3 246
+#define CPUINFO_sizeof 248
+/* A guest's trap table entry (public struct trap_info: vector, flags, cs, address) and the per-CPU
+   interrupt statistics (irq_cpustat_t: pending softirqs first, one 128-byte cache line each). */
+#define TRAPINFO_flags 1
+#define TRAPINFO_cs 2
+#define TRAPINFO_eip 8
+#define TRAPINFO_sizeof 16
+#define IRQSTAT_softirq_pending 0
+#define IRQSTAT_shift 7
+/* asm/asm_defns.h (current form: %reg holds the stack end) and asm/spec_ctrl_asm.h's helper. */
+#define STACK_CPUINFO_FIELD(field) (1 - CPUINFO_sizeof + CPUINFO_##field)
+#define STK_REL(field, top_of_stk) ((field) - (top_of_stk))
+/* asm/spec_ctrl.h, asm/msr-index.h: the speculation-control flags byte (cpu_info's scf) and MSRs. */
+#define SCF_use_shadow (1 << 0)
+#define SCF_ist_sc_msr (1 << 1)
+#define SCF_ist_rsb (1 << 2)
+#define SCF_verw (1 << 3)
+#define SCF_ist_ibpb (1 << 4)
+#define SCF_entry_ibpb (1 << 5)
+#define SCF_entry_bhb (1 << 6)
+#define MSR_SPEC_CTRL 0x00000048
+#define MSR_PRED_CMD 0x00000049
 
 /* ---- model primitives (see prelude.ts) ---- */
 #define SWAPGS swapgs
@@ -1098,6 +1296,189 @@ X\name\()_pti:
 	BUG
 .endm
 
+/* Xen asm/asm-defns.h: a guest pointer made harmless before Xen dereferences it. With
+   CONFIG_SPECULATIVE_HARDEN_GUEST_ACCESS, branch-free: below HYPERVISOR_VIRT_END the pointer loses
+   bit 47 and, when that bit was set, gets bit 63 set, so an address in Xen's range (or a
+   non-canonical one) comes out non-canonical; at or above it, bit 63 is cleared and set back (no
+   change). The count register of BTR is used modulo 64, so the end address itself selects bit 63.
+   \scratch1 and \scratch2 are clobbered; debug builds without the hardening poison them. */
+.macro guest_access_mask_ptr ptr:req, scratch1:req, scratch2:req
+#if defined(CONFIG_SPECULATIVE_HARDEN_GUEST_ACCESS)
+	mov	$(HYPERVISOR_VIRT_END - 1), \scratch1
+	mov	$(VADDR_BITS - 1), \scratch2
+	cmp	\ptr, \scratch1
+	cmovnb	\scratch2, \scratch1
+	xor	\scratch2, \scratch2
+	btr	\scratch1, \ptr
+	rcr	$1, \scratch2
+	or	\scratch2, \ptr
+#elif defined(CONFIG_DEBUG) && defined(CONFIG_PV)
+	xor	$~\@, \scratch1
+	xor	$~\@, \scratch2
+#endif
+.endm
+
+/* Xen asm/spec_ctrl_asm.h: the speculation controls at every entry from and exit to a guest.
+   What each does is chosen twice: at boot (ALTERNATIVE arms on Xen's synthetic X86_FEATURE_SC_* /
+   X86_SPEC_* features) and per CPU (the SCF_* bits of cpu_info's scf byte, read through %r14 =
+   the stack end, or at a fixed distance from %rsp when it points into the cpu_info block). Each
+   stand-in writes exactly what the real macro does: the registers it clobbers (entries: rax, rbx,
+   rcx, rdx; exit to a guest: rcx, rdx, and rax with the DIV flush; exit to Xen: rax, rbx, rcx,
+   rdx; VERW: flags only), the MSRs (SPEC_CTRL, PRED_CMD) and the cpu_info / frame bytes. */
+/* IBPB: a write of PRED_CMD (with %edx = 0 from the caller). */
+.macro ER_XEN_IBPB
+	mov	$MSR_PRED_CMD, %ecx
+	mov	$PRED_CMD_IBPB, %eax
+	wrmsr
+.endm
+.macro ER_XEN_COND_IBPB
+	testb	$SCF_entry_ibpb, %bl
+	jz	.Ler_xibpb_\@
+	ER_XEN_IBPB
+.Ler_xibpb_\@:
+.endm
+/* RSB stuffing: 32 calls whose return addresses are then dropped by restoring %rsp from \tmp
+   (clobbers \tmp and %rcx); with CET shadow stacks the shadow-stack pointer is unwound too, which
+   leaves %ecx unknown. */
+.macro ER_XEN_OVERWRITE_RSB tmp=rax
+	mov	$16, %ecx
+	mov	%rsp, %\tmp
+.Ler_xrsb_loop_\@:
+	call	.Ler_xrsb_a_\@
+	int3
+.Ler_xrsb_a_\@:
+	call	.Ler_xrsb_b_\@
+	int3
+.Ler_xrsb_b_\@:
+	sub	$1, %ecx
+	jnz	.Ler_xrsb_loop_\@
+	mov	%\tmp, %rsp
+#ifdef CONFIG_XEN_SHSTK
+	mov	$1, %ecx
+	rdsspd	%ecx
+	cmp	$1, %ecx
+	je	.Ler_xrsb_done_\@
+	mov	$64, %ecx
+	incsspd	%ecx
+.Ler_xrsb_done_\@:
+#endif
+.endm
+/* Xen's SPEC_CTRL value loaded on entry. Shadowing (SCF_use_shadow) is turned off first: always
+   when %rsp is known to be the guest frame in cpu_info (maybexen=0), else only when the frame's
+   CS says the guest was interrupted (branch-free). ist=1: the IST form, whose caller guarantees
+   %edx = 0 and which selects the MSR after the shadow update. */
+.macro ER_XEN_SPEC_CTRL_ENTRY maybexen:req ist=0
+	.if !\ist
+	mov	$MSR_SPEC_CTRL, %ecx
+	xor	%edx, %edx
+	.endif
+	.if \maybexen
+	xor	%eax, %eax
+	testb	$3, UREGS_cs(%rsp)
+	setnz	%al
+	not	%eax
+	and	%al, STACK_CPUINFO_FIELD(scf)(%r14)
+	.if \ist
+	mov	$MSR_SPEC_CTRL, %ecx
+	.endif
+	mov	STACK_CPUINFO_FIELD(xen_spec_ctrl)(%r14), %eax
+	.else
+	andb	$~SCF_use_shadow, CPUINFO_scf(%rsp)
+	mov	CPUINFO_xen_spec_ctrl(%rsp), %eax
+	.endif
+	wrmsr
+.endm
+/* Branch-history clearing when SCF_entry_bhb is set: a call to one of Xen's two sequences. */
+.macro ER_XEN_CLEAR_BHB
+	testb	$SCF_entry_bhb, %bl
+	jz	.Ler_xbhb_\@
+	ALTERNATIVE_2 "", "call clear_bhb_loops", X86_SPEC_BHB_LOOPS, "call clear_bhb_tsx", X86_SPEC_BHB_TSX
+.Ler_xbhb_\@:
+.endm
+/* A byte DIV for its flushing side effect (clobbers %rax). */
+.macro ER_XEN_SPEC_CTRL_DIV
+	mov	$1, %eax
+	div	%al
+.endm
+/* Entry from a PV guest (SYSCALL, SYSENTER, INT $N): %rsp = the frame in cpu_info, %r14 = the
+   stack end, %rdx = 0. */
+.macro SPEC_CTRL_ENTRY_FROM_PV
+	movzbl	STACK_CPUINFO_FIELD(scf)(%r14), %ebx
+	ALTERNATIVE "", ER_XEN_COND_IBPB, X86_FEATURE_IBPB_ENTRY_PV
+	ALTERNATIVE "", ER_XEN_OVERWRITE_RSB, X86_FEATURE_SC_RSB_PV
+	ALTERNATIVE "", "ER_XEN_SPEC_CTRL_ENTRY maybexen=0", X86_FEATURE_SC_MSR_PV
+	ER_XEN_CLEAR_BHB
+	ALTERNATIVE "lfence", "", X86_SPEC_NO_LFENCE_ENTRY_PV
+.endm
+/* Entry by an exception or interrupt that may have hit Xen itself: IBPB and RSB stuffing only
+   when the frame's CS is a guest's. */
+.macro SPEC_CTRL_ENTRY_FROM_INTR
+	movzbl	STACK_CPUINFO_FIELD(scf)(%r14), %ebx
+	testb	$3, UREGS_cs(%rsp)
+	jz	.Ler_xintr_\@
+	ALTERNATIVE "", ER_XEN_COND_IBPB, X86_FEATURE_IBPB_ENTRY_PV
+	ALTERNATIVE "", ER_XEN_OVERWRITE_RSB, X86_FEATURE_SC_RSB_PV
+.Ler_xintr_\@:
+	ALTERNATIVE "", "ER_XEN_SPEC_CTRL_ENTRY maybexen=1", X86_FEATURE_SC_MSR_PV
+	ER_XEN_CLEAR_BHB
+	ALTERNATIVE "lfence", "", X86_SPEC_NO_LFENCE_ENTRY_INTR
+.endm
+/* Entry on an IST stack (NMI, #MC, #DB, #DF), which may hit any point of Xen: the same actions,
+   each chosen by its SCF_ist_* bit instead of at boot; always an LFENCE. */
+.macro SPEC_CTRL_ENTRY_FROM_INTR_IST
+	movzbl	STACK_CPUINFO_FIELD(scf)(%r14), %ebx
+	test	$SCF_ist_ibpb, %bl
+	jz	.Ler_xist_ibpb_\@
+	ER_XEN_IBPB
+.Ler_xist_ibpb_\@:
+	test	$SCF_ist_rsb, %bl
+	jz	.Ler_xist_rsb_\@
+	ER_XEN_OVERWRITE_RSB
+.Ler_xist_rsb_\@:
+	test	$SCF_ist_sc_msr, %bl
+	jz	.Ler_xist_msr_\@
+	ER_XEN_SPEC_CTRL_ENTRY maybexen=1, ist=1
+.Ler_xist_msr_\@:
+	ER_XEN_CLEAR_BHB
+	lfence
+.endm
+/* Exit to a PV guest: %eax = the guest's SPEC_CTRL, %rsp = the frame in cpu_info. The value is
+   stored as the shadow before shadowing is turned on, then loaded. */
+.macro SPEC_CTRL_EXIT_TO_PV
+	ALTERNATIVE "", "mov %eax, CPUINFO_shadow_spec_ctrl(%rsp); orb $SCF_use_shadow, CPUINFO_scf(%rsp); mov $MSR_SPEC_CTRL, %ecx; xor %edx, %edx; wrmsr", X86_FEATURE_SC_MSR_PV
+	ALTERNATIVE "", ER_XEN_SPEC_CTRL_DIV, X86_FEATURE_SC_DIV
+.endm
+/* Exit to Xen (%r12 = nonzero for an IST exit, %r14 = the stack end, %rsp = the frame): the shadow
+   value is reloaded if shadowing is on; an IST exit stashes scf and the VERW selector in the upper
+   half of the frame's eflags slot (EFRAME_shadow_scf/_sel), for SPEC_CTRL_COND_VERW after the
+   guest registers are back. */
+.macro SPEC_CTRL_EXIT_TO_XEN
+	movzbl	STACK_CPUINFO_FIELD(scf)(%r14), %ebx
+	testb	$SCF_ist_sc_msr, %bl
+	jz	.Ler_xexit_msr_\@
+	xor	%edx, %edx
+	testb	$SCF_use_shadow, %bl
+	jz	.Ler_xexit_msr_\@
+	mov	STACK_CPUINFO_FIELD(shadow_spec_ctrl)(%r14), %eax
+	mov	$MSR_SPEC_CTRL, %ecx
+	wrmsr
+.Ler_xexit_msr_\@:
+	test	%r12, %r12
+	jz	.Ler_xexit_ist_\@
+	or	$(__HYPERVISOR_DS32 << 16), %ebx
+	mov	%ebx, UREGS_eflags + 4(%rsp)
+	ALTERNATIVE "", ER_XEN_SPEC_CTRL_DIV, X86_FEATURE_SC_DIV
+.Ler_xexit_ist_\@:
+.endm
+/* VERW for its buffer-flushing side effect when SCF_verw is set; \scf and \sel are offsets from
+   %rsp (by default %rsp points at the frame's error_code in cpu_info). Only the flags change. */
+.macro SPEC_CTRL_COND_VERW scf=STK_REL(CPUINFO_scf,CPUINFO_error_code), sel=STK_REL(CPUINFO_verw_sel,CPUINFO_error_code)
+	testb	$SCF_verw, \scf(%rsp)
+	jz	.Ler_xverw_\@
+	verw	\sel(%rsp)
+.Ler_xverw_\@:
+.endm
+
 /* 3.x dwarf2.h: the instruction and a CFI annotation (the annotation is not code). */
 .macro pushq_cfi reg
 	pushq	\reg
@@ -1305,6 +1686,10 @@ export function builtinMacros(featureName: (text: string) => string): Map<string
       { feature: 'X86_FEATURE_RETPOLINE_LFENCE', text: `lfence; ${op} *%${reg}` },
     ], (t) => t);
   });
+  // Xen's BUG_FRAME (asm/bug.h): the trapping instruction (current Xen writes UDB as `.byte 0xd6`,
+  // older ones ud2; both raise #UD) and bug-frame data in other sections, which the model needs
+  // not: the instruction it stands for.
+  m.set('BUG_FRAME', (asm, call) => asm.emitText(call, 'ud2'));
   m.set('ER_EXTABLE', (asm, call) => {
     if (!need(asm, call, 2)) return;
     asm.addExtable({ ...call, name: trimArg(call.args[2]) || '_ASM_EXTABLE' }, call.args[0], call.args[1]);

@@ -483,6 +483,35 @@ function rotate<V, B>(x: Exec<V, B>, left: boolean): void {
   x.undefWhen('OF', A.andB(A.notB(isZeroCount), A.notB(A.eq(count, A.const(8, 1n)))), A.ite(isZeroCount, s.flags.OF, of));
 }
 
+/**
+ * RCL/RCR: a rotate of the operand and CF together (w+1 bits). The count is masked as for the
+ * other rotates, then taken modulo w+1 for 8- and 16-bit operands; only an immediate count is
+ * modelled (a %cl count is unknown). OF is defined for a count of 1 only.
+ */
+function rotateCarry<V, B>(x: Exec<V, B>, left: boolean): void {
+  const A = x.A;
+  const s = x.s;
+  const w = x.size({ skipFirst: true });
+  const { count, dst } = shiftCount(x, w);
+  const cc = A.asConst(count);
+  if (cc === undefined) return x.fail('rcl/rcr with a count in %cl');
+  const k = Number(w < 32 ? cc % BigInt(w + 1) : cc);
+  const a = x.read(dst, w);
+  const cfIn = x.flag('CF');
+  if (k === 0) return; // nothing moves (the operand and the flags stay)
+  const n = w + 1;
+  const t = A.concat(cfIn, a);
+  // rotate left by k on n bits: the low n-k bits move up, the top k bits come round to the bottom
+  const kl = left ? k : n - k;
+  const r = A.concat(A.extract(t, n - 1 - kl, 0), A.extract(t, n - 1, n - kl));
+  const res = A.extract(r, w - 1, 0);
+  const cf = A.extract(r, w, w);
+  x.write(dst, res);
+  const of = left ? A.xor(x.msb(res), cf) : A.xor(x.msb(a), cfIn);
+  s.setFlag('CF', cf);
+  x.undefWhen('OF', A.notB(A.eq(count, A.const(8, 1n))), of);
+}
+
 // ---------------------------------------------------------------------------
 // Bit tests
 
@@ -668,6 +697,8 @@ const H: Record<string, Handler> = {
   sar: (x) => shift(x, 'sar'),
   rol: (x) => rotate(x, true),
   ror: (x) => rotate(x, false),
+  rcl: (x) => rotateCarry(x, true),
+  rcr: (x) => rotateCarry(x, false),
   bt: (x) => bitTest(x, 'bt'),
   bts: (x) => bitTest(x, 'bts'),
   btr: (x) => bitTest(x, 'btr'),

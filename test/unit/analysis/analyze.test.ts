@@ -45,6 +45,12 @@ describe('analyze', () => {
     );
   });
 
+  test('a RIP-relative numeric label (leaq 1f(%rip)) is a named address, not one with no value', async () => {
+    const text = 'entry_SYSCALL_64:\n\tswapgs\n\tleaq\t1f(%rip), %rax\n1:\tswapgs\n\tsysretq\n';
+    const a = await analyze({ file: '/k/e.S', text }, defaultOptions, memory({}));
+    assert.deepEqual(a.findings.filter((f) => f.code === 'unmodeled').map((f) => f.message), []);
+  });
+
   test('never throws on arbitrary text; every finding is inside the document', async () => {
     let seed = 0x2015;
     const rand = (n: number) => {

@@ -80,6 +80,44 @@ describe('project file', () => {
       '$.entries[0].frame.fields: missing "sp": the checks compare the return with it',
     ]);
   });
+  test('"preprocess": true runs cpp over a .s file (illumos builds its .s files through cpp)', async () => {
+    // A team-written illumos-style entry: lower-case .s, #include and #define, a SYSCALL entry.
+    const dir = '/virtual/uts/i86pc/ml';
+    const sFile = `${dir}/syscall_demo.s`;
+    const header = '#define USER_RIP(sp) 128(sp)\n#define KPTI_ENTRY swapgs\n';
+    const text = [
+      '#include <sys/demo_asm.h>',
+      '\t.globl\tsys_syscall_demo',
+      'sys_syscall_demo:',
+      '\tKPTI_ENTRY',
+      '\tmovq\t%rcx, USER_RIP(%rsp)',
+      '\tswapgs',
+      '\tsysretq',
+      '',
+    ].join('\n');
+    const files = (projectText: string | undefined): FileReader => ({
+      read: (p) => (p === `${dir}/.entry-review.json` ? projectText : p === `/virtual/inc/sys/demo_asm.h` ? header : undefined),
+      exists: (p) => (p === `${dir}/.entry-review.json` ? projectText !== undefined : p === '/virtual/inc/sys/demo_asm.h'),
+    });
+    const opts = { ...defaultOptions, includePaths: ['/virtual/inc'], entries: ['sys_syscall_demo:syscall'] };
+    const unmodeled = (a: Analysis) => a.findings.filter((f) => f.code === 'unmodeled' || f.code === 'parse').map((f) => `${f.code}@${f.loc.range.start.line + 1}`);
+    // as gcc -c reads it: '#' lines are comments, the cpp macros are unknown names
+    const plain = await analyze({ file: sFile, text }, opts, files(undefined));
+    assert.ok(unmodeled(plain).includes('unmodeled@4'), unmodeled(plain).join(' '));
+    assert.equal(plain.program.includes.length, 0);
+    // the project file asks for cpp, as illumos's build runs it
+    const cpp = await analyze({ file: sFile, text }, opts, files(JSON.stringify({ preprocess: true })));
+    assert.deepEqual(unmodeled(cpp), []);
+    assert.deepEqual(cpp.program.includes, ['/virtual/inc/sys/demo_asm.h']);
+    assert.equal(cpp.program.statements.filter((st) => st.kind === 'instruction').map((st) => st.name).join(' '), 'swapgs movq swapgs sysretq');
+    // AnalyzeOptions.preprocess (the API) wins over the project file
+    const off = await analyze({ file: sFile, text }, { ...opts, preprocess: false }, files(JSON.stringify({ preprocess: true })));
+    assert.equal(off.program.includes.length, 0);
+    // a wrong value is a mistake on the project file, and the default applies
+    const bad = await analyze({ file: sFile, text }, opts, files(JSON.stringify({ preprocess: 'yes' })));
+    assert.ok(bad.findings.some((f) => f.loc.file === `${dir}/.entry-review.json` && /\$\.preprocess: expected true/.test(f.message)));
+    assert.equal(bad.program.includes.length, 0);
+  });
 });
 
 // A frame entry: Xen-style return to a PV guest (test/fixtures/kernels/xen-style-restore.S), with

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseProgram, type Statement } from '../../../server/src/syntax';
-import { PRELUDE_TEXT } from '../../../server/src/syntax/prelude';
+import { builtinHeader, PRELUDE_TEXT } from '../../../server/src/syntax/prelude';
 import { BUILD_DEFINES, DEFAULT_CONFIG } from '../../../server/src/syntax/config';
 import { repoRoot } from '../../support/paths';
 import { diskReader } from '../../support/files';
@@ -59,6 +59,7 @@ const BUILTINS_AS_GAS = String.raw`
 const ALIAS: Record<string, string> = {
   jnz: 'jne', jz: 'je', jnae: 'jb', jc: 'jb', jnc: 'jae', jnb: 'jae', jna: 'jbe', jnbe: 'ja', jnge: 'jl', jnl: 'jge',
   jng: 'jle', jnle: 'jg', jmpq: 'jmp', callq: 'call', retq: 'ret', cmovz: 'cmove', cmovnz: 'cmovne', setz: 'sete', setnz: 'setne',
+  cmovnb: 'cmovae', cmovnae: 'cmovb', movabs: 'mov', movabsq: 'mov', orb: 'or', orw: 'or', orl: 'or', orq: 'or',
 };
 /** One spelling per instruction: aliases merged, operand-size suffixes dropped. */
 function norm(m: string): string {
@@ -123,7 +124,8 @@ function parserSequence(file: string): Statement[] {
 
 describe('the parser reads kernel files as gcc + GNU as do', { skip: toolchain ? false : 'gcc/objdump not installed' }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entry-review-gas-'));
-  // The prelude as a forced include; every header the fixtures name exists (empty).
+  // The prelude as a forced include; every header the fixtures name exists (empty, or the
+  // prelude's stand-in text for a header that produces code where it is included).
   fs.writeFileSync(path.join(dir, 'prelude.h'), PRELUDE_TEXT.replace(/^\.macro ER_TRACE_IRQS_IRETQ/m, BUILTINS_AS_GAS + '\n.macro ER_TRACE_IRQS_IRETQ'));
   const files = [
     ...fs.readdirSync(path.join(root, 'test/fixtures/kernels')).filter((f) => f.endsWith('.S')).map((f) => path.join(root, 'test/fixtures/kernels', f)),
@@ -133,7 +135,7 @@ describe('the parser reads kernel files as gcc + GNU as do', { skip: toolchain ?
     ...['att-operands.S', 'labels.S', 'gas-repeat.S', 'prelude-macros.S', 'seed-width-ok.S', 'prelude-legacy.S',
       'gas-register-args.S', 'kconfig.S', 'cpp-stringify-gas.S', 'cpp-variadic-paste.S', 'prelude-freebsd.S',
       'gas-location-counter.S', 'prelude-xen.S', 'prelude-freebsd-pti.S', 'gas-subsection.S',
-      'prelude-modern.S']
+      'prelude-modern.S', 'prelude-xen-spec-ctrl.S', 'prelude-xen-idt.S']
       .map((f) => path.join(root, 'test/fixtures/syntax', f)),
   ];
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -142,7 +144,7 @@ describe('the parser reads kernel files as gcc + GNU as do', { skip: toolchain ?
       const h = path.join(dir, 'inc', m[1]);
       if (!fs.existsSync(path.join(path.dirname(f), m[1]))) {
         fs.mkdirSync(path.dirname(h), { recursive: true });
-        fs.writeFileSync(h, '');
+        fs.writeFileSync(h, builtinHeader(m[1]) ?? '');
       }
     }
   }

@@ -281,6 +281,38 @@ describe('outcomes', () => {
     step(s, insn('btrl', reg('ecx'), mem({ base: 'rdi' })), A);
     assert.equal(s.load(c64(0xff8n), 64).value, 0n);
   });
+  test('rcl/rcr rotate through CF (9/17-bit rotations for bytes and words)', () => {
+    const s = new MachineState(A, { regs: { rax: c64(0n), rbx: c64(0x8000000000000001n), rcx: c64(0x81n) }, rflags: c64(0x203n) });
+    step(s, insn('rcrq', imm(1), reg('rax')), A); // CF=1 enters at the top
+    assert.equal(s.regs.rax.value, 0x8000000000000000n);
+    assert.equal(s.flags.CF.value, 0n);
+    assert.equal(s.flags.OF.value, 1n); // msb before (0) xor CF before (1)
+    step(s, insn('rclq', imm(1), reg('rbx')), A); // CF=0 enters at bit 0, bit 63 leaves into CF
+    assert.equal(s.regs.rbx.value, 2n);
+    assert.equal(s.flags.CF.value, 1n);
+    step(s, insn('rclb', imm(9), reg('cl')), A); // a full 9-bit turn: nothing moves
+    assert.equal(s.regs.rcx.value, 0x81n);
+    assert.equal(s.flags.CF.value, 1n);
+    step(s, insn('rclb', imm(2), reg('cl')), A); // 1,1000 0001 -> 0000 0111 with CF = 0
+    assert.equal(s.regs.rcx.value, 0x07n);
+    assert.equal(s.flags.CF.value, 0n);
+    assert.ok(isModelled('rcr') && isModelled('rcll'));
+  });
+  test("Xen's guest-pointer masking (cmp/cmovnb/btr/rcr/or) makes only Xen's range non-canonical", () => {
+    const END = 0xffff880000000000n;
+    const masked = (p: bigint): bigint => {
+      const s = new MachineState(A, { regs: { rsi: c64(p) } });
+      for (const i of [
+        insn('movabsq', imm(END - 1n), reg('rax')), insn('movq', imm(47), reg('rcx')), insn('cmpq', reg('rsi'), reg('rax')),
+        insn('cmovnbq', reg('rcx'), reg('rax')), insn('xorq', reg('rcx'), reg('rcx')), insn('btrq', reg('rax'), reg('rsi')),
+        insn('rcrq', imm(1), reg('rcx')), insn('orq', reg('rcx'), reg('rsi')),
+      ]) step(s, i, A);
+      return s.regs.rsi.value;
+    };
+    assert.equal(masked(0x00007fffdeadbeefn), 0x00007fffdeadbeefn); // guest half: unchanged
+    assert.equal(masked(0xffff830000001000n), 0xffff030000001000n); // Xen's direct map: bit 47 gone
+    assert.equal(masked(0xffffc90000000000n), 0xffffc90000000000n); // guest kernel above Xen: unchanged
+  });
 });
 
 describe('the seed: opportunistic SYSRET checks', () => {
