@@ -87,6 +87,13 @@ export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { en
   return { entries, missing };
 }
 
+/**
+ * A witness replay's budget: counted in states, so whether a witness replays does not depend on
+ * the machine's load (a concrete replay of an entry file takes a few thousand); the clock is a
+ * backstop for a pathological file.
+ */
+const REPLAY_BUDGET = () => ({ maxStates: 200_000, deadline: performance.now() + 20_000 });
+
 // --- the checker ------------------------------------------------------------------------------------------
 
 export async function runChecks(program: Program, options: AnalyzeOptions, project?: Project, budgetMs = 4000): Promise<CheckOutput> {
@@ -239,7 +246,7 @@ async function canonicalWidth(S: SymbolicAlgebra, cfg: Cfg, w: WalkResult, ev: E
   if (at === undefined && f.replay) {
     const pins = f.replay.filter((_, i, xs) => xs[i - 1] === '--set');
     const T = new SymbolicAlgebra();
-    const tr = walk(T, cfg, w.entry, { mode: 'trace', env: envFromPins(pins), complete: true, vendor: 'intel', deadline: performance.now() + 2000 });
+    const tr = walk(T, cfg, w.entry, { mode: 'trace', env: envFromPins(pins), complete: true, vendor: 'intel', ...REPLAY_BUDGET() });
     for (const s of tr.steps) if (s.pos < ev.pos && 'rcx' in s.changed) at = s.pos;
   }
   if (at === undefined) return undefined;
@@ -343,7 +350,7 @@ export function tidyNames(text: string): string {
  */
 async function confirm(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, options: AnalyzeOptions, p: Property, pos: number, model: Map<string, bigint>, ev: ExitEvent | undefined, project?: Project): Promise<Finding | undefined> {
   const T = new SymbolicAlgebra();
-  const tr = walk(T, cfg, entry, { mode: 'trace', env: model, complete: true, vendor: options.vendor, deadline: performance.now() + 2000, contracts: project?.contracts, work: project?.work, selectors: project?.selectors });
+  const tr = walk(T, cfg, entry, { mode: 'trace', env: model, complete: true, vendor: options.vendor, ...REPLAY_BUDGET(), contracts: project?.contracts, work: project?.work, selectors: project?.selectors });
   let ok = false;
   if (ev) {
     const te = tr.exits.find((x) => x.pos === pos);
