@@ -160,6 +160,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       diagnostics = diagnosticsFor(a);
       publishProjectFile(a);
       for (const line of a.log) connection.console.info(`entry-review: ${uriToPath(doc.uri)}: ${line}`);
+      const q = a.stats.solver;
+      connection.console.info(`entry-review: ${uriToPath(doc.uri)}: analysed in ${a.stats.millis} ms (front end ${a.stats.parseMillis} ms): ${a.stats.paths} paths, ${q.queries} solver questions (${q.cheap} cheap, ${q.cached} cached, ${q.search} by search, ${q.z3} by Z3)`);
     } catch (err) {
       connection.console.error(`entry-review: analysis failed for ${doc.uri}: ${String(err)}`);
       diagnostics = [];

@@ -6,6 +6,7 @@ import { isModelled, type Expr } from '../x86';
 import { runChecks, type ReturnResult } from './checker';
 import { findProjectFile, readProject, type Project } from './project';
 import type { AnalyzeOptions } from './options';
+import { newSolverStats, type SolverStats } from './decide';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -44,6 +45,10 @@ export interface AnalysisStats {
   paths: number;
   instructions: number;
   millis: number;
+  /** Milliseconds of the front end alone (preprocessor, macros, parser). */
+  parseMillis: number;
+  /** How the checker's questions were answered: how many, and by the cheap proof, the cache, the search, Z3. */
+  solver: SolverStats;
 }
 
 export interface Analysis {
@@ -71,6 +76,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
   const started = performance.now();
   const findings: Finding[] = [];
   const program = parseProgram(doc.file, doc.text, { defines: options.defines, undefines: options.undefines, includePaths: options.includePaths }, files);
+  const parseMillis = performance.now() - started;
   for (const d of program.diagnostics) {
     findings.push({ code: d.code, severity: d.severity, message: d.message, loc: d.loc });
   }
@@ -95,6 +101,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
   let registers: Analysis['registers'] = new Map();
   let log: string[] = [];
   let paths = 0;
+  let solver = newSolverStats();
   // the project file: the nearest .entry-review.json above the document (or the one named)
   let project: Project | undefined;
   const pf = options.projectFile !== undefined ? (options.projectFile ? { path: options.projectFile, text: files.read(options.projectFile) } : undefined) : findProjectFile(doc.file, files);
@@ -110,6 +117,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
     registers = c.registers;
     log = c.log;
     paths = c.paths;
+    solver = c.solver;
     findings.push(...c.findings);
     for (const n of c.notes) findings.push({ code: 'unmodeled', severity: 'info', message: n, loc: topOfFile(doc.file) });
   } catch (e) {
@@ -125,7 +133,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
     entries,
     log,
     registers,
-    stats: { paths, instructions, millis: Math.round(performance.now() - started) },
+    stats: { paths, instructions, millis: Math.round(performance.now() - started), parseMillis: Math.round(parseMillis * 10) / 10, solver },
   };
 }
 
