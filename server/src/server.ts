@@ -29,7 +29,8 @@ import { COPY_REPLAY_COMMAND, diagnosticsFor, replayCommandLine, toDiagnostic } 
 import { hover } from './features/hover';
 import { returnLenses } from './features/returns';
 import { definition, documentSymbols } from './features/symbols';
-import type { FileReader } from './syntax';
+import { confinedReader } from './files';
+import { findKernelTree, type FileReader } from './syntax';
 
 /** Settings as the client sends them (`entryReview.*`), all optional. */
 interface Settings {
@@ -100,12 +101,38 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
 
-  /** Open editors first (unsaved text wins), then the disk, with an mtime-checked cache. */
-  const files: FileReader = {
+  /**
+   * Where the analysis may read from disk: the workspace folders and the configured include
+   * paths (in restricted mode only those inside the workspace: settingsToOptions drops the rest);
+   * with no folder open, the directory of each open document, or the kernel tree it is in.
+   * Nothing else — not through `#include "../../.."`, an absolute path or a symbolic link.
+   */
+  function diskRoots(): string[] {
+    const roots = [...workspaceRoots, ...options.includePaths];
+    if (workspaceRoots.length === 0) {
+      for (const d of documents.all()) {
+        const p = uriToPath(d.uri);
+        if (!d.uri.startsWith('file:')) continue;
+        roots.push(findKernelTree(p, { read: () => undefined, exists: (x) => existsSync(x) }) ?? path.dirname(p));
+      }
+    }
+    return roots;
+  }
+  let confined: FileReader | undefined;
+  let confinedKey = '';
+  function disk(): FileReader {
+    const roots = diskRoots();
+    const key = roots.join('\0');
+    if (!confined || key !== confinedKey) {
+      confined = confinedReader({ roots }, cachedDisk);
+      confinedKey = key;
+    }
+    return confined;
+  }
+
+  /** The disk, with an mtime-checked cache. */
+  const cachedDisk: FileReader = {
     read(p: string): string | undefined {
-      const uri = uriByPath.get(p);
-      const open = uri === undefined ? undefined : documents.get(uri);
-      if (open) return open.getText();
       try {
         const st = statSync(p);
         if (!st.isFile()) return undefined;
@@ -118,7 +145,18 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         return undefined;
       }
     },
-    exists: (p: string) => uriByPath.has(p) || existsSync(p),
+    exists: (p: string) => existsSync(p),
+  };
+
+  /** Open editors first (unsaved text wins), then the disk under the roots. */
+  const files: FileReader = {
+    read(p: string): string | undefined {
+      const uri = uriByPath.get(p);
+      const open = uri === undefined ? undefined : documents.get(uri);
+      if (open) return open.getText();
+      return disk().read(p);
+    },
+    exists: (p: string) => uriByPath.has(p) || (disk().exists?.(p) ?? false),
   };
 
   /** One analysis per document version, shared by every request that asks for it. */
