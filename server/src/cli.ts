@@ -164,7 +164,9 @@ export async function runSimulate(args: string[], io: CliIO): Promise<number> {
 
 /** Runs `diff`: exit 1 when something got worse, 0 otherwise, 2 on a usage error. */
 export async function runDiff(args: string[], io: CliIO): Promise<number> {
-  const parsed = parseCheckArgs(args, io.cwd, { git: { type: 'string' } });
+  // check's flags, --jobs included (accepted and checked; the two versions are analysed in turn)
+  const parsed = parseCheckArgs(args, io.cwd, { git: { type: 'string' }, jobs: { type: 'string' } });
+  parseJobs(parsed.values.jobs);
   if (parsed.format === 'sarif') throw new UsageError('diff prints text or json');
   const rev = parsed.values.git as string | undefined;
   let oldShown: string;

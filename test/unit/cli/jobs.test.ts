@@ -83,6 +83,10 @@ describe('check --jobs N', () => {
     const r = await run(['check', FILES[3], '--jobs', '0']);
     assert.equal(r.code, 2);
     assert.match(r.err, /^entry-review: --jobs must be a positive integer, not '0'\n/);
+    // diff takes check's flags, --jobs among them
+    const d = await run(['diff', FILES[3], FILES[3], '--jobs', '2']);
+    assert.equal(d.code, 0, d.err);
+    assert.equal((await run(['diff', FILES[3], FILES[3], '--jobs', 'x'])).code, 2);
     const h = await run(['--help']);
     assert.match(h.out, /--jobs N: analyse N files at once in worker threads/);
   });
