@@ -1,5 +1,6 @@
 // Entry point of the bundled command line (dist/cli.js, the `entry-review` bin).
 import { main, type CliIO } from './cli';
+import { isJobWorker } from './jobs';
 
 const io: CliIO = {
   stdout: (t) => process.stdout.write(t),
@@ -7,7 +8,8 @@ const io: CliIO = {
   cwd: process.cwd(),
 };
 
-main(process.argv.slice(2), io).then(
+// a worker of `check --jobs N` runs this same bundle: it serves jobs (jobs.ts), it runs no command
+if (!isJobWorker()) main(process.argv.slice(2), io).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
   },

@@ -2,21 +2,25 @@
 //   entry-review check FILE... [--vendor intel|amd|both] [--va-bits 48|57|both] [-D NAME[=VALUE]]...
 //                              [-I DIR]... [--entry LABEL]... [--format text|json|sarif]
 //   entry-review lsp --stdio
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { analyze, defaultOptions, envFromPins, findProjectFile, projectPreprocess, readProject, parseDefine, parseVaBits, parseVendor, simulate, withCSources, type Analysis, type AnalyzeOptions, type SimPath, type Simulation } from './analysis';
+import { analyze, defaultOptions, envFromPins, findProjectFile, projectPreprocess, readProject, parseDefine, parseVaBits, parseVendor, simulate, withCSources, type AnalyzeOptions, type SimPath, type Simulation } from './analysis';
 import { parseProgram } from './syntax';
 import { diffAnalyses, formatDiffText } from './features/diff';
 import { formatJson, formatSarif, formatText } from './features/report';
 import { execFileSync } from 'node:child_process';
-import type { FileReader } from './syntax';
+import { cliConfinement, confinedReader, diskReader } from './files';
+import { defaultJobs, runJobs, type CheckJob } from './jobs';
 
 const VERSION = '0.1.0';
 
 const USAGE = `usage: entry-review check FILE... [--vendor intel|amd|both] [--va-bits 48|57|both]
-                          [-D NAME[=VALUE]]... [-U NAME]... [-I DIR]... [--entry LABEL]... [--config FILE] [--c FILE]...
-                          [--format text|json|sarif]
+                          [-D NAME[=VALUE]]... [-U NAME]... [-I DIR]... [--entry LABEL[:KIND]]... [--config FILE] [--c FILE]...
+                          [--format text|json|sarif] [--jobs N]
+         --jobs N: analyse N files at once in worker threads (default: the CPUs available,
+                   os.availableParallelism()); the output is the same as with --jobs 1,
+                   in the order the files were given
        entry-review simulate FILE --entry LABEL [--set REG=VALUE]... [--format text|json]
        entry-review diff OLD NEW | diff --git REV FILE  [check's flags] [--format text|json]
        entry-review lsp --stdio
@@ -30,18 +34,7 @@ export interface CliIO {
   cwd: string;
 }
 
-/** Reads files from disk; a missing or unreadable file is `undefined`, never an exception. */
-export const diskReader: FileReader = {
-  read(p: string): string | undefined {
-    try {
-      if (!statSync(p).isFile()) return undefined;
-      return readFileSync(p, 'utf8');
-    } catch {
-      return undefined;
-    }
-  },
-  exists: (p: string) => existsSync(p),
-};
+export { diskReader };
 
 interface CheckArgs {
   files: string[];
@@ -105,10 +98,20 @@ export function parseCheckArgs(args: string[], cwd: string, extra: Record<string
   };
 }
 
+/** `--jobs N`: a positive integer (the default: the CPUs available). */
+export function parseJobs(v: unknown): number {
+  if (v === undefined) return defaultJobs();
+  const n = typeof v === 'string' && /^[0-9]+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--jobs must be a positive integer, not '${String(v)}'`);
+  return n;
+}
+
 /** Runs `check`; returns the exit code (0 clean, 1 findings of severity warning or error, 2 usage/unreadable). */
 export async function runCheck(args: string[], io: CliIO): Promise<number> {
-  const parsed = parseCheckArgs(args, io.cwd);
-  const results: { shown: string; analysis: Analysis }[] = [];
+  const parsed = parseCheckArgs(args, io.cwd, { jobs: { type: 'string' } });
+  const jobs = parseJobs(parsed.values.jobs);
+  // every file is read first, in order: an unreadable one stops the run before any analysis
+  const list: CheckJob[] = [];
   for (const shown of parsed.files) {
     const abs = path.resolve(io.cwd, shown);
     const text = diskReader.read(abs);
@@ -116,8 +119,10 @@ export async function runCheck(args: string[], io: CliIO): Promise<number> {
       io.stderr(`entry-review: cannot read '${shown}': ${describeReadError(abs)}\n`);
       return 2;
     }
-    results.push({ shown, analysis: await analyze({ file: abs, text }, parsed.options, diskReader) });
+    list.push({ file: abs, text, options: parsed.options, confinement: cliConfinement(io.cwd, abs, parsed.options.includePaths, parsed.options.projectFile, parsed.options.cSources) });
   }
+  const reports = await runJobs(list, jobs);
+  const results = reports.map((analysis, i) => ({ shown: parsed.files[i], analysis }));
   const out =
     parsed.format === 'json' ? formatJson(results) : parsed.format === 'sarif' ? formatSarif(results, VERSION) : formatText(results);
   io.stdout(out);
@@ -145,11 +150,12 @@ export async function runSimulate(args: string[], io: CliIO): Promise<number> {
     return 2;
   }
   const o = parsed.options;
-  const pf = o.projectFile ? { path: o.projectFile, text: diskReader.read(o.projectFile) } : findProjectFile(abs, diskReader);
-  const program = parseProgram(abs, text, { defines: o.defines, undefines: o.undefines, includePaths: o.includePaths, preprocess: projectPreprocess(pf?.text) }, diskReader);
+  const files = confinedReader(cliConfinement(io.cwd, abs, o.includePaths, o.projectFile, o.cSources));
+  const pf = o.projectFile ? { path: o.projectFile, text: files.read(o.projectFile) } : findProjectFile(abs, files);
+  const program = parseProgram(abs, text, { defines: o.defines, undefines: o.undefines, includePaths: o.includePaths, preprocess: projectPreprocess(pf?.text) }, files);
   let sim: Simulation;
   try {
-    const project = (await withCSources(program, o, diskReader, pf?.text !== undefined ? readProject(pf.path, pf.text, program) : undefined)).project;
+    const project = (await withCSources(program, o, files, pf?.text !== undefined ? readProject(pf.path, pf.text, program) : undefined)).project;
     sim = await simulate(program, o, o.entries[0], env, project);
   } catch (e) {
     throw new UsageError(e instanceof Error ? e.message : String(e));
@@ -160,7 +166,9 @@ export async function runSimulate(args: string[], io: CliIO): Promise<number> {
 
 /** Runs `diff`: exit 1 when something got worse, 0 otherwise, 2 on a usage error. */
 export async function runDiff(args: string[], io: CliIO): Promise<number> {
-  const parsed = parseCheckArgs(args, io.cwd, { git: { type: 'string' } });
+  // check's flags, --jobs included (accepted and checked; the two versions are analysed in turn)
+  const parsed = parseCheckArgs(args, io.cwd, { git: { type: 'string' }, jobs: { type: 'string' } });
+  parseJobs(parsed.values.jobs);
   if (parsed.format === 'sarif') throw new UsageError('diff prints text or json');
   const rev = parsed.values.git as string | undefined;
   let oldShown: string;
@@ -192,8 +200,9 @@ export async function runDiff(args: string[], io: CliIO): Promise<number> {
       return 2;
     }
   }
-  const oldA = await analyze({ file: oldAbs, text: oldText as string }, parsed.options, diskReader);
-  const newA = await analyze({ file: newAbs, text: newText as string }, parsed.options, diskReader);
+  const o = parsed.options;
+  const oldA = await analyze({ file: oldAbs, text: oldText as string }, o, confinedReader(cliConfinement(io.cwd, oldAbs, o.includePaths, o.projectFile, o.cSources)));
+  const newA = await analyze({ file: newAbs, text: newText as string }, o, confinedReader(cliConfinement(io.cwd, newAbs, o.includePaths, o.projectFile, o.cSources)));
   const d = diffAnalyses(oldA, newA);
   io.stdout(parsed.format === 'json' ? JSON.stringify({ old: oldShown, new: newShown, ...d }, null, 2) + '\n' : formatDiffText(oldShown, newShown, d));
   return d.worse ? 1 : 0;

@@ -34,7 +34,8 @@ import { entryLenses, returnLenses, type SimulateArgs } from './features/returns
 import { ANALYSIS_STATE_NOTIFICATION, analysisState, type AnalysisState } from './features/status';
 import { ENTRIES_REQUEST, entriesOf, SIMULATE_COMMAND, SIMULATE_REQUEST, simulationView, type EntriesParams, type SimulateParams, type SimulationView } from './features/simulation';
 import { definition, documentSymbols } from './features/symbols';
-import type { FileReader } from './syntax';
+import { confinedReader } from './files';
+import { findKernelTree, type FileReader } from './syntax';
 
 /** Settings as the client sends them (`entryReview.*`), all optional. */
 interface Settings {
@@ -105,12 +106,38 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
 
-  /** Open editors first (unsaved text wins), then the disk, with an mtime-checked cache. */
-  const files: FileReader = {
+  /**
+   * Where the analysis may read from disk: the workspace folders and the configured include
+   * paths (in restricted mode only those inside the workspace: settingsToOptions drops the rest);
+   * with no folder open, the directory of each open document, or the kernel tree it is in.
+   * Nothing else — not through `#include "../../.."`, an absolute path or a symbolic link.
+   */
+  function diskRoots(): string[] {
+    const roots = [...workspaceRoots, ...options.includePaths];
+    if (workspaceRoots.length === 0) {
+      for (const d of documents.all()) {
+        const p = uriToPath(d.uri);
+        if (!d.uri.startsWith('file:')) continue;
+        roots.push(findKernelTree(p, { read: () => undefined, exists: (x) => existsSync(x) }) ?? path.dirname(p));
+      }
+    }
+    return roots;
+  }
+  let confined: FileReader | undefined;
+  let confinedKey = '';
+  function disk(): FileReader {
+    const roots = diskRoots();
+    const key = roots.join('\0');
+    if (!confined || key !== confinedKey) {
+      confined = confinedReader({ roots }, cachedDisk);
+      confinedKey = key;
+    }
+    return confined;
+  }
+
+  /** The disk, with an mtime-checked cache. */
+  const cachedDisk: FileReader = {
     read(p: string): string | undefined {
-      const uri = uriByPath.get(p);
-      const open = uri === undefined ? undefined : documents.get(uri);
-      if (open) return open.getText();
       try {
         const st = statSync(p);
         if (!st.isFile()) return undefined;
@@ -123,7 +150,18 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         return undefined;
       }
     },
-    exists: (p: string) => uriByPath.has(p) || existsSync(p),
+    exists: (p: string) => existsSync(p),
+  };
+
+  /** Open editors first (unsaved text wins), then the disk under the roots. */
+  const files: FileReader = {
+    read(p: string): string | undefined {
+      const uri = uriByPath.get(p);
+      const open = uri === undefined ? undefined : documents.get(uri);
+      if (open) return open.getText();
+      return disk().read(p);
+    },
+    exists: (p: string) => uriByPath.has(p) || (disk().exists?.(p) ?? false),
   };
 
   /** One analysis per document version, shared by every request that asks for it. */
@@ -168,6 +206,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       publishProjectFile(a);
       for (const line of a.log) connection.console.info(`entry-review: ${uriToPath(doc.uri)}: ${line}`);
       state(analysisState(a, doc.uri));
+      const q = a.stats.solver;
+      connection.console.info(`entry-review: ${uriToPath(doc.uri)}: analysed in ${a.stats.millis} ms (front end ${a.stats.parseMillis} ms): ${a.stats.paths} paths, ${q.queries} solver questions (${q.cheap} cheap, ${q.cached} cached, ${q.search} by search, ${q.z3} by Z3)`);
     } catch (err) {
       connection.console.error(`entry-review: analysis failed for ${doc.uri}: ${String(err)}`);
       diagnostics = [];

@@ -7,6 +7,7 @@ import { runChecks, type ReturnResult } from './checker';
 import { withCSources } from './csource';
 import { findProjectFile, projectPreprocess, readProject, type Project } from './project';
 import type { AnalyzeOptions } from './options';
+import { newSolverStats, type SolverStats } from './decide';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -45,6 +46,10 @@ export interface AnalysisStats {
   paths: number;
   instructions: number;
   millis: number;
+  /** Milliseconds of the front end alone (preprocessor, macros, parser). */
+  parseMillis: number;
+  /** How the checker's questions were answered: how many, and by the cheap proof, the cache, the search, Z3. */
+  solver: SolverStats;
 }
 
 export interface Analysis {
@@ -77,6 +82,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
   // before the file, since it may say how the file is read (`preprocess`)
   const pf = options.projectFile !== undefined ? (options.projectFile ? { path: options.projectFile, text: files.read(options.projectFile) } : undefined) : findProjectFile(doc.file, files);
   const program = parseProgram(doc.file, doc.text, { defines: options.defines, undefines: options.undefines, includePaths: options.includePaths, preprocess: options.preprocess ?? projectPreprocess(pf?.text) }, files);
+  const parseMillis = performance.now() - started;
   for (const d of program.diagnostics) {
     findings.push({ code: d.code, severity: d.severity, message: d.message, loc: d.loc });
   }
@@ -101,6 +107,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
   let registers: Analysis['registers'] = new Map();
   let log: string[] = [];
   let paths = 0;
+  let solver = newSolverStats();
   let project: Project | undefined;
   if (pf && pf.text === undefined) findings.push({ code: 'parse', severity: 'error', message: `cannot read the project file ${pf.path}`, loc: topOfFile(pf.path) });
   else if (pf && pf.text !== undefined) {
@@ -117,6 +124,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
     registers = c.registers;
     log = c.log;
     paths = c.paths;
+    solver = c.solver;
     findings.push(...c.findings);
     for (const n of c.notes) findings.push({ code: 'unmodeled', severity: 'info', message: n, loc: topOfFile(doc.file) });
   } catch (e) {
@@ -133,7 +141,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
     log,
     registers,
     project,
-    stats: { paths, instructions, millis: Math.round(performance.now() - started) },
+    stats: { paths, instructions, millis: Math.round(performance.now() - started), parseMillis: Math.round(parseMillis * 10) / 10, solver },
   };
 }
 

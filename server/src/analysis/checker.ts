@@ -3,7 +3,7 @@
 // violation replayed on the concrete machine along its path before it is shown (witness.ts).
 import type { Location, Program } from '../syntax';
 import { type CheckResult, type Expr, SymbolicAlgebra, evaluate, show } from '../x86';
-import { cheapUnsat, decide } from './decide';
+import { cheapUnsat, decide, newSolverStats, type SolverStats } from './decide';
 import type { Finding, PathStep } from './analyze';
 import { Cfg } from './cfg';
 import type { AnalyzeOptions } from './options';
@@ -45,6 +45,8 @@ export interface CheckOutput {
   notes: string[];
   /** What the checker dropped and why (a witness that did not replay, a walk cut short), for the log. */
   log: string[];
+  /** How the properties' questions were answered. */
+  solver: SolverStats;
 }
 
 /**
@@ -95,6 +97,13 @@ export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { en
   return { entries, missing };
 }
 
+/**
+ * A witness replay's budget: counted in states, so whether a witness replays does not depend on
+ * the machine's load (a concrete replay of an entry file takes a few thousand); the clock is a
+ * backstop for a pathological file.
+ */
+const REPLAY_BUDGET = () => ({ maxStates: 200_000, deadline: performance.now() + 20_000 });
+
 // --- the checker ------------------------------------------------------------------------------------------
 
 export async function runChecks(program: Program, options: AnalyzeOptions, project?: Project, budgetMs = 4000): Promise<CheckOutput> {
@@ -102,7 +111,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
   const { entries, missing } = findEntries(cfg, options.entries, project);
   const notes = missing.map((m) => `--entry ${m}: no such label in this file`);
 
-  const out: CheckOutput = { entries, registers: new Map(), findings: [], returns: [], walks: [], exits: [], paths: 0, instructions: 0, notes, log: [] };
+  const out: CheckOutput = { entries, registers: new Map(), findings: [], returns: [], walks: [], exits: [], paths: 0, instructions: 0, notes, log: [], solver: newSolverStats() };
   const vendors: ('intel' | 'amd')[] = options.vendor === 'both' ? ['intel', 'amd'] : [options.vendor];
   const vaBits: (48 | 57)[] = options.vaBits === 'both' ? [48, 57] : [options.vaBits];
   const started = performance.now();
@@ -154,7 +163,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
       const key = `percpu-user-gs:${a.pos}`;
       if (reported.has(key)) continue;
       const q = conj(S, [...a.pc, prop.bad]);
-      const r = await decide(q, 2000);
+      const r = await decide(q, 2000, out.solver);
       if (r.status !== 'sat') continue;
       const f = await confirm(S, cfg, entry, options, prop, a.pos, r.model, undefined, project);
       if (f) {
@@ -168,7 +177,12 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
       const statusOf = new Map<string, { status: ConditionStatus; finding?: Finding }>();
       for (const p of props) {
         const q = conj(S, [...ev.pc, p.bad, ...(p.extra ?? [])]);
-        const r: CheckResult = !p.extra && cheapUnsat(S, ev.pc, p.bad) ? { status: 'unsat', by: 'simplifier' } : await decide(q, 2000);
+        const cheap = !p.extra && cheapUnsat(S, ev.pc, p.bad);
+        if (cheap) {
+          out.solver.queries++;
+          out.solver.cheap++;
+        }
+        const r: CheckResult = cheap ? { status: 'unsat', by: 'simplifier' } : await decide(q, 2000, out.solver);
         let status: ConditionStatus = r.status === 'unsat' ? 'proven' : r.status === 'sat' ? 'broken' : 'unknown';
         if (status === 'proven' && w.incomplete) status = 'unknown';
         // the NMI returns without exit work by design: a note, and the condition holds by that rule
@@ -205,7 +219,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
         if (!c) ret.conditions.push({ name: p.name, code: p.code, status });
         else c.status = worse(c.status, status);
       }
-      const cw = await canonicalWidth(S, cfg, w, ev, props, statusOf);
+      const cw = await canonicalWidth(S, cfg, w, ev, props, statusOf, out.solver);
       if (cw && !reported.has(`canonical-width:${cw.loc.range.start.line}`)) {
         reported.add(`canonical-width:${cw.loc.range.start.line}`);
         out.findings.push(cw);
@@ -241,7 +255,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
  * path condition, leaves even the 57-bit property unproven; the finding points at the start of
  * that branch's block (where the test's computation begins), with the 48-bit witness.
  */
-async function canonicalWidth(S: SymbolicAlgebra, cfg: Cfg, w: WalkResult, ev: ExitEvent, props: Property[], statusOf: Map<string, { status: ConditionStatus; finding?: Finding }>): Promise<Finding | undefined> {
+async function canonicalWidth(S: SymbolicAlgebra, cfg: Cfg, w: WalkResult, ev: ExitEvent, props: Property[], statusOf: Map<string, { status: ConditionStatus; finding?: Finding }>, solver: SolverStats): Promise<Finding | undefined> {
   const narrow = statusOf.get('rcx canonical (48-bit)');
   const wide = statusOf.get('rcx canonical (57-bit)');
   const p57 = props.find((p) => p.name === 'rcx canonical (57-bit)');
@@ -252,7 +266,7 @@ async function canonicalWidth(S: SymbolicAlgebra, cfg: Cfg, w: WalkResult, ev: E
   for (const c of ev.pc) {
     const pos = w.conjunctSite.get(c.id);
     if (pos === undefined) continue;
-    const r = await decide(conj(S, [...ev.pc.filter((x) => x !== c), p57.bad]), 2000);
+    const r = await decide(conj(S, [...ev.pc.filter((x) => x !== c), p57.bad]), 2000, solver);
     if (r.status === 'sat') {
       at = pos;
       break;
@@ -263,7 +277,7 @@ async function canonicalWidth(S: SymbolicAlgebra, cfg: Cfg, w: WalkResult, ev: E
   if (at === undefined && f.replay) {
     const pins = f.replay.filter((_, i, xs) => xs[i - 1] === '--set');
     const T = new SymbolicAlgebra();
-    const tr = walk(T, cfg, w.entry, { mode: 'trace', env: envFromPins(pins), complete: true, vendor: 'intel', deadline: performance.now() + 2000 });
+    const tr = walk(T, cfg, w.entry, { mode: 'trace', env: envFromPins(pins), complete: true, vendor: 'intel', ...REPLAY_BUDGET() });
     for (const s of tr.steps) if (s.pos < ev.pos && 'rcx' in s.changed) at = s.pos;
   }
   if (at === undefined) return undefined;
@@ -367,7 +381,7 @@ export function tidyNames(text: string): string {
  */
 async function confirm(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, options: AnalyzeOptions, p: Property, pos: number, model: Map<string, bigint>, ev: ExitEvent | undefined, project?: Project): Promise<Finding | undefined> {
   const T = new SymbolicAlgebra();
-  const tr = walk(T, cfg, entry, { mode: 'trace', env: model, complete: true, vendor: options.vendor, deadline: performance.now() + 2000, contracts: project?.contracts, work: project?.work, selectors: project?.selectors });
+  const tr = walk(T, cfg, entry, { mode: 'trace', env: model, complete: true, vendor: options.vendor, ...REPLAY_BUDGET(), contracts: project?.contracts, work: project?.work, selectors: project?.selectors });
   let ok = false;
   if (ev) {
     const te = tr.exits.find((x) => x.pos === pos);

@@ -168,15 +168,44 @@ function isFalse(S: SymbolicAlgebra, p: Expr, known: Set<number>, facts: Expr[])
   return false;
 }
 
+/** How an analysis's questions were answered (AnalysisStats.solver; the scale benchmark reads it). */
+export interface SolverStats {
+  /** Questions asked (the cheap proof's included). */
+  queries: number;
+  /** Settled by the cheap proof or by simplification. */
+  cheap: number;
+  /** Answered from the cache of earlier answers. */
+  cached: number;
+  /** Settled by the witness search. */
+  search: number;
+  /** Sent to Z3. */
+  z3: number;
+}
+
+export function newSolverStats(): SolverStats {
+  return { queries: 0, cheap: 0, cached: 0, search: 0, z3: 0 };
+}
+
 /** Decides `q`: simplification, then the witness search, then Z3 (each answer cached). */
-export async function decide(q: Expr, timeoutMs: number): Promise<CheckResult> {
+export async function decide(q: Expr, timeoutMs: number, stats?: SolverStats): Promise<CheckResult> {
+  if (stats) stats.queries++;
   const b = new SymbolicAlgebra().asBool(q);
-  if (b === false) return { status: 'unsat', by: 'simplifier' };
+  if (b === false) {
+    if (stats) stats.cheap++;
+    return { status: 'unsat', by: 'simplifier' };
+  }
   const key = structuralKey(q);
   const hit = cache.get(key);
-  if (hit) return hit;
+  if (hit) {
+    if (stats) stats.cached++;
+    return hit;
+  }
   let r = quickCheck(q, { tries: 8 });
-  if (r.status === 'unknown') r = await z3Check(q, timeoutMs);
+  if (stats && r.status !== 'unknown') stats.search++;
+  if (r.status === 'unknown') {
+    if (stats) stats.z3++;
+    r = await z3Check(q, timeoutMs);
+  }
   if (r.status !== 'unknown') {
     if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
     cache.set(key, r);

@@ -1,7 +1,7 @@
 export * from './analyze';
 export * from './options';
 export { type ReturnResult, type ConditionStatus } from './checker';
-export { solverCacheSize } from './decide';
+export { solverCacheSize, type SolverStats } from './decide';
 export { envFromPins, pinsFromModel, replayCommandArgs } from './witness';
 export { simulate, type Simulation, type SimPath, type SimStep } from './simulate';
 export { findProjectFile, projectPreprocess, readProject, PROJECT_FILE, type Project } from './project';

@@ -139,6 +139,11 @@ export interface WalkOptions {
   vendor: 'intel' | 'amd' | 'both';
   /** Wall-clock budget for this entry. */
   deadline: number;
+  /**
+   * A budget in states taken, which does not depend on how loaded the machine is (a witness
+   * replay: the same model replays the same way on every run); the deadline stays a backstop.
+   */
+  maxStates?: number;
   contracts?: ReadonlyMap<string, Contract>;
   /** Keep the merged state before every instruction (for hovers). */
   keepStates?: boolean;
@@ -453,7 +458,12 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     return parts.join(',');
   };
 
+  let taken = 0;
   while (pending.size) {
+    if (opts.maxStates !== undefined && ++taken > opts.maxStates) {
+      result.incomplete = `state budget (${opts.maxStates}) exhausted`;
+      break;
+    }
     if (performance.now() > opts.deadline) {
       result.incomplete = 'time budget exhausted';
       break;

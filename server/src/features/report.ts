@@ -1,12 +1,46 @@
 // Analysis → the command line's output formats: compiler-style text, SPEC's JSON, SARIF 2.1.0.
 import { pathToFileURL } from 'node:url';
-import type { Analysis, Finding } from '../analysis';
+import type { Analysis, AnalysisStats, Finding, ReturnResult } from '../analysis';
+import type { Program } from '../syntax';
 import { CODES, HELP_BASE } from './codes';
+
+/**
+ * What the output formats read of an Analysis, as plain data: a worker thread of `check --jobs N`
+ * sends exactly this back (structured clone), and the one-job run formats the same object, so the
+ * output is the same whichever ran the file.
+ */
+export interface ReportAnalysis {
+  file: string;
+  findings: Finding[];
+  returns: ReturnResult[];
+  stats: AnalysisStats;
+  configuration: Program['configuration'];
+  read: { instructions: number; labels: number; macroExpansions: number; alternatives: number; includes: number; coveredHeaders: number };
+}
+
+export function reportOf(a: Analysis): ReportAnalysis {
+  const p = a.program;
+  return {
+    file: a.file,
+    findings: a.findings,
+    returns: a.returns,
+    stats: a.stats,
+    configuration: p.configuration,
+    read: {
+      instructions: a.stats.instructions,
+      labels: p.statements.filter((s) => s.kind === 'label').length,
+      macroExpansions: p.macroExpansions.length,
+      alternatives: p.alternatives.length,
+      includes: p.includes.length,
+      coveredHeaders: p.missingIncludes.filter((m) => m.covered).length,
+    },
+  };
+}
 
 export interface FileResult {
   /** The file name as the user gave it. */
   shown: string;
-  analysis: Analysis;
+  analysis: ReportAnalysis;
 }
 
 /** 1-based line/column span of a finding, as SPEC's JSON and compilers print it. */
@@ -68,16 +102,15 @@ export function formatText(results: FileResult[]): string {
 }
 
 /** What the front end made of a file, so a user can see the read was complete. */
-export function readSummary(a: Analysis): string {
-  const p = a.program;
-  const labels = p.statements.filter((s) => s.kind === 'label').length;
-  const covered = p.missingIncludes.filter((m) => m.covered).length;
+export function readSummary(a: ReportAnalysis): string {
+  const r = a.read;
+  const covered = r.coveredHeaders;
   const parts = [
-    count(a.stats.instructions, 'instruction'),
-    count(labels, 'label'),
-    count(p.macroExpansions.length, 'macro expansion'),
-    count(p.alternatives.length, 'ALTERNATIVE site'),
-    count(p.includes.length, 'included file'),
+    count(r.instructions, 'instruction'),
+    count(r.labels, 'label'),
+    count(r.macroExpansions, 'macro expansion'),
+    count(r.alternatives, 'ALTERNATIVE site'),
+    count(r.includes, 'included file'),
   ];
   if (covered) parts.push(`${count(covered, 'header')} supplied by built-in kernel knowledge`);
   return `read ${parts.join(', ')}`;
@@ -87,8 +120,8 @@ export function readSummary(a: Analysis): string {
 const KEY_OPTIONS = ['X86_64', 'SMP', 'PAGE_TABLE_ISOLATION', 'IA32_EMULATION', 'RETPOLINE', 'PARAVIRT', 'X86_5LEVEL', 'XEN_PV'];
 
 /** Which configuration the file was read under, as the user needs to know to trust the verdicts. */
-export function configurationSummary(a: Analysis): string {
-  const c = a.program.configuration;
+export function configurationSummary(a: ReportAnalysis): string {
+  const c = a.configuration;
   const isOn = (k: string): boolean => c.defines['CONFIG_' + k] !== undefined && c.defines['CONFIG_' + k] !== '0' && c.defines['CONFIG_' + k] !== 'n';
   const on = KEY_OPTIONS.filter(isOn);
   const off = KEY_OPTIONS.filter((k) => !isOn(k));
@@ -131,7 +164,7 @@ export function toJson(results: FileResult[]) {
         ...(f.assumes ? { assumes: f.assumes } : {}),
         ...(f.replay ? { replay: f.replay } : {}),
       })),
-      configuration: analysis.program.configuration,
+      configuration: analysis.configuration,
       returns: analysis.returns.map((r) => ({
         line: r.loc.range.start.line + 1,
         kind: r.kind,

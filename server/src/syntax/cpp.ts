@@ -4,7 +4,7 @@
 // expressions and defined(), #error/#warning. `$` is not an identifier character (as in the
 // assembler-with-cpp mode), and a `#` after the start of a line is a GNU as comment.
 //
-// Limits: #include nesting INCLUDE_DEPTH (cycles end there with a diagnostic); tokens produced by
+// Limits: #include nesting INCLUDE_DEPTH (cycles end there with a diagnostic), MAX_INCLUDES inclusions in all; tokens produced by
 // expanding one line: MAX_LINE_TOKENS.
 import type { Location, MacroExpansion, Origin, Range, SyntaxDiagnostic } from './types';
 import type { LogicalLine, Seg } from './source';
@@ -12,6 +12,11 @@ import { parseNumber } from './expr';
 import { charValue } from './lexer';
 
 export const INCLUDE_DEPTH = 200;
+/**
+ * Inclusions in one run, all files together. The depth limit alone does not stop a header that
+ * includes itself twice (no guard): 2^200 inclusions. A kernel entry file needs a few hundred.
+ */
+export const MAX_INCLUDES = 5000;
 export const MAX_LINE_TOKENS = 50_000;
 /** Nesting of macro invocations inside macro arguments. */
 export const MAX_ARG_NESTING = 200;
@@ -424,6 +429,8 @@ export class Preprocessor {
   /** Names whose later definitions are ignored (model primitives). */
   locked = new Set<string>();
   private onceFiles = new Set<string>();
+  private inclusions = 0;
+  private includeBudgetReported = false;
   private includeStack: string[] = [];
   private tokCache = new Map<string, PPLine[]>();
   mainFile: string;
@@ -432,7 +439,13 @@ export class Preprocessor {
     this.mainFile = mainFile;
   }
 
+  private diagKeys = new Set<string>();
   private diag(loc: Location, message: string, severity: SyntaxDiagnostic['severity'] = 'error'): void {
+    // the same message at the same place once (a cycle hit from thousands of include paths)
+    const r = loc.range;
+    const key = `${loc.file}:${r.start.line}:${r.start.character}:${r.end.line}:${r.end.character}:${severity}:${message}`;
+    if (this.diagKeys.has(key)) return;
+    this.diagKeys.add(key);
     if (this.diagnostics.length < 2000) this.diagnostics.push({ code: 'parse', severity, message, loc });
   }
 
@@ -800,6 +813,11 @@ export class Preprocessor {
     if (this.includeStack.length >= INCLUDE_DEPTH) {
       const cyc = this.includeStack.includes(found.path);
       this.diag(loc, `#include nested more than ${INCLUDE_DEPTH} deep${cyc ? `: '${spec}' includes itself (include cycle)` : ''}`);
+      return;
+    }
+    if (++this.inclusions > MAX_INCLUDES) {
+      if (!this.includeBudgetReported) this.diag(loc, `#include stopped: more than ${MAX_INCLUDES} files included in one file (headers that include each other without guards?)`);
+      this.includeBudgetReported = true;
       return;
     }
     if (!builtin && !this.included.includes(found.path)) this.included.push(found.path);

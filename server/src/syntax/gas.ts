@@ -6,7 +6,7 @@
 //   - macro nesting depth (a macro expanding itself, directly or not): MAX_MACRO_DEPTH
 //   - one .rept count: MAX_REPT
 //   - statements produced by expansion in one program: MAX_EXPANDED
-//   - .include nesting: MAX_INCLUDE_DEPTH
+//   - .include nesting: MAX_INCLUDE_DEPTH; .includes in all: MAX_INCLUDES
 import type {
   AlternativeGroup, AlternativeTag, ExceptionTableEntry, Expr, Location, MacroExpansion, Operand, Origin,
   Range, Statement, SymbolInfo, SyntaxDiagnostic,
@@ -20,6 +20,8 @@ export const MAX_MACRO_DEPTH = 100;
 export const MAX_REPT = 100_000;
 export const MAX_EXPANDED = 100_000;
 export const MAX_INCLUDE_DEPTH = 100;
+/** `.include`s in one file, all together (a file that includes itself twice doubles per level). */
+export const MAX_INCLUDES = 2000;
 
 export interface MacroParam {
   name: string;
@@ -237,6 +239,7 @@ export class Assembler {
   private macroDepth = 0;
   private lexCache = new Map<string, { toks: Tok[]; errors: LexError[] }>();
   private includeDepth = 0;
+  private includes = 0;
   private expansionCounter = 0;
   private expanded = 0;
   private expansionLimitHit = false;
@@ -722,6 +725,10 @@ export class Assembler {
         }
         if (this.includeDepth >= MAX_INCLUDE_DEPTH) {
           this.error(loc(), `'.include' nested more than ${MAX_INCLUDE_DEPTH} deep (include cycle?)`);
+          return;
+        }
+        if (++this.includes > MAX_INCLUDES) {
+          if (this.includes === MAX_INCLUDES + 1) this.error(loc(), `'.include' stopped: more than ${MAX_INCLUDES} files included in one file (files that include each other?)`);
           return;
         }
         const origin = this.originOf(line, start, end);

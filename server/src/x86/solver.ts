@@ -168,7 +168,9 @@ export function toSmtLib(cond: Expr): { text: string; vars: Map<string, number> 
       if (e.op === 'var' || e.op === 'const' || e.op === 'bconst') continue;
       if (done) {
         if (names.has(e.id)) continue;
-        const n = 't' + e.id;
+        // numbered in the order of the walk, not by node id: the text (and so Z3's answer) is a
+        // function of the query's structure alone, whatever else the process built before
+        const n = 't' + names.size;
         lines.push(`(define-fun ${n} () ${sort(e)} ${term(e)})`);
         names.set(e.id, n);
         continue;
@@ -184,22 +186,20 @@ export function toSmtLib(cond: Expr): { text: string; vars: Map<string, number> 
   return { text: lines.join('\n'), vars };
 }
 
-// The z3 module is typed loosely here on purpose: it is loaded on demand.
+// The z3 module is typed loosely here on purpose: it is loaded on demand. Its low-level API is
+// used: a context per query, run on an SMT-LIB script and deleted as soon as it has answered.
+interface Z3Low {
+  mk_config(): number;
+  del_config(cfg: number): void;
+  mk_context(cfg: number): number;
+  del_context(ctx: number): void;
+  eval_smtlib2_string(ctx: number, script: string): Promise<string>;
+}
 interface Z3Like {
-  Context: (name: string) => Z3Ctx;
-}
-interface Z3Ctx {
-  Solver: new () => Z3Solver;
-  BitVec: { const: (name: string, bits: number) => unknown };
-}
-interface Z3Solver {
-  set(key: string, value: number): void;
-  fromString(s: string): void;
-  check(): Promise<'sat' | 'unsat' | 'unknown'>;
-  model(): { eval(e: unknown, completion: boolean): { value?: () => bigint; toString(): string } };
+  Z3: Z3Low;
 }
 
-let z3Promise: Promise<Z3Ctx> | undefined;
+let z3Promise: Promise<Z3Low> | undefined;
 let z3Loaded = false;
 
 /** True once a query has loaded Z3 (for tests of laziness). */
@@ -207,40 +207,77 @@ export function z3IsLoaded(): boolean {
   return z3Loaded;
 }
 
-function loadZ3(): Promise<Z3Ctx> {
+function loadZ3(): Promise<Z3Low> {
   if (!z3Promise) {
     z3Promise = (async () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require('z3-solver') as { init: () => Promise<Z3Like> };
       const z3 = await mod.init();
       z3Loaded = true;
-      return z3.Context('main');
+      return z3.Z3;
     })();
   }
   return z3Promise;
 }
 
-/** Asks Z3 (loading it on first use). */
+/**
+ * Z3's budget is counted in its own resource units (rlimit), not in time: a query gets the same
+ * answer on an idle machine and on a loaded one (the entry files' hardest queries use a few
+ * thousand units). The clock is only a backstop, WALL_FACTOR times the caller's timeout.
+ */
+const Z3_RLIMIT = 4_000_000;
+const WALL_FACTOR = 4;
+
+/** One SMT-LIB value as printed by get-value: #x…, #b… or (_ bvN W). */
+function smtValue(v: string): bigint | undefined {
+  if (v.startsWith('#x')) return BigInt('0x' + v.slice(2));
+  if (v.startsWith('#b')) return BigInt('0b' + v.slice(2));
+  const m = /^\(_ bv(\d+) \d+\)$/.exec(v);
+  return m ? BigInt(m[1]) : undefined;
+}
+
+/**
+ * Asks Z3 (loading it on first use), in a fresh context per query: a shared context remembers
+ * every term it was given, and its models then depend on what was asked before (another file,
+ * another order); a fresh one answers the same text with the same model, so an answer is a
+ * function of the query alone and `check --jobs N` prints what `--jobs 1` prints. The context
+ * is deleted when it has answered, so memory does not grow with the number of queries.
+ */
 export async function z3Check(cond: Expr, timeoutMs = 2000): Promise<CheckResult> {
-  let ctx: Z3Ctx;
+  let Z3: Z3Low;
   try {
-    ctx = await loadZ3();
+    Z3 = await loadZ3();
   } catch (e) {
     return { status: 'unknown', reason: 'z3 unavailable: ' + (e instanceof Error ? e.message : String(e)) };
   }
   const { text, vars } = toSmtLib(cond);
-  const s = new ctx.Solver();
-  s.set('timeout', timeoutMs);
-  s.fromString(text);
-  const r = await s.check();
-  if (r === 'unsat') return { status: 'unsat', by: 'z3' };
-  if (r === 'unknown') return { status: 'unknown', reason: 'z3: unknown (timeout ' + timeoutMs + ' ms)' };
-  const m = s.model();
+  const names = [...vars.keys()];
+  const quote = (n: string): string => '|' + n.replace(/[|\\]/g, '_') + '|';
+  const script =
+    `(set-option :rlimit ${Z3_RLIMIT})\n(set-option :timeout ${Math.max(1, Math.floor(timeoutMs * WALL_FACTOR))})\n${text}\n(check-sat)\n` +
+    (names.length ? `(get-value (${names.map(quote).join(' ')}))\n` : '');
+  const cfg = Z3.mk_config();
+  const ctx = Z3.mk_context(cfg);
+  Z3.del_config(cfg);
+  let out: string;
+  try {
+    out = await Z3.eval_smtlib2_string(ctx, script);
+  } catch (e) {
+    return { status: 'unknown', reason: 'z3: ' + (e instanceof Error ? e.message : String(e)) };
+  } finally {
+    Z3.del_context(ctx);
+  }
+  const verdict = /^\s*(sat|unsat|unknown)\b/.exec(out)?.[1];
+  if (verdict === 'unsat') return { status: 'unsat', by: 'z3' };
+  if (verdict !== 'sat') return { status: 'unknown', reason: verdict === 'unknown' ? 'z3: unknown (resource limit ' + Z3_RLIMIT + ' or ' + timeoutMs * WALL_FACTOR + ' ms)' : 'z3: ' + out.trim().slice(0, 200) };
+  // the values in the order asked (names are quoted |…| and hold no '|', so drop them first)
+  const values = out.slice(out.indexOf('sat') + 3).replace(/\|[^|]*\|/g, '').match(/#x[0-9a-fA-F]+|#b[01]+|\(_ bv\d+ \d+\)/g) ?? [];
+  if (values.length !== names.length) return { status: 'unknown', reason: 'z3 model without a value for every variable' };
   const model = new Map<string, bigint>();
-  for (const [n, w] of vars) {
-    const r = m.eval(ctx.BitVec.const(n.replace(/[|\\]/g, '_'), w), true);
-    if (typeof r.value !== 'function') return { status: 'unknown', reason: 'z3 model without a value for ' + n };
-    model.set(n, r.value());
+  for (let i = 0; i < names.length; i++) {
+    const v = smtValue(values[i]);
+    if (v === undefined) return { status: 'unknown', reason: 'z3 model value ' + values[i] + ' not read' };
+    model.set(names[i], v);
   }
   // Trust but verify: the witness must satisfy the condition under our own semantics.
   if (evaluate(cond, model) !== 1n) return { status: 'unknown', reason: 'z3 model does not evaluate to true' };

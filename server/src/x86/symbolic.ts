@@ -280,6 +280,13 @@ export class SymbolicAlgebra implements Algebra<Expr, Expr> {
   }
 
   // --- width changes ---------------------------------------------------------------
+  /**
+   * Extracts already made, by (node, hi, lo). Pushing an extract into both arms of an ite (and
+   * through an add) is a tree walk: without the memo, a value merged at k joins (a register
+   * that k branch diamonds each changed) costs 2^k for one parity flag; with it, the DAG's size.
+   */
+  private readonly extracts = new Map<string, Expr>();
+
   extract(a: Expr, hi: number, lo: number): Expr {
     const w = a.width;
     if (w === 0 || lo < 0 || hi < lo || hi >= w) throw new Error(`symbolic extract [${hi}:${lo}] of ${w} bits`);
@@ -287,6 +294,15 @@ export class SymbolicAlgebra implements Algebra<Expr, Expr> {
     if (n === w) return a;
     const ca = this.c(a);
     if (ca !== undefined) return this.const(n, ca >> BigInt(lo));
+    const key = `${a.id}:${hi}:${lo}`;
+    const hit = this.extracts.get(key);
+    if (hit) return hit;
+    const r = this.extractOf(a, hi, lo, n);
+    this.extracts.set(key, r);
+    return r;
+  }
+
+  private extractOf(a: Expr, hi: number, lo: number, n: number): Expr {
     switch (a.op) {
       case 'extract':
         return this.extract(a.args[0], a.lo + hi, a.lo + lo);

@@ -154,4 +154,27 @@ describe('limits', () => {
     assert.match(p.diagnostics[0].message, /include cycle/);
     assert.deepEqual(p.statements.map((s) => s.name), ['nop']);
   });
+
+  // found by the fuzzer (test/support/fuzz.ts, seed 0x11f022): a header that includes itself
+  // more than once, with no guard, doubled per level under the depth limit — 4^200 inclusions
+  test('a header including itself several times (no guard) stops at the inclusion budget, not after 4^200 files', () => {
+    const files: Record<string, string> = {
+      '/virtual/h0.h': '.macro MAC0\n\tnop\n.endm\n\t.include "h0.h"\n#include "h0.h"\n#include "../virtual/h0.h"\n#include "h0.h"\n',
+    };
+    const t0 = Date.now();
+    const p = parseProgram(FILE, '#include "h0.h"\n\t.include "h0.h"\n\tnop\n', {}, { read: (f) => files[f] });
+    assert.ok(Date.now() - t0 < 10000, `stopped after ${Date.now() - t0} ms`);
+    check(p, '#include "h0.h"\n\t.include "h0.h"\n\tnop\n');
+    assert.ok(p.diagnostics.some((d) => /#include stopped: more than 5000 files included/.test(d.message) && d.loc.file === FILE && d.loc.range.start.line === 0), p.diagnostics.map((d) => d.message).join('; '));
+    assert.equal(p.statements[p.statements.length - 1].name, 'nop');
+  });
+
+  test('a .include file including itself twice stops at the .include budget', () => {
+    const files: Record<string, string> = { '/virtual/twice.s': '\t.include "twice.s"\n\t.include "twice.s"\n' };
+    const t0 = Date.now();
+    const p = parseProgram(FILE, '\t.include "twice.s"\n\tnop\n', {}, { read: (f) => files[f] });
+    assert.ok(Date.now() - t0 < 10000, `stopped after ${Date.now() - t0} ms`);
+    assert.ok(p.diagnostics.some((d) => /'.include' stopped: more than 2000 files/.test(d.message)), p.diagnostics.map((d) => d.message).join('; '));
+    assert.deepEqual(p.statements.map((s) => s.name), ['nop']);
+  });
 });
