@@ -91,3 +91,18 @@ describe('check --jobs N', () => {
     assert.match(h.out, /--jobs N: analyse N files at once in worker threads/);
   });
 });
+
+describe('check --c FILE', () => {
+  test('names the C source of do_syscall_64, also from outside the working directory, and the JSON says it was verified', async () => {
+    const entry = fixture('kernels', 'linux-2025-entry_64.S');
+    const c = fixture('contracts', 'syscall_64.c');
+    const r = await run(['check', entry, '--c', c, '--format', 'json', '--jobs', '1']);
+    assert.equal(r.code, 0, r.err);
+    const sysret = JSON.parse(r.out).files[0].returns.find((x: { kind: string }) => x.kind === 'sysret');
+    assert.ok(sysret.assumes.some((a: string) => a.startsWith(`do_syscall_64: verified from ${c}:`)), JSON.stringify(sysret.assumes));
+    // the same through a worker thread
+    const w = await run(['check', entry, fixture('kernels', 'linux-2015-entry_64.S'), '--c', c, '--format', 'json', '--jobs', '2']);
+    const sysret2 = JSON.parse(w.out).files[0].returns.find((x: { kind: string }) => x.kind === 'sysret');
+    assert.deepEqual(sysret2.assumes, sysret.assumes);
+  });
+});
