@@ -229,22 +229,8 @@ export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
         return bool(signed ? S.slt(b.e, a.e) : S.ult(b.e, a.e));
       case '>=':
         return bool(signed ? S.sle(b.e, a.e) : S.ule(b.e, a.e));
-      case '+':
-        return { e: S.add(a.e, b.e), signed };
-      case '-':
-        return { e: S.sub(a.e, b.e), signed };
-      case '&':
-        return { e: S.and(a.e, b.e), signed };
-      case '|':
-        return { e: S.or(a.e, b.e), signed };
-      case '^':
-        return { e: S.xor(a.e, b.e), signed };
-      case '<<':
-        return { e: S.shl(a.e, b.e), signed: a.signed };
-      case '>>':
-        return { e: a.signed ? S.ashr(a.e, b.e) : S.lshr(a.e, b.e), signed: a.signed };
       default:
-        return { e: env.unknown(`value.(${op})`, 64, line), signed };
+        return binaryVals(op, a, b, line);
     }
   };
 
@@ -311,6 +297,7 @@ export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
     return v;
   };
 
+  /** The arithmetic operators (for `a op b` and `a op= b`). */
   const binaryVals = (op: string, a: Val, b: Val, line: number): Val => {
     const signed = a.signed && b.signed;
     switch (op) {
@@ -329,7 +316,7 @@ export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
       case '>>':
         return { e: a.signed ? S.ashr(a.e, b.e) : S.lshr(a.e, b.e), signed: a.signed };
       default:
-        return { e: env.unknown(`value.(${op}=)`, 64, line), signed };
+        return { e: env.unknown(`value.(${op})`, 64, line), signed };
     }
   };
 
