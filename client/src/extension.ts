@@ -49,6 +49,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<EntryR
   context.subscriptions.push(status);
   status.attach(client);
   await client.start();
+  // the built-in files a definition can lead to (the prelude, header stand-ins): read-only documents
+  // whose text the server gives (`entry-review:/prelude.S`)
+  const lsp = client;
+  context.subscriptions.push(
+    vscode.workspace.registerTextDocumentContentProvider('entry-review', {
+      provideTextDocumentContent: async (uri) => (await lsp.sendRequest<string | null>('entryReview/builtinText', { uri: uri.toString() })) ?? '',
+    }),
+  );
   context.subscriptions.push(
     // a finding's code action: the `entry-review simulate … --set …` line that replays its witness
     vscode.commands.registerCommand('entryReview.copyReplayCommand', async (line?: string) => {

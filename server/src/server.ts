@@ -33,9 +33,9 @@ import { FIXABLE, quickFixes, type QuickFix } from './features/quickfix';
 import { entryLenses, returnLenses, type SimulateArgs } from './features/returns';
 import { ANALYSIS_STATE_NOTIFICATION, analysisState, type AnalysisState } from './features/status';
 import { ENTRIES_REQUEST, entriesOf, SIMULATE_COMMAND, SIMULATE_REQUEST, simulationView, type EntriesParams, type SimulateParams, type SimulationView } from './features/simulation';
-import { definition, documentSymbols } from './features/symbols';
+import { BUILTIN_TEXT_REQUEST, builtinFileOf, definition, documentSymbols } from './features/symbols';
 import { confinedReader } from './files';
-import { findKernelTree, type FileReader } from './syntax';
+import { builtinText, findKernelTree, type FileReader } from './syntax';
 
 /** Settings as the client sends them (`entryReview.*`), all optional. */
 interface Settings {
@@ -297,6 +297,11 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const doc = documents.get(p.textDocument.uri);
     return doc ? documentSymbols(await analysisOf(doc), doc.getText()) : null;
   }));
+  // the text of a built-in file a definition led to (the prelude, a header stand-in), read-only
+  connection.onRequest(BUILTIN_TEXT_REQUEST, (p: { uri?: unknown }) => {
+    const file = typeof p?.uri === 'string' ? builtinFileOf(p.uri) : undefined;
+    return (file && builtinText(file)) ?? null;
+  });
   connection.onDefinition((p) => guard(async () => {
     const doc = documents.get(p.textDocument.uri);
     return doc ? definition(await analysisOf(doc), doc.getText(), p.position) ?? null : null;

@@ -126,5 +126,22 @@ export function definition(analysis: Analysis, text: string, pos: Pos): LspLocat
   const word = wordAt(text, pos);
   const sym = word && symbolUnder(analysis, word, pos);
   if (!sym) return undefined;
-  return { uri: pathToFileURL(sym.loc.file).href, range: sym.loc.range };
+  return { uri: locationUri(sym.loc.file), range: sym.loc.range };
+}
+
+/** The scheme of the built-in files (the prelude, header stand-ins): the editor shows them read-only. */
+export const BUILTIN_SCHEME = 'entry-review';
+/** The request an editor sends for a built-in file's text: { uri } → string | null. */
+export const BUILTIN_TEXT_REQUEST = 'entryReview/builtinText';
+
+/** A file's URI: `file:` for files on disk, `entry-review:/prelude.S` for the built-in ones. */
+export function locationUri(file: string): string {
+  if (file.startsWith(BUILTIN_SCHEME + ':')) return `${BUILTIN_SCHEME}:/${file.slice(BUILTIN_SCHEME.length + 1)}`;
+  return pathToFileURL(file).href;
+}
+
+/** The built-in file a `entry-review:/…` URI names (its text comes from syntax's builtinText). */
+export function builtinFileOf(uri: string): string | undefined {
+  const m = new RegExp(`^${BUILTIN_SCHEME}:/(.+)$`).exec(uri);
+  return m ? `${BUILTIN_SCHEME}:${m[1]}` : undefined;
 }

@@ -4,5 +4,5 @@ export { parseProgram } from './parse';
 export { evalExpr, exprText } from './expr';
 export { MAX_MACRO_DEPTH, MAX_REPT, MAX_EXPANDED } from './gas';
 export { findKernelTree, parseKernelConfig } from './parse';
-export { PRELUDE_FILE, COVERED_HEADERS, LOCKED_DEFINES } from './prelude';
+export { PRELUDE_FILE, COVERED_HEADERS, LOCKED_DEFINES, builtinText } from './prelude';
 export { DEFAULT_CONFIG, BUILD_DEFINES } from './config';

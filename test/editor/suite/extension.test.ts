@@ -139,6 +139,25 @@ test('go to definition: labels from jumps, a macro from its invocation, a #defin
   assert.deepEqual(await definitionAt(entry, 15, 7), []);
 });
 
+test('go to definition of a built-in macro opens the prelude, read-only, at its #define', async () => {
+  const uri = kernelFixtureUri('linux-2015-entry_64.S');
+  await activate(uri);
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const line = doc.getText().split('\n').findIndex((l) => /^\tUSERGS_SYSRET64\b/.test(l));
+  assert.ok(line > 0, 'the fixture invokes USERGS_SYSRET64');
+  const result = await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>('vscode.executeDefinitionProvider', uri, new vscode.Position(line, 3));
+  assert.equal(result?.length, 1);
+  const r = result[0];
+  const target = 'targetUri' in r ? r.targetUri : r.uri;
+  const range = 'targetUri' in r ? (r.targetSelectionRange ?? r.targetRange) : r.range;
+  assert.equal(target.toString(), 'entry-review:/prelude.S');
+  // the document is the server's built-in prelude, and the range is the macro's name in its #define
+  const prelude = await vscode.workspace.openTextDocument(target);
+  assert.equal(prelude.getText(range), 'USERGS_SYSRET64');
+  assert.match(prelude.lineAt(range.start.line).text, /^#define USERGS_SYSRET64 /);
+  await vscode.window.showTextDocument(prelude);
+});
+
 async function hoverAt(uri: vscode.Uri, line: number, character: number): Promise<string> {
   const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(line, character));
   return hoverText(hovers ?? []);

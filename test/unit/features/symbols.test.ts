@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { DocumentSymbol } from 'vscode-languageserver';
 import { analyze, defaultOptions } from '../../../server/src/analysis';
-import { documentSymbols } from '../../../server/src/features/symbols';
+import { builtinFileOf, definition, documentSymbols } from '../../../server/src/features/symbols';
+import { builtinText } from '../../../server/src/syntax';
 import { diskReader } from '../../support/files';
 import { fixture } from '../../support/paths';
 
@@ -50,4 +51,16 @@ describe('document symbols', () => {
       'demo_exit 26:0-26:9',
     ]);
   });
+});
+
+test('a built-in macro’s definition is in the prelude, addressed as entry-review:/prelude.S, whose text the server gives', async () => {
+  const file = fixture('kernels', 'linux-2015-entry_64.S');
+  const text = readFileSync(file, 'utf8');
+  const a = await analyze({ file, text }, defaultOptions, diskReader);
+  const line = text.split('\n').findIndex((l) => /^\tUSERGS_SYSRET64\b/.test(l));
+  const loc = definition(a, text, { line, character: 3 });
+  assert.equal(loc?.uri, 'entry-review:/prelude.S');
+  const body = builtinText(builtinFileOf(loc!.uri)!);
+  assert.match(body?.split('\n')[loc!.range.start.line] ?? '', /^#define USERGS_SYSRET64 swapgs; sysretq/);
+  assert.equal(builtinFileOf('file:///etc/passwd'), undefined);
 });
