@@ -256,16 +256,21 @@ export async function z3Check(cond: Expr, timeoutMs = 2000): Promise<CheckResult
   const script =
     `(set-option :rlimit ${Z3_RLIMIT})\n(set-option :timeout ${Math.max(1, Math.floor(timeoutMs * WALL_FACTOR))})\n${text}\n(check-sat)\n` +
     (names.length ? `(get-value (${names.map(quote).join(' ')}))\n` : '');
-  const cfg = Z3.mk_config();
-  const ctx = Z3.mk_context(cfg);
-  Z3.del_config(cfg);
-  let out: string;
-  try {
-    out = await Z3.eval_smtlib2_string(ctx, script);
-  } catch (e) {
-    return { status: 'unknown', reason: 'z3: ' + (e instanceof Error ? e.message : String(e)) };
-  } finally {
-    Z3.del_context(ctx);
+  // (z3-solver's asynchronous eval now and then reads the script damaged — `(error "… unexpected
+  // end of quoted symbol")` on a loaded machine — so a reply with an error is asked again)
+  let out = '';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const cfg = Z3.mk_config();
+    const ctx = Z3.mk_context(cfg);
+    Z3.del_config(cfg);
+    try {
+      out = await Z3.eval_smtlib2_string(ctx, script);
+    } catch (e) {
+      return { status: 'unknown', reason: 'z3: ' + (e instanceof Error ? e.message : String(e)) };
+    } finally {
+      Z3.del_context(ctx);
+    }
+    if (!/\(error /.test(out)) break;
   }
   const verdict = /^\s*(sat|unsat|unknown)\b/.exec(out)?.[1];
   if (verdict === 'unsat') return { status: 'unsat', by: 'z3' };
