@@ -8,9 +8,9 @@ import type { Finding } from './analyze';
 import type { Cfg } from './cfg';
 import type { Contract } from './contracts';
 import { decide } from './decide';
-import { runCFunction, weakTest, type CPath } from './cverify';
-import { RFLAGS, type Expr, SymbolicAlgebra, evaluate } from '../x86';
-import type { Entry } from './walk';
+import { cUnknownName, runCFunction, weakTest, type CPath } from './cverify';
+import { type Expr, SymbolicAlgebra, evaluate } from '../x86';
+import { sysretConditions, type Entry } from './walk';
 import { pinsFromModel, replayCommandArgs } from './witness';
 
 export interface ContractVerdict {
@@ -21,23 +21,8 @@ export interface ContractVerdict {
   findings: Finding[];
 }
 
-interface Condition {
-  name: string;
-  fields: string[];
-  holds: (f: (n: string) => Expr) => Expr;
-}
-
-function conditions(S: SymbolicAlgebra, width: 48 | 57): Condition[] {
-  const K = (v: bigint): Expr => S.const(64, v);
-  return [
-    { name: 'regs->cx == regs->ip', fields: ['cx', 'ip'], holds: (f) => S.eq(f('cx'), f('ip')) },
-    { name: 'regs->r11 == regs->flags', fields: ['r11', 'flags'], holds: (f) => S.eq(f('r11'), f('flags')) },
-    { name: 'regs->cs == __USER_CS', fields: ['cs'], holds: (f) => S.eq(f('cs'), K(0x33n)) },
-    { name: 'regs->ss == __USER_DS', fields: ['ss'], holds: (f) => S.eq(f('ss'), K(0x2bn)) },
-    { name: `regs->ip < TASK_SIZE_MAX (${width}-bit: 0x${((1n << BigInt(width - 1)) - 0x1000n).toString(16)})`, fields: ['ip'], holds: (f) => S.ult(f('ip'), K((1n << BigInt(width - 1)) - 0x1000n)) },
-    { name: 'RF and TF clear in regs->flags', fields: ['flags'], holds: (f) => S.eq(S.and(f('flags'), K(RFLAGS.RF | RFLAGS.TF)), K(0n)) },
-  ];
-}
+/** A CPU feature as the walk names it (the same unknown the ALTERNATIVE arms test). */
+const featureBit = (S: SymbolicAlgebra, name: string): Expr => S.eq(S.fresh('feature.' + name, 1), S.const(1, 1n));
 
 /** The call sites of `name` the walks reached, with their site names. */
 function callSites(cfg: Cfg, name: string, reached: (pos: number) => boolean): number[] {
@@ -68,8 +53,8 @@ async function checkFlagContract(cfg: Cfg, c: Contract, cFields: Readonly<Record
   const res = runCFunction(src.fn, {
     S,
     field: (f) => S.fresh(`c.in.${f}`, 64),
-    unknown: (what, width, line) => S.fresh(`${what.startsWith('ptregs.') ? '' : 'c.'}${what.replace(/[^\w.]+/g, '_')}@${base}:${line + 1}`, width),
-    feature: (name) => S.eq(S.fresh('feature.' + name, 1), S.const(1, 1n)),
+    unknown: (what, width, line) => S.fresh(cUnknownName(what, base, line), width),
+    feature: (name) => featureBit(S, name),
     frame: { bases, fields: cFields },
     flag,
   });
@@ -137,8 +122,8 @@ export async function checkCContracts(cfg: Cfg, contracts: Iterable<Contract>, e
           S,
           field: (f) => S.fresh(`c.in.${f}`, 64),
           // the same names the walk gives these unknowns, so the witness pins replay there
-          unknown: (what, width, line) => S.fresh(`${what.startsWith('ptregs.') ? '' : 'c.'}${what.replace(/[^\w.]+/g, '_')}@${site}:${base}:${line + 1}`, width),
-          feature: (name) => (name === 'la57' ? la57 : S.eq(S.fresh('feature.' + name, 1), S.const(1, 1n))),
+          unknown: (what, width, line) => S.fresh(cUnknownName(what, `${site}:${base}`, line), width),
+          feature: (name) => (name === 'la57' ? la57 : featureBit(S, name)),
         });
         if ('error' in res) {
           unknown = res.error;
@@ -151,7 +136,7 @@ export async function checkCContracts(cfg: Cfg, contracts: Iterable<Contract>, e
           for (const p of trueish) {
             if (reported) break;
             const frame = (n: string): Expr => p.frame.get(n) ?? S.fresh(`c.in.${n}`, 64);
-            const conds = conditions(S, width);
+            const conds = sysretConditions(S, width);
             const bad = conds.map((x) => S.notB(x.holds(frame))).reduce((a, b) => S.orB(a, b));
             const q = [p.cond, S.notB(S.eq(p.ret, S.const(64, 0n))), tie, bad].reduce((a, b) => S.andB(a, b));
             const r = await decide(q, 4000);

@@ -5,7 +5,7 @@
 // being trusted; one whose C cannot be found or read stays assumed, and the log says why.
 import * as p from 'node:path';
 import type { FileReader, Program } from '../syntax';
-import { readCFunction } from '../csrc/reader';
+import { readCFunction, type CFunction } from '../csrc/reader';
 import { contractFor, type Contract } from './contracts';
 import type { AnalyzeOptions } from './options';
 import type { Project } from './project';
@@ -27,57 +27,51 @@ export async function withCSources(program: Program, options: AnalyzeOptions, fi
   const read = new Map<string, string>();
   const calls = new Set(program.statements.filter((s) => s.kind === 'instruction' && /^call/.test(s.name)).map((s) => (s.text ?? '').replace(/^\s*call\w*\s+/, '').trim()));
   let contracts: Map<string, Contract> | undefined;
+  // the files named (--c, else the project's cSources) or, when none are, those beside the entry file
+  const named = options.cSources?.length ? options.cSources : (project?.cSources ?? []);
+  const dir = p.dirname(program.file);
+  /** The first of the candidate files that defines `name` (read errors of named files logged when asked). */
+  const definition = async (name: string, beside: string[], logErrors: boolean): Promise<CFunction | undefined> => {
+    for (const file of named.length ? named : beside.map((f) => p.join(dir, f))) {
+      const text = files.exists && !files.exists(file) ? undefined : files.read(file);
+      if (text === undefined || !text.includes(name)) continue;
+      const r = await readCFunction(file, text, name, program.configuration.defines);
+      if (!('error' in r)) return r.fn;
+      if (logErrors && named.includes(file)) log.push(`${name}: ${r.error}; its contract is assumed`);
+    }
+    return undefined;
+  };
   for (const want of C_CONTRACTS) {
     if (!calls.has(want.name)) continue;
     const base = contractFor(want.name, project?.contracts);
     if (base === 'transparent' || !base.returnsSysretSafe) continue;
     if (project?.contracts.has(want.name)) continue; // the project file's word on it wins
-    const dir = p.dirname(program.file);
-    const named = options.cSources?.length ? options.cSources : (project?.cSources ?? []);
-    const candidates = named.length ? named : want.files.map((f) => p.join(dir, f));
-    let done = false;
-    for (const file of candidates) {
-      const text = files.exists && !files.exists(file) ? undefined : files.read(file);
-      if (text === undefined || !text.includes(want.name)) continue;
-      const r = await readCFunction(file, text, want.name, program.configuration.defines);
-      if ('error' in r) {
-        if (named.includes(file)) log.push(`${want.name}: ${r.error}; its contract is assumed`);
-        continue;
-      }
-      const at = `${file}:${r.fn.line + 1}`;
-      if (/^void$/.test(r.fn.returnType.trim())) {
-        // Linux 4.x–6.4: the function returns nothing; the assembly decides SYSRET itself
-        log.push(`${want.name}: ${at} returns void (the assembly makes the SYSRET decision); the built-in contract applies`);
-        done = true;
-        break;
-      }
-      contracts ??= new Map(project?.contracts ?? []);
-      contracts.set(want.name, { ...base, source: { fn: r.fn, file }, describe: `${want.name}: read from ${at}; what its C tests decides the fast return`, builtin: base.builtin });
-      read.set(want.name, at);
-      log.push(`${want.name}: read from ${at}`);
-      done = true;
-      break;
+    const fn = await definition(want.name, want.files, true);
+    if (!fn) {
+      if (named.length) log.push(`${want.name}: not defined in ${named.join(', ')}; its contract is assumed`);
+      continue;
     }
-    if (!done && named.length) log.push(`${want.name}: not defined in ${named.join(', ')}; its contract is assumed`);
+    const at = `${fn.file}:${fn.line + 1}`;
+    if (/^void$/.test(fn.returnType.trim())) {
+      // Linux 4.x–6.4: the function returns nothing; the assembly decides SYSRET itself
+      log.push(`${want.name}: ${at} returns void (the assembly makes the SYSRET decision); the built-in contract applies`);
+      continue;
+    }
+    contracts ??= new Map(project?.contracts ?? []);
+    contracts.set(want.name, { ...base, source: { fn, file: fn.file }, describe: `${want.name}: read from ${at}; what its C tests decides the fast return`, builtin: base.builtin });
+    read.set(want.name, at);
+    log.push(`${want.name}: read from ${at}`);
   }
   // a project's flag contracts (FreeBSD's amd64_syscall and PCB_FULL_IRET): their C, when found
   for (const c of project?.contracts.values() ?? []) {
     if (!calls.has(c.name) || typeof c.frame !== 'object' || !('onlyWith' in c.frame)) continue;
-    const named = options.cSources?.length ? options.cSources : (project?.cSources ?? []);
-    const dir = p.dirname(program.file);
-    const candidates = named.length ? named : ['trap.c', 'machdep.c', 'vm_machdep.c'].map((f) => p.join(dir, f));
-    for (const file of candidates) {
-      const text = files.exists && !files.exists(file) ? undefined : files.read(file);
-      if (text === undefined || !text.includes(c.name)) continue;
-      const r = await readCFunction(file, text, c.name, program.configuration.defines);
-      if ('error' in r) continue;
-      contracts ??= new Map(project?.contracts ?? []);
-      const at = `${file}:${r.fn.line + 1}`;
-      contracts.set(c.name, { ...c, flagSource: { fn: r.fn, file }, describe: `${c.describe}; its C read from ${at}` });
-      read.set(c.name, at);
-      log.push(`${c.name}: read from ${at}`);
-      break;
-    }
+    const fn = await definition(c.name, ['trap.c', 'machdep.c', 'vm_machdep.c'], false);
+    if (!fn) continue;
+    contracts ??= new Map(project?.contracts ?? []);
+    const at = `${fn.file}:${fn.line + 1}`;
+    contracts.set(c.name, { ...c, flagSource: { fn, file: fn.file }, describe: `${c.describe}; its C read from ${at}` });
+    read.set(c.name, at);
+    log.push(`${c.name}: read from ${at}`);
   }
   if (!contracts) return { project, log, read };
   const pr: Project = project ? { ...project, contracts } : { file: '', entries: [], contracts, errors: [] };

@@ -67,6 +67,15 @@ export const PT_REGS_FIELDS = ['r15', 'r14', 'r13', 'r12', 'bp', 'bx', 'r11', 'r
 
 const MAX_PATHS = 256;
 
+/**
+ * The variable name of an unknown the C makes (CRunEnv.unknown's `what`), at `where` (the call
+ * site and C file, `L104:common.c`) and C line: `ptregs.ip@L104:common.c:117` for a frame field,
+ * `c.call.x64_sys_call@L104:common.c:61` otherwise — names a witness pin can spell.
+ */
+export function cUnknownName(what: string, where: string, line: number): string {
+  return `${what.startsWith('ptregs.') ? '' : 'c.'}${what.replace(/[^\w.]+/g, '_')}@${where}:${line + 1}`;
+}
+
 type Val = { e: Expr; signed: boolean };
 
 interface State {

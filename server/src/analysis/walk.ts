@@ -27,7 +27,7 @@ import {
 } from '../x86';
 import type { Cfg } from './cfg';
 import { contractFor, type Contract } from './contracts';
-import { runCFunction, PT_REGS_FIELDS, type CPath } from './cverify';
+import { cUnknownName, runCFunction, PT_REGS_FIELDS, type CPath } from './cverify';
 import type { CFunction } from '../csrc/reader';
 
 /**
@@ -778,7 +778,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       S,
       field: read,
       unknown: (what, width, line, current) => {
-        const name = `${what.startsWith('ptregs.') ? '' : 'c.'}${what.replace(/[^\w.]+/g, '_')}@${site}:${base}:${line + 1}`;
+        const name = cUnknownName(what, `${site}:${base}`, line);
         return current ? havoc(name, width, current) : val(name, width);
       },
       feature: (name) => {
@@ -828,23 +828,43 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   return result;
 }
 
+/** One of the 64-bit fast return's conditions on a Linux pt_regs frame, over a field reader. */
+export interface SysretCondition {
+  /** As the C spells it (`regs->cx == regs->ip`). */
+  name: string;
+  /** The frame fields it relates. */
+  fields: string[];
+  holds: (f: (n: string) => Expr) => Expr;
+}
+
+/**
+ * The 64-bit fast return's conditions, as do_syscall_64 tests them in C: RCX == RIP, RIP below
+ * TASK_SIZE_MAX for the address width, the SYSRET selectors, R11 == RFLAGS, no RF or TF.
+ */
+export function sysretConditions(S: SymbolicAlgebra, width: 48 | 57): SysretCondition[] {
+  const K = (v: bigint): Expr => S.const(64, v);
+  const max = (1n << BigInt(width - 1)) - 0x1000n;
+  return [
+    { name: 'regs->cx == regs->ip', fields: ['cx', 'ip'], holds: (f) => S.eq(f('cx'), f('ip')) },
+    { name: `regs->ip < TASK_SIZE_MAX (${width}-bit: 0x${max.toString(16)})`, fields: ['ip'], holds: (f) => S.ult(f('ip'), K(max)) },
+    { name: 'regs->cs == __USER_CS', fields: ['cs'], holds: (f) => S.eq(f('cs'), K(0x33n)) },
+    { name: 'regs->ss == __USER_DS', fields: ['ss'], holds: (f) => S.eq(f('ss'), K(0x2bn)) },
+    { name: 'regs->r11 == regs->flags', fields: ['r11', 'flags'], holds: (f) => S.eq(f('r11'), f('flags')) },
+    { name: 'RF and TF clear in regs->flags', fields: ['flags'], holds: (f) => S.eq(S.and(f('flags'), K(RFLAGS.RF | RFLAGS.TF)), K(0n)) },
+  ];
+}
+
 /** The fast return's conditions on a Linux pt_regs frame, as do_syscall_64 / do_fast_syscall_32 test them in C. */
 export function sysretSafe(S: SymbolicAlgebra, m: MachineState<Expr, Expr>, f: FrameRef, kind: 'sysret' | 'sysretl'): Expr {
   const field = (name: string): Expr => {
     const off = frameCell(f, name);
     return off === undefined ? S.fresh(`frame.${name}`, 64) : m.mem.read(f.base, off, 8);
   };
-  const ip = field('ip');
-  const noRfTf = (bits: bigint): Expr => S.eq(S.and(field('flags'), S.const(64, bits)), S.const(64, 0n));
   if (kind === 'sysretl') {
-    return [S.eq(field('cs'), S.const(64, 0x23n)), S.eq(field('ss'), S.const(64, 0x2bn)), S.ult(ip, S.const(64, 1n << 32n)), noRfTf(RFLAGS.RF | RFLAGS.TF | RFLAGS.VM)].reduce((a, b) => S.andB(a, b));
+    const noRfTfVm = S.eq(S.and(field('flags'), S.const(64, RFLAGS.RF | RFLAGS.TF | RFLAGS.VM)), S.const(64, 0n));
+    return [S.eq(field('cs'), S.const(64, 0x23n)), S.eq(field('ss'), S.const(64, 0x2bn)), S.ult(field('ip'), S.const(64, 1n << 32n)), noRfTfVm].reduce((a, b) => S.andB(a, b));
   }
-  return [
-    S.eq(field('cx'), ip),
-    S.ult(ip, S.const(64, 0x00007ffffffff000n)),
-    S.eq(field('cs'), S.const(64, 0x33n)),
-    S.eq(field('ss'), S.const(64, 0x2bn)),
-    S.eq(field('r11'), field('flags')),
-    noRfTf(RFLAGS.RF | RFLAGS.TF),
-  ].reduce((a, b) => S.andB(a, b));
+  return sysretConditions(S, 48)
+    .map((c) => c.holds(field))
+    .reduce((a, b) => S.andB(a, b));
 }
