@@ -8,7 +8,8 @@ import type { Finding, PathStep } from './analyze';
 import { Cfg } from './cfg';
 import type { AnalyzeOptions } from './options';
 import { accessProperty, exitProperties, frameField, rebuild, type Property, type PropertyContext } from './properties';
-import { type Entry, type ExitEvent, walk, type WalkResult } from './walk';
+import { type Entry, type ExitEvent, walk, type WalkOptions, type WalkResult } from './walk';
+import { disabledFeatures } from './cpufeatures';
 import type { Project } from './project';
 import { envFromPins, pinsFromModel, replayCommandArgs } from './witness';
 import { checkCContracts } from './contractcheck';
@@ -61,12 +62,37 @@ const SYSENTER_ENTRIES = ['entry_SYSENTER_compat', 'ia32_sysenter_target'];
 /** The NMI entries: their return to user mode skips exit work on purpose (NMI_RULE). */
 const NMI_ENTRIES = ['nmi', 'asm_exc_nmi'];
 /**
- * Interrupt entries analysed as taken from user mode by default: the NMI. Others are named with
- * `--entry LABEL:interrupt` (their IRQ-stack switches are not modelled well enough yet to be on
- * by default).
+ * Exception and interrupt entries of Linux by what the CPU leaves below the hardware frame:
+ * `exception`, an error code (#PF, #GP, ...) or, for the common interrupt code, the vector its
+ * stub pushed (both fill pt_regs->orig_ax); `interrupt`, nothing. 5.8+ names (asm_exc_*, from
+ * the idtentry macros of asm/idtentry.h) and 3.x–5.7 names (errorentry/zeroentry stubs).
  */
-const INTERRUPT_ENTRIES = [...NMI_ENTRIES];
-const KINDS = new Set(['syscall', 'compat', 'sysenter', 'interrupt']);
+const EXCEPTION_ENTRIES = [
+  'asm_exc_page_fault', 'asm_exc_general_protection', 'asm_exc_invalid_tss', 'asm_exc_segment_not_present', 'asm_exc_stack_segment', 'asm_exc_alignment_check', 'asm_exc_control_protection', 'asm_common_interrupt', 'asm_spurious_interrupt',
+  'page_fault', 'general_protection', 'invalid_TSS', 'segment_not_present', 'stack_segment', 'alignment_check', 'common_interrupt',
+];
+const PLAIN_INTERRUPT_ENTRIES = [
+  ...NMI_ENTRIES,
+  'asm_exc_divide_error', 'asm_exc_overflow', 'asm_exc_bounds', 'asm_exc_invalid_op', 'asm_exc_device_not_available', 'asm_exc_coproc_segment_overrun', 'asm_exc_spurious_interrupt_bug', 'asm_exc_coprocessor_error', 'asm_exc_simd_coprocessor_error',
+  'divide_error', 'overflow', 'bounds', 'invalid_op', 'device_not_available', 'coprocessor_segment_overrun', 'spurious_interrupt_bug', 'coprocessor_error', 'simd_coprocessor_error',
+];
+/**
+ * Analysed by default besides the system call entries: the NMI and one entry of each shape the
+ * exception and interrupt code has (page fault: error code and error_entry; the common interrupt
+ * code: a vector stub's push and the IRQ return; invalid opcode: no error code). The others
+ * expand from the same macros; name them with --entry (or `--entry LABEL:KIND` for any label).
+ */
+const INTERRUPT_ENTRIES = [...NMI_ENTRIES, 'asm_exc_page_fault', 'asm_common_interrupt', 'asm_exc_invalid_op', 'page_fault', 'common_interrupt', 'invalid_op'];
+const KINDS = new Set(['syscall', 'compat', 'sysenter', 'interrupt', 'exception']);
+
+/** How a well-known entry is reached (a label that is none of them: a 64-bit SYSCALL entry). */
+export function builtinKind(name: string): Entry['kind'] {
+  if (EXCEPTION_ENTRIES.includes(name)) return 'exception';
+  if (PLAIN_INTERRUPT_ENTRIES.includes(name)) return 'interrupt';
+  if (COMPAT_ENTRIES.includes(name)) return 'compat';
+  if (SYSENTER_ENTRIES.includes(name)) return 'sysenter';
+  return 'syscall';
+}
 
 /**
  * Built-in rule: an NMI returns to user mode without running exit work, on purpose — it may have
@@ -83,7 +109,7 @@ export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { en
   const missing: string[] = [];
   for (const spec of names) {
     // `LABEL:KIND` says how the entry is reached (--entry irq_entry:interrupt)
-    const m = /^(.*):(syscall|compat|interrupt)$/.exec(spec);
+    const m = /^(.*):(syscall|compat|sysenter|interrupt|exception)$/.exec(spec);
     const name = m && KINDS.has(m[2]) ? m[1] : spec;
     const pos = cfg.label(name);
     if (pos === undefined) {
@@ -91,10 +117,21 @@ export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { en
       continue;
     }
     const d = described.get(name);
-    const kind = (m?.[2] as Entry['kind'] | undefined) ?? d?.kind ?? (INTERRUPT_ENTRIES.includes(name) ? 'interrupt' : COMPAT_ENTRIES.includes(name) ? 'compat' : SYSENTER_ENTRIES.includes(name) ? 'sysenter' : 'syscall');
-    entries.push({ name, pos, kind, layout: d?.layout });
+    const implied = d?.kind ?? builtinKind(name);
+    const kind = (m?.[2] as Entry['kind'] | undefined) ?? implied;
+    // (a kind other than the label's own must be said again to replay a witness)
+    entries.push({ name, pos, kind, layout: d?.layout, ...(kind !== implied ? { spec: `${name}:${kind}` } : {}) });
   }
   return { entries, missing };
+}
+
+/**
+ * What every walk of this file takes from the project file and the configuration: contracts,
+ * work-flag words, selectors, and the CPU features the configuration rules out.
+ */
+export function setting(cfg: Cfg, project?: Project): Pick<WalkOptions, 'contracts' | 'work' | 'selectors' | 'disabled'> {
+  const disabled = new Set(disabledFeatures(cfg.program.configuration.defines).keys());
+  return { contracts: project?.contracts, work: project?.work, selectors: project?.selectors, disabled };
 }
 
 /**
@@ -119,7 +156,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
   const walks: { entry: Entry; S: SymbolicAlgebra; w: WalkResult }[] = [];
   for (const entry of entries) {
     const S = new SymbolicAlgebra();
-    const w = walk(S, cfg, entry, { mode: 'merge', vendor: options.vendor, deadline: started + budgetMs, contracts: project?.contracts, work: project?.work, selectors: project?.selectors, keepStates: true });
+    const w = walk(S, cfg, entry, { mode: 'merge', vendor: options.vendor, deadline: started + budgetMs, ...setting(cfg, project), keepStates: true });
     walks.push({ entry, S, w });
     out.walks.push(w);
     if (w.incomplete) out.log.push(`${entry.name}: the walk was cut short (${w.incomplete}); what it did not reach has no verdict`);
@@ -192,7 +229,11 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
         else if (r.status === 'sat') {
           const key = `${byRule ? 'nmi:' : ''}${p.code}:${ev.pos}`;
           const f = reported.has(key) ? 'dup' : await confirm(S, cfg, entry, options, p, ev.pos, r.model, ev, project);
-          if (f === undefined) {
+          if (f === undefined && byRule) {
+            // (the NMI's exit work is moot by the rule, whether or not this witness replays)
+            status = 'proven';
+            ret.assumes = [...new Set([...ret.assumes, NMI_RULE])];
+          } else if (f === undefined) {
             status = 'unknown';
             out.log.push(`${entry.name}: the witness for ${p.code} (${p.name}) at line ${cfg.stmt(ev.pos).loc.range.start.line + 1} did not replay on the concrete machine; not shown, the condition is unknown`);
           }
@@ -277,7 +318,7 @@ async function canonicalWidth(S: SymbolicAlgebra, cfg: Cfg, w: WalkResult, ev: E
   if (at === undefined && f.replay) {
     const pins = f.replay.filter((_, i, xs) => xs[i - 1] === '--set');
     const T = new SymbolicAlgebra();
-    const tr = walk(T, cfg, w.entry, { mode: 'trace', env: envFromPins(pins), complete: true, vendor: 'intel', ...REPLAY_BUDGET() });
+    const tr = walk(T, cfg, w.entry, { mode: 'trace', env: envFromPins(pins), complete: true, vendor: 'intel', ...REPLAY_BUDGET(), disabled: setting(cfg).disabled });
     for (const s of tr.steps) if (s.pos < ev.pos && 'rcx' in s.changed) at = s.pos;
   }
   if (at === undefined) return undefined;
@@ -381,7 +422,7 @@ export function tidyNames(text: string): string {
  */
 async function confirm(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, options: AnalyzeOptions, p: Property, pos: number, model: Map<string, bigint>, ev: ExitEvent | undefined, project?: Project): Promise<Finding | undefined> {
   const T = new SymbolicAlgebra();
-  const tr = walk(T, cfg, entry, { mode: 'trace', env: model, complete: true, vendor: options.vendor, ...REPLAY_BUDGET(), contracts: project?.contracts, work: project?.work, selectors: project?.selectors });
+  const tr = walk(T, cfg, entry, { mode: 'trace', env: model, complete: true, vendor: options.vendor, ...REPLAY_BUDGET(), ...setting(cfg, project) });
   let ok = false;
   if (ev) {
     const te = tr.exits.find((x) => x.pos === pos);
@@ -423,7 +464,7 @@ async function confirm(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, options: Anal
     path,
     vendor: p.vendor,
     vaBits: p.vaBits,
-    replay: replayCommandArgs(entry.name, pins),
+    replay: replayCommandArgs(entry.spec ?? entry.name, pins),
   };
 }
 

@@ -163,7 +163,7 @@ export async function checkCContracts(cfg: Cfg, contracts: Iterable<Contract>, e
               path: [{ loc: stmt.loc, text: (stmt.text ?? stmt.name).trim() }],
               vaBits: width,
               assumes: [],
-              replay: replayCommandArgs(entry.name, pins),
+              replay: replayCommandArgs(entry.spec ?? entry.name, pins),
             });
             reported = true;
           }

@@ -36,6 +36,11 @@ export interface Contract {
    * 'sysretl' (compat SYSRETL/SYSEXIT: __USER32_CS/__USER_DS, a 32-bit RIP, no RF/TF/VM).
    */
   returnsSysretSafe?: 'sysret' | 'sysretl';
+  /**
+   * %rax on return is this argument register's value: a function that copies the saved frame to
+   * where it belongs and returns the copy's address (sync_regs), whose contents are the frame's.
+   */
+  returnsArg?: Gpr;
   /** The sentence shown in `assumes`. */
   describe: string;
   builtin: boolean;
@@ -152,7 +157,33 @@ for (const name of ['syscall_trace_enter', 'syscall_trace_enter_phase2']) {
   });
 }
 
+// Entry from user mode with page-table isolation runs on the per-CPU entry trampoline stack;
+// error_entry (4.15+) moves to the task's stack with sync_regs, which copies pt_regs there and
+// returns the copy's address (the frame's contents are what they were).
+BUILTINS.push({
+  name: 'sync_regs',
+  clobbers: CALLER_SAVED,
+  frame: 'never',
+  interrupts: 'unchanged',
+  exitWorkDone: false,
+  returnsArg: 'rdi',
+  describe: 'sync_regs: copies pt_regs from the entry stack to the task stack and returns the copy (its contents unchanged)',
+  builtin: true,
+});
+
 const byName = new Map(BUILTINS.map((c) => [c.name, c]));
+
+/**
+ * The C handlers of idtentry entries (Linux 5.8+: DEFINE_IDTENTRY and friends, `exc_page_fault`,
+ * `sysvec_apic_timer_interrupt`, `common_interrupt`): they end in irqentry_exit(), which on the
+ * way back to user mode runs exit work and returns with interrupts off. The NMI's (`exc_nmi`)
+ * does not (irqentry_nmi_exit runs no exit work) and keeps the default contract.
+ */
+const IDTENTRY_HANDLER = /^(?:(?:noist_|user_|kernel_)?exc_(?!nmi$)\w+|sysvec_\w+|common_interrupt|spurious_interrupt|xen_pv_evtchn_do_upcall)$/;
+const idtentryHandler = (name: string): Contract => ({
+  ...exitToUser(name),
+  describe: `${name}: an idtentry handler (Linux 5.8+); irqentry_exit() runs exit work on the way back to user mode and returns with interrupts off; pt_regs may have been rewritten (ptrace, signals)`,
+});
 
 /** Helper thunks that preserve every register (TRACE_IRQS_*, lockdep), so they change nothing the checks see. */
 const TRANSPARENT = /^(trace_hardirqs_(on|off)_thunk|lockdep_sys_exit_thunk|trace_hardirqs_on_caller|__fentry__|__x86_return_thunk)$/;
@@ -165,5 +196,5 @@ export function contractFor(target: string, extra?: ReadonlyMap<string, Contract
   const e = extra?.get(target);
   if (e) return e;
   if (TRANSPARENT.test(target)) return 'transparent';
-  return byName.get(target) ?? defaultContract(target);
+  return byName.get(target) ?? (IDTENTRY_HANDLER.test(target) ? idtentryHandler(target) : defaultContract(target));
 }

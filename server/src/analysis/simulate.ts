@@ -4,7 +4,7 @@
 import type { Program } from '../syntax';
 import { type Expr, SymbolicAlgebra, summarizeExit, variables, type ExitSummary } from '../x86';
 import { Cfg } from './cfg';
-import { findEntries, runChecks } from './checker';
+import { findEntries, runChecks, setting } from './checker';
 import type { Project } from './project';
 import type { AnalyzeOptions } from './options';
 import { exitProperties } from './properties';
@@ -96,7 +96,7 @@ export async function simulate(program: Program, options: AnalyzeOptions, entryN
         if (res?.status !== 'sat') res = await decide(q, 2000);
         if (res.status !== 'sat') continue;
         const T = new SymbolicAlgebra();
-        const tr = walk(T, cfg, entry, { mode: 'trace', env: res.model, complete: true, vendor: options.vendor === 'amd' ? 'amd' : 'intel', deadline: performance.now() + 2000, contracts: project?.contracts, work: project?.work, selectors: project?.selectors });
+        const tr = walk(T, cfg, entry, { mode: 'trace', env: res.model, complete: true, vendor: options.vendor === 'amd' ? 'amd' : 'intel', deadline: performance.now() + 2000, ...setting(cfg, project) });
         if (tr.exits[0]?.pos !== x.ev.pos) continue; // the model does not replay to this return: no pins rather than wrong ones
         paths[i].pins = pinsFromModel(tr.used);
         paths[i].pinsFrom = 'path';
@@ -110,7 +110,7 @@ export async function simulate(program: Program, options: AnalyzeOptions, entryN
   // one concrete run per vendor: SYSCALL's saved RFLAGS and SYSRET's faults differ between them
   for (const vendor of vendors) {
     const T = new SymbolicAlgebra();
-    const tr = walk(T, cfg, entry, { mode: 'trace', env, vendor, deadline: performance.now() + 5000, contracts: project?.contracts, work: project?.work, selectors: project?.selectors, detail: sim.detail });
+    const tr = walk(T, cfg, entry, { mode: 'trace', env, vendor, deadline: performance.now() + 5000, ...setting(cfg, project), detail: sim.detail });
     const steps: SimStep[] = tr.steps.map((s) => {
       const st = cfg.stmt(s.pos);
       const step: SimStep = { line: st.loc.range.start.line + 1, text: (st.text ?? st.name).trim(), changed: s.changed };

@@ -36,10 +36,11 @@ import type { CFunction } from '../csrc/reader';
  */
 /**
  * syscall: 64-bit SYSCALL; compat: SYSCALL from 32-bit mode; sysenter: SYSENTER from 32-bit mode;
- * interrupt: a hardware frame on RSP0; frame: kernel code that returns to user mode from a saved
+ * interrupt: a hardware frame on RSP0; exception: the same with an error code (or a vector stub's
+ * push) below it; frame: kernel code that returns to user mode from a saved
  * frame RSP points at, every field of it user-controlled (Xen's restore_all_guest).
  */
-export type EntryKind = 'syscall' | 'compat' | 'sysenter' | 'interrupt' | 'frame';
+export type EntryKind = 'syscall' | 'compat' | 'sysenter' | 'interrupt' | 'exception' | 'frame';
 
 export interface Entry {
   name: string;
@@ -47,6 +48,8 @@ export interface Entry {
   kind: EntryKind;
   /** The saved frame's layout (default: Linux pt_regs at the top of the stack the entry switches to). */
   layout?: FrameLayout;
+  /** `LABEL:KIND` when the kind was given and is not the label's own (what `simulate --entry` needs to replay it). */
+  spec?: string;
 }
 
 /** A word of memory named the way the walk names it: a region (e.g. `percpu.current_task`) and an offset. */
@@ -153,6 +156,8 @@ export interface WalkOptions {
   detail?: boolean;
   /** User selectors SYSRET loads and IRET accepts (a project file's); default: Linux's. */
   selectors?: { userCs: bigint; userSs: bigint };
+  /** CPU features the configuration rules out (cpufeatures.ts): their ALTERNATIVE arms are never taken. */
+  disabled?: ReadonlySet<string>;
 }
 
 export interface WalkResult {
@@ -223,7 +228,9 @@ export function dataVars(e: Expr): Set<string> {
 
 /** Values whose names start like this come from user mode or the saved frame; all others are the kernel's. */
 export function isKernelVar(name: string): boolean {
-  if (/^(user\.|ptregs\.|syscall\.|saved\.|feature\.|cpu\.)/.test(name)) return false;
+  // (`c.`: what a contract function's C computes; it lands in the frame, which is the user's,
+  // or in its return value, a truth value)
+  if (/^(user\.|ptregs\.|syscall\.|saved\.|feature\.|cpu\.|c\.)/.test(name)) return false;
   // memory at an address made of user values alone is user memory (`movl (%rbp), %ebp` on the
   // SYSENTER path reads the user's stack)
   const mem = /^mem\[(.*)\]:\d+'?$/.exec(name);
@@ -283,6 +290,23 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   const selectors = opts.selectors ? { ...LINUX_SELECTORS, userCs64: opts.selectors.userCs, userSs: opts.selectors.userSs } : undefined;
   let m0: MachineState<Expr, Expr>;
   let frame0: FrameRef | undefined;
+  /**
+   * Before Linux 4.9 thread_info sat at the bottom of the task's stack (TI_flags, THREAD_SIZE)
+   * and TSS.sp0 was the stack's top: 3.x's per-CPU kernel_stack plus KERNEL_STACK_OFFSET, 4.1–4.8's
+   * cpu_current_top_of_stack.
+   */
+  function taskStackTop(): Expr | undefined {
+    if (prog.constants.get('TI_flags') === undefined || prog.constants.get('THREAD_SIZE') === undefined) return undefined;
+    // which of the two the file's own stack switch (`movq PER_CPU_VAR(…), %rsp`) reads
+    for (const insn of cfg.instruction) {
+      const [src, dst] = insn?.operands ?? [];
+      if (!insn?.mnemonic.startsWith('mov') || dst?.kind !== 'reg' || dst.name !== 'rsp' || src?.kind !== 'mem' || src.seg !== 'gs') continue;
+      if (src.dispSymbol === 'kernel_stack') return S.add(val('percpu.kernel_stack', 64), S.const(64, prog.constants.get('KERNEL_STACK_OFFSET') ?? 0n));
+      // (inside a 4.x tree cpu_current_top_of_stack is `cpu_tss + TSS_sp0`)
+      if (src.dispSymbol === 'cpu_current_top_of_stack' || src.dispSymbol === 'cpu_tss') return val(`percpu.${cellName(src.dispSymbol, src.disp)}`, 64);
+    }
+    return undefined;
+  }
   if (entry.kind === 'frame') {
     // Kernel code about to return to user mode: the registers hold kernel values, RSP points at
     // the saved frame (layout.size is its offset from RSP), and every field of the frame is the
@@ -297,15 +321,20 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const len = layout.length ?? Object.values(layout.fields).reduce((a, b) => (b + 8n > a ? b + 8n : a), 0n);
     for (let o = 0n; o < len; o += 8n) m0.mem.write(k.base, k.offset + layout.size + o, val(`user.frame_0x${o.toString(16)}`, 64));
     for (const [f, o] of Object.entries(layout.fields)) m0.mem.write(k.base, k.offset + layout.size + o, val('ptregs.' + f, 64));
-  } else if (entry.kind === 'interrupt') {
-    // The CPU switched to RSP0 from the TSS and pushed SS, RSP, RFLAGS, CS, RIP of user mode;
-    // IF is clear (interrupt gate), CPL 0, and the GS base and CR3 are still the user's.
+  } else if (entry.kind === 'interrupt' || entry.kind === 'exception') {
+    // The CPU switched to RSP0 from the TSS and pushed SS, RSP, RFLAGS, CS, RIP of user mode, and
+    // for an exception that has one its error code (a vector stub's push of the vector looks the
+    // same: it fills pt_regs->orig_ax); IF is clear (interrupt gate), CPL 0, and the GS base and
+    // CR3 are still the user's. RSP0 is the top of the task's kernel stack (3.x: the per-CPU
+    // kernel_stack, KERNEL_STACK_OFFSET below it), or with page-table isolation the entry
+    // trampoline's, which the entry code leaves for the task's stack (4.15+).
     const regs: Partial<Record<Gpr, Expr>> = {};
     for (const g of GPRS) regs[g] = val('user.' + g, 64);
-    const rsp0 = val('kernel.tss_rsp0', 64);
-    regs.rsp = S.sub(rsp0, S.const(64, 40n));
-    m0 = new MachineState(S, { regs, rflags: S.const(64, 0x2n), cs: S.const(16, 0x10n), ss: S.const(16, 0x0n), cpl: S.const(2, 0n), gsKernel: S.const(1, 0n), cr3: S.or(val('user.cr3', 64), S.const(64, 0x1000n)), memInit });
+    const rsp0 = taskStackTop() ?? val('kernel.tss_rsp0', 64);
     const hw: [number, Expr][] = [[-8, S.const(64, 0x2bn)], [-16, val('user.rsp', 64)], [-24, userRflags], [-32, S.const(64, 0x33n)], [-40, val('user.rip', 64)]];
+    if (entry.kind === 'exception') hw.push([-48, val('cpu.error_code', 64)]);
+    regs.rsp = S.sub(rsp0, S.const(64, BigInt(8 * hw.length)));
+    m0 = new MachineState(S, { regs, rflags: S.const(64, 0x2n), cs: S.const(16, 0x10n), ss: S.const(16, 0x0n), cpl: S.const(2, 0n), gsKernel: S.const(1, 0n), cr3: S.or(val('user.cr3', 64), S.const(64, 0x1000n)), memInit });
     const k = S.addressKey(rsp0);
     for (const [off, v] of hw) m0.mem.write(k.base, k.offset + BigInt(off), v);
     frame0 = { base: k.base, offset: k.offset - layout.size, fields: layout.fields };
@@ -333,7 +362,14 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   // thread_info at the bottom of the 3.x/4.x kernel stack). Pending at the return means a one-shot
   // work flag (_TIF_WORK_MASK: signals, rescheduling, notify-resume, ...); the tracing flags that
   // ask for work at every system call exit (SYSCALL_TRACE, AUDIT, ...) stay set by design.
-  const mask = prog.constants.get('_TIF_WORK_MASK') ?? prog.constants.get('_TIF_ALLWORK_MASK');
+  // _TIF_WORK_MASK is "the low 16 bits but the tracing flags": of those, only the flags some exit
+  // work handles are ever pending (do_notify_resume's _TIF_DO_NOTIFY_MASK and rescheduling; the
+  // later additions are handled in C, behind a contract); the others are unassigned bits, and
+  // the 3.x/4.x interrupt return rightly goes to user mode with them "set" (retint_signal's
+  // `jz retint_swapgs`)
+  const wide = prog.constants.get('_TIF_WORK_MASK') ?? prog.constants.get('_TIF_ALLWORK_MASK');
+  const handled = ['_TIF_DO_NOTIFY_MASK', '_TIF_NEED_RESCHED', '_TIF_MCE_NOTIFY'].map((n) => prog.constants.get(n));
+  const mask = wide !== undefined && handled[0] !== undefined && handled[1] !== undefined ? wide & handled.reduce<bigint>((a, b) => a | (b ?? 0n), 0n) : wide;
   if (opts.work) result.work = { cells: [...opts.work.cells], mask: opts.work.mask, sticky: 0n };
   // (a frame entry is code after the kernel's own exit-work loop: only a project's work words apply)
   else if (mask !== undefined && entry.kind !== 'frame') {
@@ -354,6 +390,22 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   }
   for (const c of result.work?.cells ?? []) m0.mem.write(c.base, c.offset, tiFlags0);
 
+  /** thread_info (and its flags word) sits at the bottom of the task's stack in 3.x/4.x kernels. */
+  function threadInfo(m: MachineState<Expr, Expr>, base: string, top: bigint): void {
+    const ti = prog.constants.get('TI_flags');
+    const size = prog.constants.get('THREAD_SIZE');
+    const work = result.work;
+    if (!work || opts.work || ti === undefined || size === undefined) return;
+    const cell = { base, offset: top - size + ti };
+    if (work.cells.some((c) => c.base === cell.base && c.offset === cell.offset)) return;
+    const first = work.cells[0];
+    work.cells.push(cell);
+    m.mem.write(cell.base, cell.offset, first ? m.mem.read(first.base, first.offset, 8) : tiFlags0);
+  }
+  // an interrupt taken on the task's stack (before 4.9) has the task's thread_info at its bottom
+  if ((entry.kind === 'interrupt' || entry.kind === 'exception') && taskStackTop() && frame0) {
+    threadInfo(m0, frame0.base, frame0.offset + layout.size);
+  }
   const sticky = result.work?.sticky ?? 0n;
   const writeWork = (m: MachineState<Expr, Expr>, v: (old: Expr) => Expr): void => {
     for (const c of result.work?.cells ?? []) m.mem.write(c.base, c.offset, v(m.mem.read(c.base, c.offset, 8)));
@@ -380,7 +432,9 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   };
 
   const push = (pos: number, st: PathState): void => {
-    const k = keyOf(pos, st.stack);
+    // Paths on different stacks are not merged: a merged RSP would address memory through an
+    // `ite`, which the memory model cannot name (the stacks an entry uses are few).
+    const k = keyOf(pos, st.stack) + '|' + S.addressKey(st.m.regs.rsp).base;
     // a loop head: the target of a jump back (in the order a cycle is run) within its own cycle
     if (cyclic[pos] && current >= 0 && rank[pos] === rank[current] && pos <= current) heads.add(k);
     const old = pending.get(k);
@@ -444,7 +498,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   }
 
   function featureCond(f: string): Expr {
-    const v = bit('feature.' + f.slice(1));
+    const v = opts.disabled?.has(f.slice(1)) ? S.F : bit('feature.' + f.slice(1));
     return f[0] === '+' ? v : S.notB(v);
   }
 
@@ -583,17 +637,12 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       const kso = m.regs.rsp.name === 'percpu.kernel_stack' ? prog.constants.get('KERNEL_STACK_OFFSET') ?? 0n : 0n;
       const top = k.offset + kso;
       st.frame = { base: k.base, offset: top - layout.size, fields: layout.fields };
-      // thread_info (and its flags word) sits at the bottom of this stack in 3.x/4.x kernels
-      const ti = prog.constants.get('TI_flags');
-      const size = prog.constants.get('THREAD_SIZE');
-      const work = result.work;
-      if (work && !opts.work && ti !== undefined && size !== undefined) {
-        const cell = { base: k.base, offset: top - size + ti };
-        if (!work.cells.some((c) => c.base === cell.base && c.offset === cell.offset)) work.cells.push(cell);
-        const first = work.cells[0];
-        m.mem.write(cell.base, cell.offset, m.mem.read(first.base, first.offset, 8));
-      }
+      threadInfo(m, k.base, top);
     }
+    // espfix64 (Linux 3.16+; not a stack switch): the page written through the per-CPU espfix_waddr
+    // is mapped again at espfix_stack | (user RSP bits 31:16), the read-only stack the IRET to a
+    // 16-bit stack segment runs on; the two name the same memory
+    if (m.regs.rsp !== oldRsp && variables(m.regs.rsp).has('percpu.espfix_stack')) m.regs.rsp = val('percpu.espfix_waddr', 64);
     if (trace && beforeRegs) {
       const changed: Record<string, string> = {};
       for (const g of GPRS) if (m.regs[g] !== beforeRegs[g]) changed[g] = show(m.regs[g]);
@@ -630,6 +679,15 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
         if (out.target.kind === 'label') {
           const t = cfg.label(out.target.name);
           if (t !== undefined) return goTo(cfg.enter(t), st);
+          // a tail call from a local function into C (6.x error_entry's `jmp sync_regs`): the
+          // callee returns to our caller, with its contract
+          if (st.stack.length && !/^__x86_indirect_thunk_/.test(out.target.name)) {
+            const c = contractFor(out.target.name, opts.contracts);
+            if (c !== 'transparent') applyContract(c, st, site);
+            m.regs.rsp = S.add(m.regs.rsp, S.const(64, 8n));
+            const back = st.stack[st.stack.length - 1];
+            return goTo(cfg.enter(back), { ...st, stack: st.stack.slice(0, -1) });
+          }
         }
         return; // to code outside the file (or an indirect jump, a retpoline thunk): the path ends
       }
@@ -707,6 +765,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   function applyContract(c: Contract, st: PathState, site: string): void {
     const m = st.m;
     let frameChangeSets: { changed: Expr } | undefined;
+    const arg = c.returnsArg ? m.regs[c.returnsArg] : undefined;
     for (const r of c.clobbers) m.regs[r as Gpr] = havoc(`${r === 'rax' && c.returnsToUser ? 'syscall.ret' : 'kernel.' + r}@${site}`, 64, m.regs[r as Gpr]);
     for (const f of STATUS_FLAGS) m.setUndefined(f, havoc(`kernel.${f}@${site}`, 1, m.flags[f]));
     m.setFlag('DF', S.const(1, 0n));
@@ -730,7 +789,10 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       for (const [field, o] of Object.entries(f.fields)) {
         const off = f.offset + o;
         const old = m.mem.read(f.base, off, 8);
-        const fresh = havoc(`ptregs.${field}@${site}`, 64, old);
+        let fresh = havoc(`ptregs.${field}@${site}`, 64, old);
+        // what rewrites a Linux frame (ptrace's putreg, sigreturn) keeps it a user frame: CS and
+        // SS with RPL 3
+        if (!entry.layout && (field === 'cs' || field === 'ss')) fresh = S.or(fresh, S.const(64, 3n));
         m.mem.write(f.base, off, changed === undefined ? fresh : S.ite(changed, fresh, old));
       }
     }
@@ -751,6 +813,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       const keep = S.asBool(st.sticky) === false ? w : S.or(w, S.ite(st.sticky, S.const(64, work.sticky), S.const(64, 0n)));
       writeWork(m, () => keep);
     }
+    if (arg) m.regs.rax = arg;
     if (c.returnsSysretSafe && st.frame && !fromC) {
       // Non-zero means safe: %rax is 0 whenever the conditions fail (bool or long return value).
       // In a trace an unpinned return value is what the C computes: 1 exactly when it is safe.
@@ -810,7 +873,8 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   function goTo(edges: { to: number; features: string[] }[], st: PathState): void {
     if (trace) {
       for (const e of edges) {
-        if (e.features.every((f) => (env?.get('feature.' + f.slice(1)) ?? 0n) === (f[0] === '+' ? 1n : 0n))) return push(e.to, st);
+        const on = (name: string): bigint => (opts.disabled?.has(name) ? 0n : env?.get('feature.' + name) ?? 0n);
+        if (e.features.every((f) => on(f.slice(1)) === (f[0] === '+' ? 1n : 0n))) return push(e.to, st);
       }
       return;
     }

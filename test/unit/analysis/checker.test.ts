@@ -36,7 +36,14 @@ describe('checker: bug fixtures', () => {
       assert.deepEqual(got, held);
       for (const f of severe(a)) {
         assert.ok(f.witness && Object.keys(f.witness).length > 0 || f.code === 'percpu-user-gs', `${f.code} has a witness`);
-        assert.ok(f.path && f.path.length >= (f.code === 'percpu-user-gs' ? 1 : 20), `${f.code} has a path`);
+        assert.ok(f.path && f.path.length >= (f.code === 'percpu-user-gs' ? 1 : 15), `${f.code} has a path`);
+        // the whole path: it starts at the first instruction of the entry the replay names
+        const prog = program(file);
+        const entry = f.replay?.[f.replay.indexOf('--entry') + 1] ?? '';
+        const label = prog.labels.get(entry);
+        assert.ok(label !== undefined, `the replay names an entry label (${entry})`);
+        const first = prog.statements.findIndex((s, i) => i > label && s.kind === 'instruction');
+        assert.equal(f.path[0].loc.range.start.line, prog.statements[first].loc.range.start.line, `the path of ${f.code} starts at ${entry}`);
         assert.equal(f.path?.[f.path.length - 1].loc.range.start.line, f.loc.range.start.line, `the path of ${f.code} ends at the finding`);
       }
     });
@@ -137,5 +144,35 @@ describe('simulate --set', () => {
     assert.equal(e.kind, 'unknown');
     assert.deepEqual('missing' in e ? e.missing : [], ['ti_flags']);
     assert.equal(e.line, 94);
+  });
+});
+
+describe('checker: exceptions and interrupts from user mode', () => {
+  const file = fixture('kernels', 'linux-2025-entry_64.S');
+  test('the page fault (error code), the common interrupt (vector pushed) and #UD (no error code) reach the IRET exit, proven', async () => {
+    const a = await run(file);
+    const iret = a.returns.find((r) => r.kind === 'iret');
+    assert.ok(iret);
+    assert.deepEqual(iret.entries, ['entry_SYSCALL_64', 'asm_exc_page_fault', 'asm_common_interrupt', 'asm_exc_invalid_op']);
+    assert.equal(iret.verdict, 'ok');
+    assert.deepEqual(iret.conditions.map((c) => [c.name, c.status]), [['rsp == ptregs.sp', 'proven'], ['user GS base', 'proven'], ['user CR3', 'proven'], ['no exit work pending', 'proven']]);
+    // error_entry's tail call into sync_regs, and the C handler's exit work
+    assert.ok(iret.assumes.some((s) => s.startsWith('sync_regs: copies pt_regs')), iret.assumes.join(' | '));
+    assert.ok(iret.assumes.some((s) => s.startsWith('exc_page_fault: an idtentry handler')), iret.assumes.join(' | '));
+  });
+  test('the hardware frame of an exception has its error code in orig_ax, and the handler gets it in %rsi', async () => {
+    const sim = await simulate(program(file), { ...defaultOptions, vendor: 'intel' }, 'asm_exc_page_fault', envFromPins(['rcx=0x401000']), undefined, { detail: true });
+    const call = sim.paths[0].steps.find((s) => s.text.includes('call exc_page_fault'));
+    assert.ok(call, sim.paths[0].steps.map((s) => s.text).join('\n'));
+    assert.equal(call.regs?.rsi, 'cpu.error_code');
+  });
+  test('an ALTERNATIVE arm whose feature the configuration rules out is not explored (Xen PV without CONFIG_XEN_PV)', async () => {
+    const plain = await run(file);
+    const xen = await analyze({ file, text: readFileSync(file, 'utf8') }, { ...defaultOptions, defines: { CONFIG_XEN_PV: '1' } }, diskReader);
+    const mentions = (a: Analysis) => a.returns.some((r) => r.conjuncts.some((c) => c.includes('X86_FEATURE_XENPV')));
+    assert.equal(mentions(plain), false);
+    assert.equal(mentions(xen), true);
+    const paths = (a: Analysis) => a.returns.reduce((n, r) => n + r.paths, 0);
+    assert.ok(paths(plain) < paths(xen), `${paths(plain)} < ${paths(xen)}`);
   });
 });
