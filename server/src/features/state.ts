@@ -117,7 +117,7 @@ export function memoryHover(a: Analysis, text: string, pos: Pos): { value: strin
     // an operand of a macro's expansion: which of its instructions
     if (sameRange(op.range, s.loc.range) && s.text) title.push(`in \`${s.text.trim()}\``);
     title.push(`(from ${rec.entry})`);
-    const lines = [title.join(' '), '', `address: ${cellText(a, o)} — ${o.width / 8} byte${o.width === 8 ? '' : 's'} ${ACCESS[o.access]}`, '', `before: ${describeValue(o.before)}`, ''];
+    const lines = [title.join(' '), '', `address: ${cellText(a, o, rec.entry)} — ${o.width / 8} byte${o.width === 8 ? '' : 's'} ${ACCESS[o.access]}`, '', `before: ${describeValue(o.before)}`, ''];
     if (o.access === 'read') lines.push('unchanged by this instruction');
     else if (o.after === o.before) lines.push('after: the same value (written back)');
     else lines.push(`after: ${describeValue(o.after)}`);
@@ -130,10 +130,17 @@ export function memoryHover(a: Analysis, text: string, pos: Pos): { value: strin
 const ACCESS: Record<OperandState['access'], string> = { read: 'read', write: 'written', 'read-write': 'read and written' };
 
 /** `pt_regs->ip at \`percpu.cpu_current_top_of_stack-0x28\``, `per-CPU cpu_tss_rw+0x4`, `thread_info flags at \`…\``, or the cell. */
-function cellText(a: Analysis, o: OperandState): string {
+function cellText(a: Analysis, o: OperandState, entry: string): string {
   const cell = `\`${cellName(o.base, o.offset)}\``;
-  if (o.field) return `pt_regs->${o.field.name}${o.field.offset ? `+0x${o.field.offset.toString(16)}` : ''} at ${cell}`;
-  if (o.work) return `${a.program.constants.has('TASK_TI_flags') || a.program.constants.has('TI_flags') ? 'thread_info flags' : 'the exit-work flags'} at ${cell}`;
+  const off = o.field?.offset ? `+0x${o.field.offset.toString(16)}` : '';
+  // a frame the project file lays out (a trapframe, Xen's guest frame) is not Linux's pt_regs: its
+  // field as the file's constants name it (TF_RIP → tf_rip) when they do
+  if (o.field && a.project?.entries.some((e) => e.label === entry && e.layout)) {
+    const name = Object.entries(a.project.cFields ?? {}).find(([, f]) => f === o.field?.name)?.[0] ?? o.field.name;
+    return `the saved frame's ${name}${off} at ${cell}`;
+  }
+  if (o.field) return `pt_regs->${o.field.name}${off} at ${cell}`;
+  if (o.work) return `${a.project?.work ? 'the work flags' : 'thread_info flags'} at ${cell}`;
   if (o.base.startsWith('gs:')) return `per-CPU ${cellName(o.base.slice(3), o.offset)}`;
   if (o.base.startsWith('fs:')) return `\`%fs:${cellName(o.base.slice(3), o.offset)}\``;
   return cell;

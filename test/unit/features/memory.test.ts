@@ -4,7 +4,7 @@
 // (several statements on a line, a macro's argument, a register inside the operand).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { MarkupContent } from 'vscode-languageserver';
 import { analyze, defaultOptions, type Analysis } from '../../../server/src/analysis';
@@ -135,6 +135,27 @@ describe('hover on a memory operand', () => {
       '',
       'unchanged by this instruction',
     ].join('\n'));
+  });
+
+  test('a frame a project file lays out (FreeBSD\'s trapframe): the field as its constants name it, the work flags', async () => {
+    const file = fixture('kernels', 'freebsd-exception.S');
+    const projectPath = join(dirname(file), '.entry-review.json');
+    const projectText = readFileSync(fixture('projects', 'freebsd.entry-review.json'), 'utf8');
+    const reader = { read: (p: string) => (p === projectPath ? projectText : diskReader.read(p)), exists: (p: string) => p === projectPath || (diskReader.exists?.(p) ?? false) };
+    const text = readFileSync(file, 'utf8');
+    const a = await analyze({ file, text }, defaultOptions, reader);
+    // line 245: movq TF_RIP(%rsp), %rcx after amd64_syscall, whose contract rewrites the frame only with PCB_FULL_IRET set
+    assert.equal(hoverOf(a, text, 245, 'TF_RIP').value?.split('\n\n---\n\n')[0], [
+      '**`TF_RIP(%rsp)`** = `0x98(%rsp)` (from Xfast_syscall)',
+      '',
+      'address: the saved frame\'s tf_rip at `percpu.0xa0-0x28` — 8 bytes read',
+      '',
+      'before: `((PCB_FULL_IRET@L219 & 1) == 0 ? user.rip : ptregs.ip@L219)`',
+      '',
+      'unchanged by this instruction',
+    ].join('\n'));
+    // line 231: testl $TDF_ASTPENDING|TDF_NEEDRESCHED, TD_FLAGS(%rax), the project's work-flags word
+    assert.match(hoverOf(a, text, 231, 'TD_FLAGS').value ?? '', /^\*\*`TD_FLAGS\(%rax\)`\*\* = `0xfc\(%rax\)` \(from Xfast_syscall\)\n\naddress: the work flags at `percpu\.0x0\+0xfc` — 4 bytes read\n/);
   });
 
   test('recorded per instruction, not per path: at most one record per operand of each instruction reached', () => {
