@@ -103,6 +103,40 @@ describe('language server over stdio', () => {
     assert.match(text, /```x86-entry-asm\n\s*xorl\s+%eax, ?%eax\n```/);
   });
 
+  test('hover on a memory operand: its pt_regs field or per-CPU name, the value before and after, the entry', async () => {
+    const kfile = fixture('kernels', 'linux-2015-entry_64.S');
+    const kuri = pathToFileURL(kfile).href;
+    await client.conn.sendNotification('textDocument/didOpen', {
+      textDocument: { uri: kuri, languageId: 'x86-entry-asm', version: 1, text: readFileSync(kfile, 'utf8') },
+    });
+    const at = async (line: number, character: number) =>
+      (await client.conn.sendRequest('textDocument/hover', { textDocument: { uri: kuri }, position: { line, character } })) as Hover;
+    // line 172 `movq RIP(%rsp), %r11` on the opportunistic SYSRET path, the cursor on the operand's '%'
+    const rip = await at(171, 10);
+    assert.equal((rip.contents as MarkupContent).value, [
+      '**`RIP(%rsp)`** = `128(%rsp)` (from entry_SYSCALL_64)',
+      '',
+      'address: pt_regs->ip at `percpu.cpu_current_top_of_stack-0x28` — 8 bytes read',
+      '',
+      'before: `ptregs.ip` — pt_regs->ip after the calls into C',
+      '',
+      'unchanged by this instruction',
+    ].join('\n'));
+    assert.deepEqual(rip.range, { start: { line: 171, character: 6 }, end: { line: 171, character: 15 } });
+    // line 58 `movq %rsp, PER_CPU_VAR(rsp_scratch)`: a write, on the variable's name
+    const scratch = await at(57, 26);
+    assert.equal((scratch.contents as MarkupContent).value, [
+      '**`PER_CPU_VAR(rsp_scratch)`** = `%gs:rsp_scratch` (from entry_SYSCALL_64)',
+      '',
+      'address: per-CPU rsp_scratch — 8 bytes written',
+      '',
+      'before: `percpu.rsp_scratch` — per-CPU rsp_scratch as the entry found it',
+      '',
+      'after: `user.rsp` — the user\'s value at entry',
+    ].join('\n'));
+    await client.conn.sendNotification('textDocument/didClose', { textDocument: { uri: kuri } });
+  });
+
   test('an incremental edit that fixes the error clears it in version 2', async () => {
     await client.conn.sendNotification('textDocument/didChange', {
       textDocument: { uri, version: 2 },

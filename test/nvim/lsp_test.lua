@@ -186,6 +186,24 @@ local function main()
   local khov = client.request_sync('textDocument/hover', { textDocument = { uri = kuri }, position = { line = 222, character = 3 } }, 5000, kbuf)
   local ktext = (khov and khov.result and khov.result.contents and (khov.result.contents.value or '')) or ''
   check('hover on the returning macro lists its proven conditions', ktext:find('rcx canonical (48-bit) — proven', 1, true) ~= nil, 'hover: ' .. ktext)
+  -- a memory operand's symbolic state: line 172 `movq RIP(%rsp), %r11`, the cursor on the operand's '%'
+  local mhov = client.request_sync('textDocument/hover', { textDocument = { uri = kuri }, position = { line = 171, character = 10 } }, 5000, kbuf)
+  local mtext = (mhov and mhov.result and mhov.result.contents and (mhov.result.contents.value or '')) or ''
+  eq('hover on the memory operand RIP(%rsp): pt_regs->ip, its value before and after, the entry', mtext, table.concat({
+    '**`RIP(%rsp)`** = `128(%rsp)` (from entry_SYSCALL_64)',
+    '',
+    'address: pt_regs->ip at `percpu.cpu_current_top_of_stack-0x28` — 8 bytes read',
+    '',
+    'before: `ptregs.ip` — pt_regs->ip after the calls into C',
+    '',
+    'unchanged by this instruction',
+  }, '\n'))
+  -- a write: line 110 `movq %rax, RAX(%rsp)` replaces -ENOSYS (in hex) with the system call's return value
+  -- (the cursor on the base register: %rsp's value comes first, then the operand it addresses)
+  local whov = client.request_sync('textDocument/hover', { textDocument = { uri = kuri }, position = { line = 109, character = 18 } }, 5000, kbuf)
+  local wtext = (whov and whov.result and whov.result.contents and (whov.result.contents.value or '')) or ''
+  check('hover on the memory operand RAX(%rsp): written, before 0xffffffffffffffda, after the return value',
+    wtext:find('address: pt_regs->ax at `percpu.cpu_current_top_of_stack-0x58` — 8 bytes written\n\nbefore: `0xffffffffffffffda`\n\nafter: `syscall.ret@L108` — the system call\'s return value', 1, true) ~= nil, 'hover: ' .. wtext)
   local kbefore = count_of(kuri)
   vim.api.nvim_buf_set_lines(kbuf, 187, 189, false, {})
   local broken = wait_diags(kuri, kbefore, function(l) return #problems(l) > 0 end, 'a finding after deleting the canonical check')

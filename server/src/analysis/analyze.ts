@@ -5,6 +5,7 @@ import { parseProgram, type FileReader, type Location, type Program, type Statem
 import { isModelled, type Expr } from '../x86';
 import { runChecks, type ReturnResult } from './checker';
 import { withCSources } from './csource';
+import type { OperandState } from './memstate';
 import { findProjectFile, projectPreprocess, readProject, type Project } from './project';
 import type { AnalyzeOptions } from './options';
 import { newSolverStats, type SolverStats } from './decide';
@@ -65,6 +66,8 @@ export interface Analysis {
   log: string[];
   /** The symbolic general registers before each instruction the walk reached (statement index). */
   registers: Map<number, { entry: string; regs: Record<string, Expr> }>;
+  /** Each memory operand's cell and value before and after each instruction the walk reached (statement index). */
+  memory: Map<number, { entry: string; operands: OperandState[] }>;
   /** The project file the analysis read (entries, frames, contracts), for `simulate` on the same terms. */
   project?: Project;
   stats: AnalysisStats;
@@ -105,6 +108,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
   let returns: ReturnResult[] = [];
   let entries: string[] = [];
   let registers: Analysis['registers'] = new Map();
+  let memory: Analysis['memory'] = new Map();
   let log: string[] = [];
   let paths = 0;
   let solver = newSolverStats();
@@ -122,6 +126,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
     returns = c.returns;
     entries = c.entries.map((e) => e.name);
     registers = c.registers;
+    memory = c.memory;
     log = c.log;
     paths = c.paths;
     solver = c.solver;
@@ -140,6 +145,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
     entries,
     log,
     registers,
+    memory,
     project,
     stats: { paths, instructions, millis: Math.round(performance.now() - started), parseMillis: Math.round(parseMillis * 10) / 10, solver },
   };

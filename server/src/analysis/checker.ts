@@ -6,6 +6,7 @@ import { type CheckResult, type Expr, SymbolicAlgebra, evaluate, show } from '..
 import { cheapUnsat, decide, newSolverStats, type SolverStats } from './decide';
 import type { Finding, PathStep } from './analyze';
 import { Cfg } from './cfg';
+import type { OperandState } from './memstate';
 import type { AnalyzeOptions } from './options';
 import { accessProperty, exitProperties, frameField, rebuild, type Property, type PropertyContext } from './properties';
 import { type Entry, type ExitEvent, walk, type WalkOptions, type WalkResult } from './walk';
@@ -36,6 +37,8 @@ export interface CheckOutput {
   entries: Entry[];
   /** Registers before each instruction (statement index → register → value), from the first entry that reaches it. */
   registers: Map<number, { entry: string; regs: Record<string, Expr> }>;
+  /** Memory operands at each instruction (statement index): cell, value before and after, from the first entry that reaches it. */
+  memory: Map<number, { entry: string; operands: OperandState[] }>;
   findings: Finding[];
   returns: ReturnResult[];
   walks: WalkResult[];
@@ -148,7 +151,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
   const { entries, missing } = findEntries(cfg, options.entries, project);
   const notes = missing.map((m) => `--entry ${m}: no such label in this file`);
 
-  const out: CheckOutput = { entries, registers: new Map(), findings: [], returns: [], walks: [], exits: [], paths: 0, instructions: 0, notes, log: [], solver: newSolverStats() };
+  const out: CheckOutput = { entries, registers: new Map(), memory: new Map(), findings: [], returns: [], walks: [], exits: [], paths: 0, instructions: 0, notes, log: [], solver: newSolverStats() };
   const vendors: ('intel' | 'amd')[] = options.vendor === 'both' ? ['intel', 'amd'] : [options.vendor];
   const vaBits: (48 | 57)[] = options.vaBits === 'both' ? [48, 57] : [options.vaBits];
   const started = performance.now();
@@ -167,6 +170,10 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
       const shown: Record<string, Expr> = {};
       for (const [g, v] of Object.entries(regs)) shown[g] = readable(S, v, memo);
       out.registers.set(cfg.insns[pos], { entry: entry.name, regs: shown });
+    }
+    for (const [pos, ops] of w.memory) {
+      if (out.memory.has(cfg.insns[pos])) continue;
+      out.memory.set(cfg.insns[pos], { entry: entry.name, operands: ops.map((o) => ({ ...o, before: readable(S, o.before, memo), after: readable(S, o.after, memo) })) });
     }
     out.instructions += w.reached.size;
     for (const ev of w.exits) {

@@ -6,3 +6,4 @@ export { envFromPins, pinsFromModel, replayCommandArgs } from './witness';
 export { simulate, type Simulation, type SimPath, type SimStep } from './simulate';
 export { findProjectFile, projectPreprocess, readProject, PROJECT_FILE, type Project } from './project';
 export { withCSources } from './csource';
+export { type OperandState } from './memstate';

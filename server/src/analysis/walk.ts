@@ -29,6 +29,7 @@ import type { Cfg } from './cfg';
 import { contractFor, type Contract } from './contracts';
 import { cUnknownName, runCFunction, PT_REGS_FIELDS, type CPath } from './cverify';
 import type { CFunction } from '../csrc/reader';
+import { noteOperand, type OperandState } from './memstate';
 
 /**
  * `syscall`: the state a 64-bit SYSCALL leaves; `compat`: a SYSCALL from 32-bit user mode (RCX =
@@ -176,6 +177,8 @@ export interface WalkResult {
   unmodeled: Map<number, string>;
   /** The general registers before each instruction, as the walk first saw them there (keepStates). */
   before: Map<number, Record<Gpr, Expr>>;
+  /** Each memory operand's cell and value before and after each instruction, as the walk first saw them there (keepStates). */
+  memory: Map<number, OperandState[]>;
   /** trace mode: the steps taken, and why the trace stopped when it did not reach a return. */
   steps: TraceStep[];
   stop?: { pos: number; reason: string; missing: string[] };
@@ -245,7 +248,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   const env = opts.env;
   const trace = opts.mode === 'trace';
   const prog = cfg.program;
-  const result: WalkResult = { entry, exits: [], accesses: [], reached: new Set(), writesCr3: false, unmodeled: new Map(), before: new Map(), steps: [], used: new Map(), conjunctSite: new Map() };
+  const result: WalkResult = { entry, exits: [], accesses: [], reached: new Set(), writesCr3: false, unmodeled: new Map(), before: new Map(), memory: new Map(), steps: [], used: new Map(), conjunctSite: new Map() };
 
   /** A named unknown: its pinned value in a trace, a fresh variable otherwise. */
   const complete = trace && !!opts.complete;
@@ -574,7 +577,8 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const stmt = cfg.stmt(pos);
     const insn = cfg.instruction[pos];
     const site = cfg.site[pos];
-    if (opts.keepStates && !result.before.has(pos)) result.before.set(pos, { ...m.regs });
+    const first = opts.keepStates && !result.before.has(pos);
+    if (first) result.before.set(pos, { ...m.regs });
     // With interrupts possibly on, an interrupt may queue exit work at any instruction.
     const shadow = st.stiFrom;
     st.stiFrom = undefined;
@@ -614,6 +618,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const accesses: { cell: string; key: AddressKey; gsKernel: Expr; write: boolean }[] = [];
     const ifBefore = m.flags.IF;
     if (insn.mnemonic === 'sti') st.stiFrom = ifBefore;
+    const operands: OperandState[] | undefined = first ? [] : undefined;
     const out = step(m, insn, S, {
       vaBits: 48,
       // a symbol with no value is an unknown of its own name; a replay reads it from the model
@@ -622,8 +627,10 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       selectors,
       onAccess: (a) => {
         if (a.seg === 'gs') accesses.push({ cell: cellName(a.key.base.slice(3), a.key.offset), key: a.key, gsKernel: a.gsKernel ?? m.gsKernel, write: a.kind === 'write' });
+        if (operands && a.operand) noteOperand(operands, insn.operands.indexOf(a.operand), a, m, st.frame, result.work?.cells);
       },
     });
+    if (operands?.length && out.kind !== 'unknown') result.memory.set(pos, operands);
     for (const a of accesses) {
       result.accesses.push({ pos, pc: st.pc, gsKernel: a.gsKernel, cell: a.cell });
       if (a.write && !st.percpuWritten.some((c) => c.name === a.cell)) st.percpuWritten = [...st.percpuWritten, { name: a.cell, key: a.key }];

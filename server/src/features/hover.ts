@@ -1,16 +1,19 @@
-// Hovers: instruction semantics from the x86 model, values of constants, macro and label facts.
+// Hovers: instruction semantics from the x86 model, the machine state at register and memory
+// operands, values of constants, macro and label facts.
 import { MarkupKind, type Hover } from 'vscode-languageserver';
 import type { Analysis } from '../analysis';
 import type { Location, Pos, Range } from '../syntax';
 import { describeInstruction, type InstructionInfo } from '../x86';
 import { returnAt, returnMarkdown } from './returns';
-import { registerHover } from './state';
+import { memoryHover, registerHover } from './state';
 import { findSymbol, formatValue, symbolUnder } from './symbols';
-import { contains, lineText, wordAt } from './text';
+import { contains, lineText, wordAt, type Word } from './text';
 
 export function hover(analysis: Analysis, text: string, pos: Pos): Hover | undefined {
   const word = wordAt(text, pos);
-  if (!word) return undefined;
+  // a memory operand: its cell and value before and after the instruction (anywhere in the operand)
+  const mem = memoryHover(analysis, text, pos);
+  if (!word) return mem ? markdown(mem.value, mem.range) : undefined;
   // Instructions are explained wherever they are written: in code, in .macro bodies, in
   // ALTERNATIVE strings and in inactive #if branches alike.
   if (isMnemonicPosition(lineText(text, pos.line) ?? '', word.range.start.character)) {
@@ -19,12 +22,20 @@ export function hover(analysis: Analysis, text: string, pos: Pos): Hover | undef
     if (info && ret) return markdown(instructionMarkdown(info) + '\n\n---\n\n' + returnMarkdown(ret), word.range);
     if (info) return markdown(instructionMarkdown(info), word.range);
   }
-  const ret = returnAt(analysis, pos);
-  // a register operand: its symbolic value before and after this line
+  // a register operand: its symbolic value before and after this line (then the memory operand it addresses)
   if ((lineText(text, pos.line) ?? '')[word.range.start.character - 1] === '%') {
     const h = registerHover(analysis, word.text, pos);
-    if (h) return markdown(h, word.range);
+    if (h) return markdown(mem ? `${h}\n\n---\n\n${mem.value}` : h, word.range);
   }
+  // the macro or constant the word names, after the memory operand's state when it is in one
+  const named = wordMarkdown(analysis, word, pos);
+  if (mem) return markdown(named ? `${mem.value}\n\n---\n\n${named}` : mem.value, mem.range);
+  return named === undefined ? undefined : markdown(named, word.range);
+}
+
+/** A macro invocation (its expansion), a symbol (its definition) or a built-in constant (its value) under the cursor. */
+function wordMarkdown(analysis: Analysis, word: Word, pos: Pos): string | undefined {
+  const ret = returnAt(analysis, pos);
   const expansion = analysis.program.macroExpansions.find(
     (m) => m.loc.file === analysis.file && m.name === word.text && contains(m.loc.range, pos),
   );
@@ -36,7 +47,7 @@ export function hover(analysis: Analysis, text: string, pos: Pos): Hover | undef
     if (constant !== undefined) lines.push('', `value: \`${formatValue(constant)}\``);
     lines.push('', 'Expands to:', '```x86-entry-asm', expansion.text.trimEnd(), '```');
     if (ret) lines.push('', '---', '', returnMarkdown(ret));
-    return markdown(lines.join('\n'), word.range);
+    return lines.join('\n');
   }
   const sym = symbolUnder(analysis, word, pos);
   if (sym) {
@@ -44,12 +55,10 @@ export function hover(analysis: Analysis, text: string, pos: Pos): Hover | undef
     if (sym.value !== undefined) lines.push('', `value: \`${formatValue(sym.value)}\``);
     if (sym.detail) lines.push('', '```', sym.detail, '```');
     lines.push('', sym.builtin ? 'built in (no kernel header found)' : `defined at ${site(sym.loc, analysis.file)}`);
-    return markdown(lines.join('\n'), word.range);
+    return lines.join('\n');
   }
   const value = analysis.program.constants.get(word.text);
-  if (value !== undefined) {
-    return markdown(`**${word.text}** — constant (built in)\n\nvalue: \`${formatValue(value)}\``, word.range);
-  }
+  if (value !== undefined) return `**${word.text}** — constant (built in)\n\nvalue: \`${formatValue(value)}\``;
   return undefined;
 }
 

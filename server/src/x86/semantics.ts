@@ -16,6 +16,8 @@ export interface MemoryAccess<V> {
   value: V;
   /** The 1-bit GS-kernel flag at the time of a %gs: access. */
   gsKernel?: V;
+  /** The instruction's memory operand this access is of (none for the stack accesses of push, pop, call, ret). */
+  operand?: MemOperand;
 }
 
 export interface StepContext<V> {
@@ -134,13 +136,13 @@ class Exec<V, B> {
   load(m: MemOperand, width: number, addr = this.ea(m)): V {
     const key = this.key(m, addr);
     const v = this.s.loadAt(key, width);
-    this.ctx.onAccess?.({ kind: 'read', seg: m.seg, key, width, value: v, gsKernel: m.seg === 'gs' ? this.s.gsKernel : undefined });
+    this.ctx.onAccess?.({ kind: 'read', seg: m.seg, key, width, value: v, gsKernel: m.seg === 'gs' ? this.s.gsKernel : undefined, operand: m });
     return v;
   }
   store(m: MemOperand, v: V, addr = this.ea(m)): void {
     const key = this.key(m, addr);
     const width = this.A.width(v);
-    this.ctx.onAccess?.({ kind: 'write', seg: m.seg, key, width, value: v, gsKernel: m.seg === 'gs' ? this.s.gsKernel : undefined });
+    this.ctx.onAccess?.({ kind: 'write', seg: m.seg, key, width, value: v, gsKernel: m.seg === 'gs' ? this.s.gsKernel : undefined, operand: m });
     this.s.storeAt(key, v);
   }
   stackLoad(addr: V, width: number): V {

@@ -203,6 +203,33 @@ test('hover on a macro invocation shows the macro and its expansion', async () =
   assert.match(text, /```[^`]*\bswapgs\b[^`]*```/, `hover shows the expansion: ${text}`);
 });
 
+test('hover on a frame operand: its pt_regs field, the symbolic value before and after, the entry', async () => {
+  const k = kernelFixtureUri('linux-2015-entry_64.S');
+  const { doc } = await activate(k);
+  // Line 172 (0-based 171) is "\tmovq\tRIP(%rsp), %r11" on the opportunistic SYSRET path: the cursor
+  // on the operand's '%' (no word there: the operand alone). The server answers once it has analysed.
+  const rip = doc.lineAt(171).text.indexOf('RIP(%rsp)');
+  assert.equal(rip, 6, doc.lineAt(171).text);
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', k, new vscode.Position(171, rip + 4));
+  assert.equal(hoverText(hovers ?? []), [
+    '**`RIP(%rsp)`** = `128(%rsp)` (from entry_SYSCALL_64)',
+    '',
+    'address: pt_regs->ip at `percpu.cpu_current_top_of_stack-0x28` — 8 bytes read',
+    '',
+    'before: `ptregs.ip` — pt_regs->ip after the calls into C',
+    '',
+    'unchanged by this instruction',
+  ].join('\n'));
+  assert.equal(hovers[0].range && formatRange(hovers[0].range), '171:6-171:15', 'the hover covers the operand as written');
+  // a write, on the macro word of the operand: line 110 "\tmovq\t%rax, RAX(%rsp)" replaces -ENOSYS
+  // (in hex) with the system call's return value, then says what RAX is
+  const write = await hoverAt(k, 109, 13);
+  assert.match(write, /^\*\*`RAX\(%rsp\)`\*\* = `80\(%rsp\)` \(from entry_SYSCALL_64\)\n\naddress: pt_regs->ax at `percpu\.cpu_current_top_of_stack-0x58` — 8 bytes written\n\nbefore: `0xffffffffffffffda`\n\nafter: `syscall\.ret@L108` — the system call's return value\n\n---\n\n\*\*RAX\*\* — built-in kernel macro/, write);
+  // the register operand's hover is as before: %r11 on line 172
+  const r11 = await hoverAt(k, 171, 18);
+  assert.equal(r11, '**%r11** (from entry_SYSCALL_64)\n\nbefore: `kernel.r11` — a kernel value left by the calls into C\n\nafter: `ptregs.ip` — pt_regs->ip after the calls into C');
+}, 30000);
+
 test('status bar: the analysis state and time of the active file, a click opens the log', async () => {
   const bug = kernelFixtureUri('bugs', 'no-canonical-check.S');
   await activate(bug);
