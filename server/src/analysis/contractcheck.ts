@@ -20,6 +20,11 @@ export interface ContractVerdict {
   status: 'verified' | 'unproven' | 'unknown';
   assumes: string;
   findings: Finding[];
+  /**
+   * Codes of the return's own checks that an unproven verdict accounts for besides the SYSRET
+   * ones (a SYSEXIT's `return-rsp-not-user` when the C lets a 64-bit regs->sp through).
+   */
+  covers?: string[];
 }
 
 /** A CPU feature as the walk names it (the same unknown the ALTERNATIVE arms test). */
@@ -159,9 +164,12 @@ async function checkCompatContract(cfg: Cfg, c: Contract, entries: { entry: Entr
       kinds.forEach((k) => kindsSeen.add(k));
       const site = cfg.site[pos];
       const S = new SymbolicAlgebra();
+      // the frame as the call finds it: any frame (`c.in.F@<site>:<file>:<definition line>`, a
+      // name a replay pins it by, for a C that tests it before its first call)
+      const input = (f: string): Expr => S.fresh(cUnknownName(`in.${f}`, `${site}:${base}`, src.fn.line), 64);
       const res = runCFunction(src.fn, {
         S,
-        field: (f) => S.fresh(`c.in.${f}`, 64),
+        field: input,
         // the same names the walk gives these unknowns, so the witness pins replay there
         unknown: (what, width, line) => S.fresh(cUnknownName(what, `${site}:${base}`, line), width),
         feature: (name) => (name === 'la57' ? S.eq(S.fresh('cpu.la57', 1), S.const(1, 1n)) : featureBit(S, name)),
@@ -173,7 +181,7 @@ async function checkCompatContract(cfg: Cfg, c: Contract, entries: { entry: Entr
       facts = res.facts;
       const conds = compatConditions(S, kinds);
       for (const p of res.paths.filter((x) => S.asConst(x.ret) !== 0n)) {
-        const frame = (n: string): Expr => p.frame.get(n) ?? S.fresh(`c.in.${n}`, 64);
+        const frame = (n: string): Expr => p.frame.get(n) ?? input(n);
         const bad = conds.map((x) => S.notB(x.holds(frame))).reduce((a, b) => S.orB(a, b));
         const r = await decide([p.cond, S.notB(S.eq(p.ret, S.const(64, 0n))), bad].reduce((a, b) => S.andB(a, b)), 4000);
         if (r.status === 'unknown') {
@@ -185,7 +193,7 @@ async function checkCompatContract(cfg: Cfg, c: Contract, entries: { entry: Entr
         const broken = conds.filter((x) => evaluate(x.holds(frame), model) === 0n);
         const fields = [...new Set(broken.flatMap((b) => b.fields))];
         const shown = fields.map((f) => `${f} = 0x${evaluate(frame(f), model).toString(16)}`).join(', ');
-        const pins = pinsFromModel(new Map([...model].filter(([k]) => !k.startsWith('c.in.'))));
+        const pins = pinsFromModel(model);
         const stmt = cfg.stmt(pos);
         findings.push({
           code: 'contract-unproven',
@@ -212,7 +220,7 @@ async function checkCompatContract(cfg: Cfg, c: Contract, entries: { entry: Entr
       : status === 'unproven'
         ? `${c.name}: read from ${where}; its promise does not hold (contract-unproven): the return follows what its C tests`
         : `${c.name}: read from ${where}; not decided (${unknown}): the return follows what its C tests`;
-  return { contract: c, status, assumes, findings };
+  return { contract: c, status, assumes, findings, covers: kindsSeen.has('sysexit') ? ['return-rsp-not-user'] : undefined };
 }
 
 export async function checkCContracts(cfg: Cfg, contracts: Iterable<Contract>, entries: { entry: Entry; reached: Set<number> }[], vaBits: (48 | 57)[], cFields: Readonly<Record<string, string>> = {}): Promise<ContractVerdict[]> {
