@@ -372,4 +372,42 @@ describe('contracts from C: do_fast_syscall_32 and do_SYSENTER_32 (compat SYSRET
     assert.deepEqual(severe(a).map((f) => f.code), []);
     assert.ok(a.returns.find((r) => r.kind === 'sysretl')?.assumes.some((s) => s.startsWith('do_fast_syscall_32: returns with interrupts off')));
   });
+  // SYSEXIT (test/fixtures/kernels/linux-compat-sysexit.S, a shape only 32-bit kernels have): it
+  // takes ESP from ECX too, loaded from regs->sp, which Linux's C never tests
+  describe('a SYSEXIT return asks for its own conditions', () => {
+    const SYSEXIT_FILE = fixture('kernels', 'linux-compat-sysexit.S');
+    const SYSEXIT_TEXT = readFileSync(SYSEXIT_FILE, 'utf8');
+    const CALL = lineOf(SYSEXIT_TEXT, 'call\tdo_SYSENTER_32');
+    const SYSEXIT_LINE = lineOf(SYSEXIT_TEXT, '\tsysexitl');
+    test("Linux's C lets a 64-bit regs->sp through: one contract-unproven at the call, replayable into the SYSEXIT", async () => {
+      const a = await run(SYSEXIT_FILE, [C32], SYSEXIT_TEXT);
+      const got = severe(a);
+      // (the SYSEXIT's own return-rsp-not-user is the same failure: reported once, at the call)
+      assert.deepEqual(got.map((f) => `${f.code}@${f.loc.range.start.line + 1}`), [`contract-unproven@${CALL}`]);
+      const f = got[0];
+      assert.ok(f.message.startsWith(`do_SYSENTER_32() (fast_syscall_32.c:${lineOf(GOOD32, 'bool do_SYSENTER_32(')}) can return true for a frame SYSEXIT must not take: regs->sp < 2^32 (SYSEXIT takes ESP from ECX) fails with sp = 0x`), f.message);
+      assert.ok(f.message.includes(`no test of regs->sp on the path to the return at fast_syscall_32.c:`), f.message);
+      const program = parseProgram(SYSEXIT_FILE, SYSEXIT_TEXT, {}, diskReader);
+      const options: AnalyzeOptions = { ...defaultOptions, vendor: 'intel', cSources: [C32] };
+      const cs = await withCSources(program, options, diskReader);
+      const pins = (f.replay ?? []).filter((_, i, xs) => xs[i - 1] === '--set');
+      const sim = await simulate(program, options, 'entry_SYSENTER_compat', envFromPins(pins), cs.project);
+      assert.equal(sim.paths[0].exit.kind, 'sysexit', JSON.stringify(sim.paths[0].exit));
+      assert.equal(sim.paths[0].exit.line, SYSEXIT_LINE);
+    });
+    test('a C that also refuses a 64-bit sp is verified for SYSEXIT', async () => {
+      const text = GOOD32.replace('\t/* it cannot restore RF', '\t/* SYSEXIT takes ESP from ECX: 32 bits */\n\tif (unlikely(regs->sp > 0xffffffffUL))\n\t\treturn false;\n\n\t/* it cannot restore RF');
+      assert.notEqual(text, GOOD32);
+      const c = cFile('sp32.c', text);
+      const a = await run(SYSEXIT_FILE, [c], SYSEXIT_TEXT);
+      assert.deepEqual(severe(a).map((f) => f.code), []);
+      const ret = a.returns.find((r) => r.kind === 'sysexit');
+      assert.equal(ret?.verdict, 'ok');
+      assert.ok(ret?.assumes.some((x) => x.startsWith(`do_SYSENTER_32: verified from ${c}:${lineOf(text, 'bool do_SYSENTER_32(')} (returning true implies every SYSEXIT condition on the frame it leaves; do_fast_syscall_32 (sp32.c:`)), ret?.assumes.join(' | '));
+    });
+    test('without C the built-in promise (what Linux tests) does not cover sp: the SYSEXIT itself is the finding', async () => {
+      const a = await run(SYSEXIT_FILE, [], SYSEXIT_TEXT);
+      assert.deepEqual(severe(a).map((f) => `${f.code}@${f.loc.range.start.line + 1}`), [`return-rsp-not-user@${SYSEXIT_LINE}`]);
+    });
+  });
 });
