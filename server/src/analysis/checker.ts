@@ -282,10 +282,13 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
     for (const v of verdicts) {
       const swap = (xs: string[]): string[] => xs.map((a) => (a === v.contract.describe ? v.assumes : a));
       // a SYSRET the weak C lets through is reported once, at the call, as the contract's failure
-      if (v.status === 'unproven') out.findings = out.findings.filter((f) => !((SYSRET_CODES.has(f.code) || f.code === 'canonical-width') && f.assumes?.includes(v.contract.describe)));
+      if (v.status === 'unproven') out.findings = out.findings.filter((f) => !((SYSRET_CODES.has(f.code) || f.code === 'canonical-width' || v.covers?.includes(f.code)) && f.assumes?.includes(v.contract.describe)));
       for (const f of out.findings) if (f.assumes) f.assumes = swap(f.assumes);
       for (const r of out.returns) r.assumes = swap(r.assumes);
-      for (const f of v.findings) f.assumes = [v.assumes];
+      for (const f of v.findings) {
+        f.assumes = [v.assumes];
+        completeWitness(cfg, entries, options, project, f);
+      }
       out.findings.push(...v.findings);
       out.log.push(v.assumes);
     }
@@ -295,6 +298,25 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
   }
   out.returns.sort((a, b) => a.loc.range.start.line - b.loc.range.start.line);
   return out;
+}
+
+/**
+ * A contract finding's pins are what the C's question decided; the entry's own way to the call may
+ * read more (a user flag the assembly tests before it). When they do not decide the route to a fast
+ * return alone (as `simulate` runs them), the run with every input they leave out 0 does, and its
+ * pins become what that run read.
+ */
+function completeWitness(cfg: Cfg, entries: Entry[], options: AnalyzeOptions, project: Project | undefined, f: Finding): void {
+  const entry = entries.find((e) => e.name === f.replay?.[1]);
+  if (!entry || !f.witness) return;
+  const env = envFromPins(Object.entries(f.witness).map(([k, v]) => `${k}=${v}`));
+  const run = (complete: boolean) => walk(new SymbolicAlgebra(), cfg, entry, { mode: 'trace', env, complete, vendor: options.vendor, ...REPLAY_BUDGET(), contracts: project?.contracts, work: project?.work, selectors: project?.selectors });
+  const fast = (tr: WalkResult): boolean => tr.exits.some((x) => x.rec.kind !== 'iret');
+  if (fast(run(false))) return;
+  const tr = run(true);
+  if (!fast(tr)) return;
+  f.witness = pinsFromModel(tr.used);
+  f.replay = replayCommandArgs(entry.name, f.witness);
 }
 
 /**

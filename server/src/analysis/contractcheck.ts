@@ -1,16 +1,17 @@
 // The contract question for a contract function read from its C source (csource.ts): does
 // "returns true" imply the fast return's conditions on the frame it leaves, for each address
 // width? For do_syscall_64: RCX == RIP and R11 == RFLAGS in pt_regs, CS/SS the SYSRET selectors,
-// RIP below TASK_SIZE_MAX, RF and TF clear. Holds → `verified from FILE:LINE`; fails → a
+// RIP below TASK_SIZE_MAX, RF and TF clear. For the compat do_fast_syscall_32 / do_SYSENTER_32:
+// what the SYSRETL (or SYSEXIT) the entry reaches needs of the frame (compatConditions). Holds → `verified from FILE:LINE`; fails → a
 // `contract-unproven` finding at the call, with the frame the C lets through (pins that replay it)
 // and the C line of the weak test; undecided → the contract stays assumed, and says why.
 import type { Finding } from './analyze';
 import type { Cfg } from './cfg';
 import type { Contract } from './contracts';
 import { decide } from './decide';
-import { cUnknownName, runCFunction, weakTest, type CPath } from './cverify';
-import { type Expr, SymbolicAlgebra, evaluate } from '../x86';
-import { sysretConditions, type Entry } from './walk';
+import { cUnknownName, runCFunction, weakTest, type CFact, type CPath } from './cverify';
+import { type Expr, RFLAGS, SymbolicAlgebra, evaluate } from '../x86';
+import { sysretConditions, type Entry, type SysretCondition } from './walk';
 import { pinsFromModel, replayCommandArgs } from './witness';
 
 export interface ContractVerdict {
@@ -19,6 +20,11 @@ export interface ContractVerdict {
   status: 'verified' | 'unproven' | 'unknown';
   assumes: string;
   findings: Finding[];
+  /**
+   * Codes of the return's own checks that an unproven verdict accounts for besides the SYSRET
+   * ones (a SYSEXIT's `return-rsp-not-user` when the C lets a 64-bit regs->sp through).
+   */
+  covers?: string[];
 }
 
 /** A CPU feature as the walk names it (the same unknown the ALTERNATIVE arms test). */
@@ -96,6 +102,127 @@ async function checkFlagContract(cfg: Cfg, c: Contract, cFields: Readonly<Record
   return { contract: c, status, assumes, findings };
 }
 
+/** A compat fast return: SYSRETL (`sysret32_from_system_call`) or SYSEXIT (`sysexitl`). */
+export type CompatReturn = 'sysretl' | 'sysexit';
+
+/**
+ * What a compat fast return needs of the frame for the user to get what IRET from it would give.
+ * SYSRETL takes EIP from ECX and SYSEXIT from EDX, 32 bits each, so the frame's ip must fit in 32
+ * bits (the assembly loads the register from regs->ip); SYSEXIT also takes ESP from ECX (from
+ * regs->sp). Both load CS __USER32_CS and SS __USER_DS (MSR_STAR's selectors; SYSENTER_CS + 16
+ * and + 24). Neither can restore RF, and a TF traps at once (SYSRETL loads it from R11; before a
+ * SYSEXIT the POPF of the saved flags would trap in the kernel). VM is no condition on x86-64:
+ * IRETQ in IA-32e mode does not load it, SYSRETL clears it and POPF never sets it — so the VM
+ * test the kernel's C keeps (from the 32-bit kernel's SYSEXIT) is not asked for.
+ */
+export function compatConditions(S: SymbolicAlgebra, kinds: ReadonlySet<CompatReturn>): SysretCondition[] {
+  const K = (v: bigint): Expr => S.const(64, v);
+  const low = (f: string, why: string): SysretCondition => ({ name: `regs->${f} < 2^32 (${why})`, fields: [f], holds: (r) => S.ult(r(f), K(1n << 32n)) });
+  const eip = [kinds.has('sysretl') ? 'SYSRETL takes EIP from ECX' : '', kinds.has('sysexit') ? 'SYSEXIT takes EIP from EDX' : ''].filter(Boolean).join(', ');
+  return [
+    low('ip', eip),
+    ...(kinds.has('sysexit') ? [low('sp', 'SYSEXIT takes ESP from ECX')] : []),
+    { name: 'regs->cs == __USER32_CS', fields: ['cs'], holds: (r) => S.eq(r('cs'), K(0x23n)) },
+    { name: 'regs->ss == __USER_DS', fields: ['ss'], holds: (r) => S.eq(r('ss'), K(0x2bn)) },
+    { name: 'RF and TF clear in regs->flags', fields: ['flags'], holds: (r) => S.eq(S.and(r('flags'), K(RFLAGS.RF | RFLAGS.TF)), K(0n)) },
+  ];
+}
+
+/** The compat fast returns among the instructions a walk reached (SYSRETL when it reached none). */
+function compatReturns(cfg: Cfg, reached: ReadonlySet<number>): Set<CompatReturn> {
+  const out = new Set<CompatReturn>();
+  for (const pos of reached) {
+    const m = cfg.instruction[pos]?.mnemonic ?? '';
+    if (m === 'sysretl') out.add('sysretl');
+    else if (m === 'sysexit' || m === 'sysexitl') out.add('sysexit');
+  }
+  if (!out.size) out.add('sysretl');
+  return out;
+}
+
+const returnNames = (kinds: ReadonlySet<CompatReturn>): string => [...kinds].sort().map((k) => k.toUpperCase()).join(' and ');
+
+/**
+ * The compat contract (do_fast_syscall_32, do_SYSENTER_32): does returning true imply every
+ * condition of the fast returns the entries reach after the call? Whole-kernel values the C
+ * compares with (the vDSO's landing pad) are unknowns with the range the verdict says it assumes.
+ */
+async function checkCompatContract(cfg: Cfg, c: Contract, entries: { entry: Entry; reached: Set<number> }[]): Promise<ContractVerdict> {
+  const src = c.source!;
+  const base = src.file.replace(/^.*\//, '');
+  const at = `${base}:${src.fn.line + 1}`;
+  const findings: Finding[] = [];
+  let unknown: string | undefined;
+  let facts: CFact[] = [];
+  const kindsSeen = new Set<CompatReturn>();
+  const seen = new Set<number>();
+  for (const { entry, reached } of entries) {
+    const kinds = compatReturns(cfg, reached);
+    for (const pos of callSites(cfg, c.name, (p) => reached.has(p))) {
+      if (seen.has(pos)) continue;
+      seen.add(pos);
+      kinds.forEach((k) => kindsSeen.add(k));
+      const site = cfg.site[pos];
+      const S = new SymbolicAlgebra();
+      // the frame as the call finds it: any frame (`c.in.F@<site>:<file>:<definition line>`, a
+      // name a replay pins it by, for a C that tests it before its first call)
+      const input = (f: string): Expr => S.fresh(cUnknownName(`in.${f}`, `${site}:${base}`, src.fn.line), 64);
+      const res = runCFunction(src.fn, {
+        S,
+        field: input,
+        // the same names the walk gives these unknowns, so the witness pins replay there
+        unknown: (what, width, line) => S.fresh(cUnknownName(what, `${site}:${base}`, line), width),
+        feature: (name) => (name === 'la57' ? S.eq(S.fresh('cpu.la57', 1), S.const(1, 1n)) : featureBit(S, name)),
+      });
+      if ('error' in res) {
+        unknown = res.error;
+        continue;
+      }
+      facts = res.facts;
+      const conds = compatConditions(S, kinds);
+      for (const p of res.paths.filter((x) => S.asConst(x.ret) !== 0n)) {
+        const frame = (n: string): Expr => p.frame.get(n) ?? input(n);
+        const bad = conds.map((x) => S.notB(x.holds(frame))).reduce((a, b) => S.orB(a, b));
+        const r = await decide([p.cond, S.notB(S.eq(p.ret, S.const(64, 0n))), bad].reduce((a, b) => S.andB(a, b)), 4000);
+        if (r.status === 'unknown') {
+          unknown = 'the solver did not decide the question';
+          continue;
+        }
+        if (r.status !== 'sat') continue;
+        const model = r.model;
+        const broken = conds.filter((x) => evaluate(x.holds(frame), model) === 0n);
+        const fields = [...new Set(broken.flatMap((b) => b.fields))];
+        const shown = fields.map((f) => `${f} = 0x${evaluate(frame(f), model).toString(16)}`).join(', ');
+        const pins = pinsFromModel(model);
+        const stmt = cfg.stmt(pos);
+        findings.push({
+          code: 'contract-unproven',
+          severity: 'warning',
+          message: `${c.name}() (${at}) can return true for a frame ${returnNames(kinds)} must not take: ${broken.map((b) => b.name).join(', ')} fails with ${shown}; ${weakTest(src.fn, p, broken[0].fields)}`,
+          loc: stmt.loc,
+          witness: pins,
+          path: [{ loc: stmt.loc, text: (stmt.text ?? stmt.name).trim() }],
+          assumes: [],
+          replay: replayCommandArgs(entry.name, pins),
+        });
+        break;
+      }
+    }
+  }
+  const status = findings.length ? 'unproven' : unknown ? 'unknown' : 'verified';
+  const where = `${src.file}:${src.fn.line + 1}`;
+  const inline = [...(src.fn.callees?.values() ?? [])].map((g) => `; ${g.name} (${base}:${g.line + 1}) run inline`).join('');
+  const rests = facts.map((f) => `; ${f.name} (${f.text}, ${base}:${f.line + 1}) is ${f.assumed}`).join('');
+  const names = returnNames(kindsSeen.size ? kindsSeen : new Set<CompatReturn>(['sysretl']));
+  const assumes =
+    status === 'verified'
+      ? `${c.name}: verified from ${where} (returning true implies every ${names} condition on the frame it leaves${inline})${rests}`
+      : status === 'unproven'
+        ? `${c.name}: read from ${where}; its promise does not hold (contract-unproven): the return follows what its C tests`
+        : `${c.name}: read from ${where}; not decided (${unknown}): the return follows what its C tests`;
+  return { contract: c, status, assumes, findings, covers: kindsSeen.has('sysexit') ? ['return-rsp-not-user'] : undefined };
+}
+
 export async function checkCContracts(cfg: Cfg, contracts: Iterable<Contract>, entries: { entry: Entry; reached: Set<number> }[], vaBits: (48 | 57)[], cFields: Readonly<Record<string, string>> = {}): Promise<ContractVerdict[]> {
   const out: ContractVerdict[] = [];
   for (const c of contracts) {
@@ -105,6 +232,10 @@ export async function checkCContracts(cfg: Cfg, contracts: Iterable<Contract>, e
       continue;
     }
     const src = c.source;
+    if (src && c.returnsSysretSafe === 'sysretl') {
+      out.push(await checkCompatContract(cfg, c, entries));
+      continue;
+    }
     if (!src || c.returnsSysretSafe !== 'sysret') continue;
     const base = src.file.replace(/^.*\//, '');
     const at = `${base}:${src.fn.line + 1}`;

@@ -86,7 +86,7 @@ const BUILTINS: Contract[] = [
     returnsSysretSafe: 'sysret',
   },
   { ...exitToUser('do_fast_syscall_32', '; a non-zero %al promises SYSRETL/SYSEXIT is safe'), returnsSysretSafe: 'sysretl' },
-  { ...exitToUser('do_SYSENTER_32', '; a non-zero %al promises SYSEXIT is safe'), returnsSysretSafe: 'sysretl' },
+  { ...exitToUser('do_SYSENTER_32', '; a non-zero %al promises SYSRETL/SYSEXIT is safe'), returnsSysretSafe: 'sysretl' },
   exitToUser('do_int80_syscall_32'),
   exitToUser('do_int80_emulation'),
   exitToUser('syscall_return_slowpath'),

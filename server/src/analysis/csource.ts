@@ -1,17 +1,65 @@
 // Finding and reading the C source of the contracts whose promise decides a fast return
-// (`do_syscall_64`'s bool since 2023): the kernel tree beside the entry file
-// (arch/x86/entry/syscall_64.c since 6.19, common.c before), or files named with `--c FILE` /
-// `AnalyzeOptions.cSources`. A contract read from its C is run by the walk (cverify.ts) instead of
+// (`do_syscall_64`'s bool since 2023; the compat `do_fast_syscall_32` and `do_SYSENTER_32` since
+// 4.3): the kernel tree beside the entry file (arch/x86/entry/syscall_64.c / syscall_32.c since
+// 6.19, common.c before), or files named with `--c FILE` / `AnalyzeOptions.cSources`. A contract read from its C is run by the walk (cverify.ts) instead of
 // being trusted; one whose C cannot be found or read stays assumed, and the log says why.
 import * as p from 'node:path';
 import type { FileReader, Program } from '../syntax';
-import { readCFunction, type CFunction } from '../csrc/reader';
+import { readCFunction, type CExpr, type CFunction, type CStmt } from '../csrc/reader';
 import { contractFor, type Contract } from './contracts';
 import type { AnalyzeOptions } from './options';
 import type { Project } from './project';
 
 /** Functions whose C is looked for, and the files beside the entry file that define them. */
-const C_CONTRACTS: { name: string; files: string[] }[] = [{ name: 'do_syscall_64', files: ['syscall_64.c', 'common.c'] }];
+const C_CONTRACTS: { name: string; files: string[] }[] = [
+  { name: 'do_syscall_64', files: ['syscall_64.c', 'common.c'] },
+  { name: 'do_fast_syscall_32', files: ['syscall_32.c', 'common.c'] },
+  { name: 'do_SYSENTER_32', files: ['syscall_32.c', 'common.c'] },
+];
+
+/** The names of the functions `fn` calls. */
+function callNames(fn: CFunction): Set<string> {
+  const out = new Set<string>();
+  const ex = (e: CExpr | undefined): void => {
+    if (!e) return;
+    switch (e.k) {
+      case 'call':
+        out.add(e.name);
+        e.args.forEach(ex);
+        break;
+      case 'un':
+      case 'cast':
+        ex(e.a);
+        break;
+      case 'bin':
+        ex(e.a);
+        ex(e.b);
+        break;
+      case 'cond':
+        [e.c, e.a, e.b].forEach(ex);
+        break;
+      case 'assign':
+        ex(e.target);
+        ex(e.value);
+        break;
+      default:
+        break;
+    }
+  };
+  const st = (xs: CStmt[]): void => {
+    for (const s of xs) {
+      if (s.k === 'if') {
+        ex(s.cond);
+        st(s.then);
+        st(s.else);
+      } else if (s.k === 'return') ex(s.value);
+      else if (s.k === 'expr') ex(s.e);
+      else if (s.k === 'decl') ex(s.init);
+    }
+  };
+  st(fn.body);
+  return out;
+}
 
 export interface CSourceResult {
   /** The project, with the contracts read from C in its contract map (a new object). */
@@ -36,8 +84,19 @@ export async function withCSources(program: Program, options: AnalyzeOptions, fi
       const text = files.exists && !files.exists(file) ? undefined : files.read(file);
       if (text === undefined || !text.includes(name)) continue;
       const r = await readCFunction(file, text, name, program.configuration.defines);
-      if (!('error' in r)) return r.fn;
-      if (logErrors && named.includes(file)) log.push(`${name}: ${r.error}; its contract is assumed`);
+      if ('error' in r) {
+        if (logErrors && named.includes(file)) log.push(`${name}: ${r.error}; its contract is assumed`);
+        continue;
+      }
+      // another contract function it calls, defined in the same file, is run inline (do_SYSENTER_32's
+      // tail call of do_fast_syscall_32): a new object, the reader's cache keeps its own
+      const callees = new Map<string, CFunction>();
+      for (const other of C_CONTRACTS) {
+        if (other.name === name || !callNames(r.fn).has(other.name)) continue;
+        const g = await readCFunction(file, text, other.name, program.configuration.defines);
+        if (!('error' in g)) callees.set(other.name, g.fn);
+      }
+      return callees.size ? { ...r.fn, callees } : r.fn;
     }
     return undefined;
   };
@@ -60,7 +119,8 @@ export async function withCSources(program: Program, options: AnalyzeOptions, fi
     contracts ??= new Map(project?.contracts ?? []);
     contracts.set(want.name, { ...base, source: { fn, file: fn.file }, describe: `${want.name}: read from ${at}; what its C tests decides the fast return`, builtin: base.builtin });
     read.set(want.name, at);
-    log.push(`${want.name}: read from ${at}`);
+    const inline = [...(fn.callees?.values() ?? [])].map((g) => `${g.name} (${p.basename(g.file)}:${g.line + 1}) run inline`);
+    log.push(`${want.name}: read from ${at}${inline.length ? ` (${inline.join(', ')})` : ''}`);
   }
   // a project's flag contracts (FreeBSD's amd64_syscall and PCB_FULL_IRET): their C, when found
   for (const c of project?.contracts.values() ?? []) {

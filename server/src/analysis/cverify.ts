@@ -14,7 +14,13 @@
 //     the paging mode (`cpu.la57`), array_index_nospec(x, n) is x, IS_ENABLED(CONFIG_x) the
 //     configuration;
 //   - what is not translated (loops, switch, pointer arithmetic) is an unknown value and, when it
-//     is a statement, may also rewrite the frame and every local.
+//     is a statement, may also rewrite the frame and every local;
+//   - a whole-kernel value the function relies on is one named unknown, recorded as a fact the
+//     verdict must state as assumed: the 32-bit vDSO's landing pad
+//     (`current->mm->context.vdso + vdso_image_32.sym_int80_landing_pad`) is `landing_pad`, a
+//     32-bit address (the vDSO of a 32-bit task is mapped below 4 GiB);
+//   - `return g(regs);` with g one of the function's `callees` (another contract function of the
+//     same file, read with it) runs g's paths in place, on the frame as it is there.
 import type { Expr, SymbolicAlgebra } from '../x86';
 import type { CExpr, CFunction, CStmt } from '../csrc/reader';
 
@@ -60,7 +66,33 @@ export interface CPath {
   flag?: Expr;
 }
 
-export type CRunResult = { paths: CPath[] } | { error: string };
+/** A whole-kernel value the function's paths rely on, taken as an unknown with an assumed range. */
+export interface CFact {
+  /** The unknown's name (`landing_pad`). */
+  name: string;
+  /** The C expression it stands for, and its line (0-based). */
+  text: string;
+  line: number;
+  /** What is assumed of it, and on what that rests. */
+  assumed: string;
+}
+
+export type CRunResult = { paths: CPath[]; facts: CFact[] } | { error: string };
+
+/**
+ * Whole-kernel values recognised in a sum of two member reads (either order, casts aside): the
+ * compat vDSO's int $0x80 landing pad, where the vDSO's SYSCALL/SYSENTER sequence resumes. Its
+ * range is a fact of where the vDSO is mapped, which the function does not show.
+ */
+const KERNEL_VALUES: { name: string; bits: number; base: (e: Extract<CExpr, { k: 'field' }>) => boolean; offset: (e: Extract<CExpr, { k: 'field' }>) => boolean; assumed: string }[] = [
+  {
+    name: 'landing_pad',
+    bits: 32,
+    base: (e) => e.field === 'vdso' && /(^|->|\.)context$/.test(e.base.replace(/\s+/g, '')),
+    offset: (e) => e.field === 'sym_int80_landing_pad',
+    assumed: 'a 32-bit address — that the 32-bit vDSO is mapped below 4 GiB is a whole-kernel fact, outside this function: assumed',
+  },
+];
 
 /** The pt_regs fields the frame model knows (the names the walk's FrameRef uses). */
 export const PT_REGS_FIELDS = ['r15', 'r14', 'r13', 'r12', 'bp', 'bx', 'r11', 'r10', 'r9', 'r8', 'ax', 'cx', 'dx', 'si', 'di', 'orig_ax', 'ip', 'cs', 'flags', 'sp', 'ss'];
@@ -110,6 +142,28 @@ export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
   const truth = (v: Val): Expr => S.notB(S.eq(v.e, ZERO));
   let tooMany = false;
   let count = 0;
+  const facts: CFact[] = [];
+  const strip = (e: CExpr): CExpr => (e.k === 'cast' ? strip(e.a) : e);
+  /** `a + b` as one of KERNEL_VALUES, when it is one. */
+  const kernelValue = (ae: CExpr, be: CExpr, line: number): Val | undefined => {
+    const [a, b] = [strip(ae), strip(be)];
+    if (a.k !== 'field' || b.k !== 'field') return undefined;
+    for (const kv of KERNEL_VALUES) {
+      const pair = kv.base(a) && kv.offset(b) ? [a, b] : kv.base(b) && kv.offset(a) ? [b, a] : undefined;
+      if (!pair) continue;
+      if (!facts.some((f) => f.name === kv.name && f.line === line)) facts.push({ name: kv.name, text: `${pair[0].text} + ${pair[1].text}`, line, assumed: kv.assumed });
+      return { e: S.zext(env.unknown(kv.name, kv.bits, line), 64), signed: false };
+    }
+    return undefined;
+  };
+  /** The callee a `return g(regs);` runs inline, when g is one of the function's callees. */
+  const inlineCallee = (e: CExpr): CFunction | undefined => {
+    const c = strip(e);
+    if (c.k !== 'call' || !fn.callees || c.name === fn.name || regsParam === undefined) return undefined;
+    const g = fn.callees.get(c.name);
+    const a0 = c.args[0];
+    return g && c.args.length === 1 && a0.k === 'id' && a0.name === regsParam ? g : undefined;
+  };
 
   const clone = (st: State): State => ({ pc: st.pc, locals: new Map(st.locals), frame: new Map(st.frame), tests: [...st.tests], havocLines: [...st.havocLines], epoch: st.epoch, flag: st.flag });
   const flagVar = (line: number): Expr => S.eq(env.unknown(`flag.${env.flag}`, 1, line), S.const(1, 1n));
@@ -216,6 +270,10 @@ export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
   };
 
   const binary = (op: string, ae: CExpr, be: CExpr, st: State, line: number): Val => {
+    if (op === '+') {
+      const kv = kernelValue(ae, be, line);
+      if (kv) return kv;
+    }
     if (op === '&&' || op === '||') {
       // both sides' effects happen (an over-approximation: a call on the right may not run)
       const a = truth(ev(ae, st, line));
@@ -360,8 +418,27 @@ export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
             next.push(cur);
             break;
           case 'return': {
-            const v = s.value ? ev(s.value, cur, s.line) : { e: ZERO, signed: true };
             const isBool = /^(bool|_Bool)$/.test(fn.returnType.trim());
+            const callee = s.value ? inlineCallee(s.value) : undefined;
+            const sub = callee ? runCFunction({ ...callee, callees: undefined }, { ...env, field: (f) => cur.frame.get(f) ?? env.field(f) }) : undefined;
+            if (sub && !('error' in sub)) {
+              // the callee's paths, each on from this one's state
+              for (const f of sub.facts) if (!facts.some((x) => x.name === f.name && x.line === f.line)) facts.push(f);
+              for (const p of sub.paths) {
+                const st2 = clone(cur);
+                st2.pc = S.andB(cur.pc, p.cond);
+                st2.frame = new Map(p.frame);
+                st2.tests.push(...p.tests);
+                st2.havocLines.push(...p.havocLines);
+                st2.epoch += p.havocLines.length;
+                done.push({ done: true, st: st2, ret: isBool ? S.ite(S.notB(S.eq(p.ret, ZERO)), ONE, ZERO) : p.ret, line: p.line });
+              }
+              break;
+            }
+            const v = s.value ? ev(s.value, cur, s.line) : { e: ZERO, signed: true };
+            // a returned condition (`return regs->cs == __USER32_CS && …;`) is the path's last test
+            const fields = s.value ? [...fieldsOf(s.value)] : [];
+            if (fields.length && S.asConst(v.e) === undefined) cur.tests.push({ line: s.line, cond: truth(v), fields });
             done.push({ done: true, st: cur, ret: isBool ? S.ite(truth(v), ONE, ZERO) : v.e, line: s.line });
             break;
           }
@@ -404,7 +481,7 @@ export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
     havocLines: o.st.havocLines,
     flag: env.flag ? o.st.flag : undefined,
   }));
-  return { paths };
+  return { paths, facts };
 }
 
 /**

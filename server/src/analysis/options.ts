@@ -25,7 +25,7 @@ export interface AnalyzeOptions {
   projectFile?: string;
   /**
    * C files to read contract functions from (`--c FILE`); when empty, the kernel tree beside the
-   * entry file is searched (arch/x86/entry/syscall_64.c, common.c).
+   * entry file is searched (arch/x86/entry/syscall_64.c / syscall_32.c, then common.c).
    */
   cSources?: string[];
   /**

@@ -842,7 +842,9 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const base = src.file.replace(/^.*\//, '');
     const read = (name: string): Expr => {
       const off = frameCell(f, name);
-      return off === undefined ? val(`frame.${name}`, 64) : m.mem.read(f.base, off, 8);
+      const v = off === undefined ? val(`frame.${name}`, 64) : m.mem.read(f.base, off, 8);
+      // a replay may pin the frame as the call found it (a contract witness: c.in.F@<site>:<file>:<line>)
+      return trace ? havoc(cUnknownName(`in.${name}`, `${site}:${base}`, src.fn.line), 64, v) : v;
     };
     const res = runCFunction(src.fn, {
       S,

@@ -39,6 +39,12 @@ export interface CFunction {
   returnType: string;
   params: { name: string; type: string }[];
   body: CStmt[];
+  /**
+   * Functions of the same file this one calls that are run inline rather than as calls that may do
+   * anything (set by analysis/csource.ts: another contract function, e.g. do_SYSENTER_32's tail
+   * call of do_fast_syscall_32).
+   */
+  callees?: ReadonlyMap<string, CFunction>;
 }
 
 export type ReadResult = { fn: CFunction } | { error: string };

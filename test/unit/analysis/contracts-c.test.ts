@@ -203,3 +203,211 @@ describe('contracts from C: a flag contract (FreeBSD amd64_syscall and PCB_FULL_
     });
   }
 });
+
+// The compat fast return (issue 12): do_fast_syscall_32's "true means SYSRETL is safe" read from
+// team-written C (test/fixtures/contracts/fast_syscall_32.c) with the 2025-style compat entry file,
+// which only tests %al. The question is what SYSRETL needs of the frame: a 32-bit ip (it takes EIP
+// from ECX, loaded from regs->ip), __USER32_CS/__USER_DS, RF and TF clear. The C compares ip with
+// the vDSO's landing pad, a whole-kernel value: one unknown, `landing_pad`, taken as a 32-bit
+// address and said so in `assumes`.
+describe('contracts from C: do_fast_syscall_32 and do_SYSENTER_32 (compat SYSRETL)', () => {
+  const COMPAT = fixture('kernels', 'linux-2025-compat.S');
+  const COMPAT_TEXT = readFileSync(COMPAT, 'utf8');
+  const CALL32 = lineOf(COMPAT_TEXT, 'call\tdo_fast_syscall_32');
+  const SYSENTER_CALL = lineOf(COMPAT_TEXT, 'call\tdo_SYSENTER_32');
+  const SYSRETL_LINE = lineOf(COMPAT_TEXT, '\tsysretl');
+  const C32 = fixture('contracts', 'fast_syscall_32.c');
+  const GOOD32 = readFileSync(C32, 'utf8');
+  const syscallOnly = (cSources: string[]): Promise<Analysis> => analyze({ file: COMPAT, text: COMPAT_TEXT }, { ...defaultOptions, cSources, entries: ['entry_SYSCALL_compat'] }, diskReader);
+  const landing = (file: string, text: string) =>
+    `landing_pad (current->mm->context.vdso + vdso_image_32.sym_int80_landing_pad, ${path.basename(file)}:${lineOf(text, 'unsigned long landing_pad =')}) is a 32-bit address — that the 32-bit vDSO is mapped below 4 GiB is a whole-kernel fact, outside this function: assumed`;
+  const verified = (file: string, text: string) => `do_fast_syscall_32: verified from ${file}:${lineOf(text, 'bool do_fast_syscall_32(')} (returning true implies every SYSRETL condition on the frame it leaves); ${landing(file, text)}`;
+
+  test('the correct C is verified for both entries, and says what the landing pad rests on', async () => {
+    assert.ok(CALL32 > 0 && SYSENTER_CALL > 0 && SYSRETL_LINE > 0);
+    const a = await run(COMPAT, [C32]);
+    assert.deepEqual(severe(a).map((f) => `${f.code}@${f.loc.range.start.line + 1}`), []);
+    const ret = a.returns.find((r) => r.kind === 'sysretl');
+    assert.ok(ret);
+    assert.equal(ret.loc.range.start.line + 1, SYSRETL_LINE);
+    assert.deepEqual(ret.entries.slice().sort(), ['entry_SYSCALL_compat', 'entry_SYSENTER_compat']);
+    assert.equal(ret.verdict, 'ok');
+    assert.ok(ret.assumes.includes(verified(C32, GOOD32)), ret.assumes.join(' | '));
+    // do_SYSENTER_32 ends in `return do_fast_syscall_32(regs);`, which is run inline
+    const sysenter = `do_SYSENTER_32: verified from ${C32}:${lineOf(GOOD32, 'bool do_SYSENTER_32(')} (returning true implies every SYSRETL condition on the frame it leaves; do_fast_syscall_32 (fast_syscall_32.c:${lineOf(GOOD32, 'bool do_fast_syscall_32(')}) run inline); ${landing(C32, GOOD32)}`;
+    assert.ok(ret.assumes.includes(sysenter), ret.assumes.join(' | '));
+    assert.ok(a.log.includes(`do_fast_syscall_32: read from ${C32}:${lineOf(GOOD32, 'bool do_fast_syscall_32(')}`), a.log.join('\n'));
+  });
+
+  const checks = GOOD32.indexOf('\t/* a Xen PV guest');
+  const tail = GOOD32.indexOf('\treturn true;\n}\n\n/* the SYSENTER entry');
+  const fastCall = '\tif (!run_fast_call(regs))\n\t\treturn false;\n\n';
+  const mutants: { name: string; mutate: (t: string) => string; weak: (t: string) => string; broken: string }[] = [
+    {
+      name: 'the RF test dropped',
+      mutate: (t) => t.replace('X86_EFLAGS_RF | X86_EFLAGS_TF | X86_EFLAGS_VM', 'X86_EFLAGS_TF | X86_EFLAGS_VM'),
+      weak: (t) => `the test at mut.c:${lineOf(t, 'regs->flags & (X86_EFLAGS_TF | X86_EFLAGS_VM)')} lets it through`,
+      broken: 'RF and TF clear in regs->flags fails with flags = 0x10000',
+    },
+    {
+      name: 'the CS test dropped',
+      mutate: (t) => t.replace('regs->cs != __USER32_CS || ', ''),
+      weak: (t) => `no test of regs->cs on the path to the return at mut.c:${lastLineOf(t.slice(0, tail), 'return true;')}`,
+      broken: 'regs->cs == __USER32_CS fails with cs = 0x',
+    },
+    {
+      name: 'the landing-pad test dropped (ptrace may have moved ip above 4 GiB)',
+      mutate: (t) => t.replace('\tif (unlikely(regs->ip != landing_pad))\n\t\treturn false;\n\n', ''),
+      weak: (t) => `no test of regs->ip on the path to the return at mut.c:${lastLineOf(t.slice(0, tail), 'return true;')}`,
+      broken: 'regs->ip < 2^32 (SYSRETL takes EIP from ECX) fails with ip = 0x',
+    },
+    {
+      name: 'the tests placed before the call that may rewrite the frame',
+      mutate: (t) => {
+        const body = t.slice(checks, tail);
+        return t.replace(fastCall, '').replace(body, body + fastCall);
+      },
+      weak: (t) => `before the call at mut.c:${lineOf(t, 'if (!run_fast_call(regs))')}, which may rewrite the frame`,
+      broken: 'fails with',
+    },
+  ];
+  for (const m of mutants) {
+    test(`mutant: ${m.name} → contract-unproven at the call, replayable`, async () => {
+      const text = m.mutate(GOOD32);
+      assert.notEqual(text, GOOD32, 'the mutation applies');
+      const c = cFile('mut.c', text);
+      const a = await syscallOnly([c]);
+      const got = severe(a);
+      assert.deepEqual(got.map((f) => `${f.code}@${f.loc.range.start.line + 1}`), [`contract-unproven@${CALL32}`]);
+      const f = got[0];
+      assert.ok(f.message.startsWith(`do_fast_syscall_32() (mut.c:${lineOf(text, 'bool do_fast_syscall_32(')}) can return true for a frame SYSRETL must not take: `), f.message);
+      assert.ok(f.message.includes(m.broken), f.message);
+      assert.ok(f.message.includes(m.weak(text)), `${f.message}\n  wanted: ${m.weak(text)}`);
+      assert.ok(f.witness && Object.keys(f.witness).some((k) => /^ptregs\.\w+@L\d+:mut\.c:\d+$/.test(k)), JSON.stringify(f.witness));
+      // the witness replays: the same pins take the SYSRETL the C should have refused
+      const program = parseProgram(COMPAT, COMPAT_TEXT, {}, diskReader);
+      const options: AnalyzeOptions = { ...defaultOptions, vendor: 'intel', cSources: [c] };
+      const cs = await withCSources(program, options, diskReader);
+      const pins = (f.replay ?? []).filter((_, i, xs) => xs[i - 1] === '--set');
+      const sim = await simulate(program, options, 'entry_SYSCALL_compat', envFromPins(pins), cs.project);
+      const exit = sim.paths[0].exit;
+      assert.ok(exit.kind === 'sysret' || exit.kind === 'fault', JSON.stringify(exit));
+      assert.equal(exit.line, SYSRETL_LINE);
+      assert.ok(a.returns.find((r) => r.kind === 'sysretl')?.assumes.some((s) => s.includes('its promise does not hold (contract-unproven)')));
+    });
+  }
+
+  test('the VM test dropped: still verified — VM is no SYSRETL condition on x86-64 (IRETQ does not load it, SYSRETL clears it)', async () => {
+    const text = GOOD32.replace('X86_EFLAGS_RF | X86_EFLAGS_TF | X86_EFLAGS_VM', 'X86_EFLAGS_RF | X86_EFLAGS_TF');
+    assert.notEqual(text, GOOD32);
+    const c = cFile('novm.c', text);
+    const a = await syscallOnly([c]);
+    assert.deepEqual(severe(a).map((f) => f.code), []);
+    const ret = a.returns.find((r) => r.kind === 'sysretl');
+    assert.equal(ret?.verdict, 'ok');
+    assert.ok(ret?.assumes.includes(verified(c, text)), ret?.assumes.join(' | '));
+  });
+
+  test('a weak do_fast_syscall_32 breaks do_SYSENTER_32 too: one finding at each call, at the same C line', async () => {
+    const text = mutants[0].mutate(GOOD32);
+    const c = cFile('mut.c', text);
+    const a = await run(COMPAT, [c], COMPAT_TEXT);
+    const got = severe(a);
+    assert.deepEqual(got.map((f) => `${f.code}@${f.loc.range.start.line + 1}`).sort(), [`contract-unproven@${CALL32}`, `contract-unproven@${SYSENTER_CALL}`].sort());
+    const weak = mutants[0].weak(text);
+    for (const f of got) assert.ok(f.message.includes(weak), f.message);
+    const f = got.find((x) => x.message.startsWith(`do_SYSENTER_32() (mut.c:${lineOf(text, 'bool do_SYSENTER_32(')}) can return true for a frame SYSRETL must not take`));
+    assert.ok(f, got.map((x) => x.message).join('\n'));
+    // its witness replays on the SYSENTER entry into the shared SYSRETL
+    const program = parseProgram(COMPAT, COMPAT_TEXT, {}, diskReader);
+    const options: AnalyzeOptions = { ...defaultOptions, vendor: 'intel', cSources: [c] };
+    const cs = await withCSources(program, options, diskReader);
+    const pins = (f.replay ?? []).filter((_, i, xs) => xs[i - 1] === '--set');
+    const sim = await simulate(program, options, 'entry_SYSENTER_compat', envFromPins(pins), cs.project);
+    assert.equal(sim.paths[0].exit.line, SYSRETL_LINE, JSON.stringify(sim.paths[0].exit));
+  });
+
+  // Linux 4.4–6.5: a `long` result, the whole test one returned expression, no VM on 64-bit
+  const oneExpression = (t: string): string =>
+    t
+      .replace('__visible noinstr bool do_fast_syscall_32(', '__visible noinstr long do_fast_syscall_32(')
+      .replace(
+        t.slice(checks, tail + '\treturn true;\n'.length),
+        '\t/* back to the landing pad in 32-bit mode, with nothing SYSRETL cannot restore */\n\treturn regs->cs == __USER32_CS && regs->ss == __USER_DS &&\n\t\tregs->ip == landing_pad &&\n\t\t(regs->flags & (X86_EFLAGS_RF | X86_EFLAGS_TF)) == 0;\n',
+      );
+  test('the 4.4–6.5 form (long, one returned expression) is verified; its weak test is the return', async () => {
+    const text = oneExpression(GOOD32);
+    assert.ok(text.includes('return regs->cs == __USER32_CS &&') && !text.includes('cpu_feature_enabled'));
+    const c = cFile('old.c', text);
+    const a = await syscallOnly([c]);
+    assert.deepEqual(severe(a).map((f) => f.code), []);
+    assert.ok(a.returns.find((r) => r.kind === 'sysretl')?.assumes.some((s) => s.startsWith(`do_fast_syscall_32: verified from ${c}:`)));
+    const weak = text.replace('(X86_EFLAGS_RF | X86_EFLAGS_TF)', 'X86_EFLAGS_TF');
+    const b = await syscallOnly([cFile('mut.c', weak)]);
+    const got = severe(b);
+    assert.deepEqual(got.map((f) => `${f.code}@${f.loc.range.start.line + 1}`), [`contract-unproven@${CALL32}`]);
+    assert.ok(got[0].message.includes(`RF and TF clear in regs->flags fails with flags = 0x10000; the test at mut.c:${lineOf(weak, 'return regs->cs == __USER32_CS')} lets it through`), got[0].message);
+  });
+
+  test('in a 6.19 tree syscall_32.c is read before common.c', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'er-tree32-'));
+    try {
+      const entryDir = path.join(dir, 'arch', 'x86', 'entry');
+      mkdirSync(entryDir, { recursive: true });
+      copyFileSync(COMPAT, path.join(entryDir, 'entry_64_compat.S'));
+      copyFileSync(C32, path.join(entryDir, 'syscall_32.c'));
+      // a common.c that also defines it, weakly: not the one read
+      writeFileSync(path.join(entryDir, 'common.c'), mutants[0].mutate(GOOD32));
+      const a = await run(path.join(entryDir, 'entry_64_compat.S'), []);
+      assert.deepEqual(severe(a).map((f) => f.code), []);
+      const ret = a.returns.find((r) => r.kind === 'sysretl');
+      assert.ok(ret?.assumes.some((s) => s.startsWith(`do_fast_syscall_32: verified from ${path.join(entryDir, 'syscall_32.c')}:`)), ret?.assumes.join(' | '));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('without its C the built-in promise applies', async () => {
+    const a = await run(COMPAT, []);
+    assert.deepEqual(severe(a).map((f) => f.code), []);
+    assert.ok(a.returns.find((r) => r.kind === 'sysretl')?.assumes.some((s) => s.startsWith('do_fast_syscall_32: returns with interrupts off')));
+  });
+  // SYSEXIT (test/fixtures/kernels/linux-compat-sysexit.S, a shape only 32-bit kernels have): it
+  // takes ESP from ECX too, loaded from regs->sp, which Linux's C never tests
+  describe('a SYSEXIT return asks for its own conditions', () => {
+    const SYSEXIT_FILE = fixture('kernels', 'linux-compat-sysexit.S');
+    const SYSEXIT_TEXT = readFileSync(SYSEXIT_FILE, 'utf8');
+    const CALL = lineOf(SYSEXIT_TEXT, 'call\tdo_SYSENTER_32');
+    const SYSEXIT_LINE = lineOf(SYSEXIT_TEXT, '\tsysexitl');
+    test("Linux's C lets a 64-bit regs->sp through: one contract-unproven at the call, replayable into the SYSEXIT", async () => {
+      const a = await run(SYSEXIT_FILE, [C32], SYSEXIT_TEXT);
+      const got = severe(a);
+      // (the SYSEXIT's own return-rsp-not-user is the same failure: reported once, at the call)
+      assert.deepEqual(got.map((f) => `${f.code}@${f.loc.range.start.line + 1}`), [`contract-unproven@${CALL}`]);
+      const f = got[0];
+      assert.ok(f.message.startsWith(`do_SYSENTER_32() (fast_syscall_32.c:${lineOf(GOOD32, 'bool do_SYSENTER_32(')}) can return true for a frame SYSEXIT must not take: regs->sp < 2^32 (SYSEXIT takes ESP from ECX) fails with sp = 0x`), f.message);
+      assert.ok(f.message.includes(`no test of regs->sp on the path to the return at fast_syscall_32.c:`), f.message);
+      const program = parseProgram(SYSEXIT_FILE, SYSEXIT_TEXT, {}, diskReader);
+      const options: AnalyzeOptions = { ...defaultOptions, vendor: 'intel', cSources: [C32] };
+      const cs = await withCSources(program, options, diskReader);
+      const pins = (f.replay ?? []).filter((_, i, xs) => xs[i - 1] === '--set');
+      const sim = await simulate(program, options, 'entry_SYSENTER_compat', envFromPins(pins), cs.project);
+      assert.equal(sim.paths[0].exit.kind, 'sysexit', JSON.stringify(sim.paths[0].exit));
+      assert.equal(sim.paths[0].exit.line, SYSEXIT_LINE);
+    });
+    test('a C that also refuses a 64-bit sp is verified for SYSEXIT', async () => {
+      const text = GOOD32.replace('\t/* it cannot restore RF', '\t/* SYSEXIT takes ESP from ECX: 32 bits */\n\tif (unlikely(regs->sp > 0xffffffffUL))\n\t\treturn false;\n\n\t/* it cannot restore RF');
+      assert.notEqual(text, GOOD32);
+      const c = cFile('sp32.c', text);
+      const a = await run(SYSEXIT_FILE, [c], SYSEXIT_TEXT);
+      assert.deepEqual(severe(a).map((f) => f.code), []);
+      const ret = a.returns.find((r) => r.kind === 'sysexit');
+      assert.equal(ret?.verdict, 'ok');
+      assert.ok(ret?.assumes.some((x) => x.startsWith(`do_SYSENTER_32: verified from ${c}:${lineOf(text, 'bool do_SYSENTER_32(')} (returning true implies every SYSEXIT condition on the frame it leaves; do_fast_syscall_32 (sp32.c:`)), ret?.assumes.join(' | '));
+    });
+    test('without C the built-in promise (what Linux tests) does not cover sp: the SYSEXIT itself is the finding', async () => {
+      const a = await run(SYSEXIT_FILE, [], SYSEXIT_TEXT);
+      assert.deepEqual(severe(a).map((f) => `${f.code}@${f.loc.range.start.line + 1}`), [`return-rsp-not-user@${SYSEXIT_LINE}`]);
+    });
+  });
+});

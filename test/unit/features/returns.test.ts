@@ -34,6 +34,16 @@ describe('returns in the editor', () => {
     const h = hover(a, text, { line: 159, character: 3 });
     assert.match((h?.contents as MarkupContent).value, /- do_syscall_64: verified from .*syscall_64\.c:30 \(returning true implies every SYSRET condition on the frame it leaves\)/);
   });
+  test('a compat SYSRETL verified from do_fast_syscall_32 / do_SYSENTER_32 says so, and what the landing pad rests on', async () => {
+    const file = fixture('kernels', 'linux-2025-compat.S');
+    const text = readFileSync(file, 'utf8');
+    const a = await analyze({ file, text }, { ...defaultOptions, cSources: [fixture('contracts', 'fast_syscall_32.c')] }, diskReader);
+    const line = text.split('\n').findIndex((l) => l.includes('\tsysretl'));
+    const t = returnLenses(a).find((l) => l.range.start.line === line)?.command?.title ?? '';
+    assert.match(t, /^SYSRETL · \d+\/\d+ conditions proven · \d+ paths? · do_fast_syscall_32 verified from fast_syscall_32\.c:53 · do_SYSENTER_32 verified from fast_syscall_32\.c:85 · taken when /);
+    const h = (hover(a, text, { line, character: 3 })?.contents as MarkupContent).value;
+    assert.match(h, /- do_fast_syscall_32: verified from .*fast_syscall_32\.c:53 \(returning true implies every SYSRETL condition on the frame it leaves\); landing_pad \(current->mm->context\.vdso \+ vdso_image_32\.sym_int80_landing_pad, fast_syscall_32\.c:56\) is a 32-bit address/);
+  });
   test('a return with a finding says which', async () => {
     const { a } = await load('kernels', 'bugs', 'no-canonical-check.S');
     const t = returnLenses(a).find((l) => l.range.start.line + 1 === 211)?.command?.title ?? '';
