@@ -123,7 +123,7 @@ export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { en
     const implied = d?.kind ?? builtinKind(name);
     const kind = (m?.[2] as Entry['kind'] | undefined) ?? implied;
     // (a kind other than the label's own must be said again to replay a witness)
-    entries.push({ name, pos, kind, layout: d?.layout, ...(kind !== implied ? { spec: `${name}:${kind}` } : {}) });
+    entries.push({ name, pos, kind, layout: d?.layout, ...(kind !== implied ? { spec: `${name}:${kind}` } : {}), ...(NMI_ENTRIES.includes(name) ? { ist: true } : {}) });
   }
   return { entries, missing };
 }

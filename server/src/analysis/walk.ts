@@ -51,6 +51,8 @@ export interface Entry {
   layout?: FrameLayout;
   /** `LABEL:KIND` when the kind was given and is not the label's own (what `simulate --entry` needs to replay it). */
   spec?: string;
+  /** An interrupt entry on an IST stack (the NMI): its hardware frame is not on the task's stack. */
+  ist?: boolean;
 }
 
 /** A word of memory named the way the walk names it: a region (e.g. `percpu.current_task`) and an offset. */
@@ -333,7 +335,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     // trampoline's, which the entry code leaves for the task's stack (4.15+).
     const regs: Partial<Record<Gpr, Expr>> = {};
     for (const g of GPRS) regs[g] = val('user.' + g, 64);
-    const rsp0 = taskStackTop() ?? val('kernel.tss_rsp0', 64);
+    const rsp0 = (!entry.ist && taskStackTop()) || val('kernel.tss_rsp0', 64);
     const hw: [number, Expr][] = [[-8, S.const(64, 0x2bn)], [-16, val('user.rsp', 64)], [-24, userRflags], [-32, S.const(64, 0x33n)], [-40, val('user.rip', 64)]];
     if (entry.kind === 'exception') hw.push([-48, val('cpu.error_code', 64)]);
     regs.rsp = S.sub(rsp0, S.const(64, BigInt(8 * hw.length)));
@@ -406,7 +408,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     m.mem.write(cell.base, cell.offset, first ? m.mem.read(first.base, first.offset, 8) : tiFlags0);
   }
   // an interrupt taken on the task's stack (before 4.9) has the task's thread_info at its bottom
-  if ((entry.kind === 'interrupt' || entry.kind === 'exception') && taskStackTop() && frame0) {
+  if ((entry.kind === 'interrupt' || entry.kind === 'exception') && !entry.ist && taskStackTop() && frame0) {
     threadInfo(m0, frame0.base, frame0.offset + layout.size);
   }
   const sticky = result.work?.sticky ?? 0n;
