@@ -38,7 +38,11 @@
 // asm/spec_ctrl_asm.h, and asm/gen-idt.h's vector list through builtinHeader). Offsets a build
 // generates: Linux's few the entry code needs (TI_flags, ...) and Xen's asm-offsets.h (UREGS_*,
 // EFRAME_*, CPUINFO_*, TRAPINFO_*, IRQSTAT_*: the current struct layouts; a Xen source tree lacks
-// them too) are built in; FreeBSD's assym.s (TF_*, PCB_*, PC_*) is not.
+// them too) are built in, and so is FreeBSD's genassym output (assym.inc / assym.s: TF_*, PTI_*,
+// PC_*, PCB_*, TD_*, the K*SEL selectors) as a stand-in text through builtinHeader (freebsdAssym).
+// The GNU as macros here are read through cpp again where they are invoked (gas.ts feedBody): they
+// stand in for a header the file includes after its first ones (FreeBSD's machine/asmacros.h
+// after assym.inc), so names defined after the prelude have their values in them.
 //
 // Constants chosen here (document of record):
 //   - __VIRTUAL_MASK_SHIFT is 47, or 56 when CONFIG_X86_5LEVEL is defined. A constant, not an
@@ -604,8 +608,9 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define ALT_NOT(feature) ((feature) | ER_ALT_NOT)
 
 /* ---- FreeBSD amd64 (machine/asmacros.h, asm.h, psl.h, trap.h, segments.h, specialreg.h):
-   for a FreeBSD exception.S read without its sys/amd64/include; the trapframe and pcb offsets
-   (TF_*, PCB_*, TD_*, PC_*) come from the build's generated assym.s and are not built in ---- */
+   for a FreeBSD exception.S read without its sys/amd64/include; the trapframe, pcpu and pcb
+   offsets (TF_*, PC_*, PCB_*, TD_*) come from the build's generated assym.inc, for which
+   freebsdAssym stands in when it is missing ---- */
 #define PCPU(member) %gs:PC_ ## member
 #define PCPU_ADDR(member, reg) movq %gs:PC_PRVSPACE, reg; addq $PC_ ## member, reg
 #define ALIGN_TEXT .p2align 4,0x90
@@ -668,7 +673,7 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define MSR_APIC_EOI 0x80b
 #define MSR_APIC_ISR0 0x810
 /* FreeBSD 12 page-table isolation: the trampoline frame (struct pti_frame: rdx, rax, err, rip,
-   cs, rflags, rsp, ss), whose offsets assym.s would give. */
+   cs, rflags, rsp, ss), whose offsets assym.inc gives (a file alone may name them before it). */
 #define PTI_RDX 0
 #define PTI_RAX 8
 #define PTI_ERR 16
