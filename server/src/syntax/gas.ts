@@ -15,6 +15,7 @@ import { decodeString, lex, type LexError, type Tok } from './lexer';
 import { evalExpr, exprText, parseExprTokens, registerValue } from './expr';
 import { isBranchMnemonic, parseOperand, type OperandContext } from './operands';
 import { macrosIn, mapRange, outermost, type LogicalLine } from './source';
+import { PRELUDE_FILE } from './prelude';
 
 export const MAX_MACRO_DEPTH = 100;
 export const MAX_REPT = 100_000;
@@ -1154,7 +1155,11 @@ export class Assembler {
         }
         return false;
       }
-      const text = substituteBody(bl.text, subst, counter);
+      let text = substituteBody(bl.text, subst, counter);
+      // A prelude macro stands in for a header the file includes after its own first headers
+      // (FreeBSD's machine/asmacros.h after assym.inc): names defined since the prelude was read
+      // get their values where it is invoked, as the header's body would have had them.
+      if (bl.file === PRELUDE_FILE && this.cppExpand) text = this.cppExpand(text);
       if (repeat && this.isMainLine(bl)) {
         // A .rept/.irp body written in the main file: its statements stay on the lines the
         // user wrote (exactly, when substitution left the text unchanged).

@@ -15,6 +15,15 @@ const TREE_DIRS = [
   'arch/x86/include', 'arch/x86/include/generated', 'include', 'arch/x86/include/uapi',
   'arch/x86/include/generated/uapi', 'include/uapi', 'include/generated/uapi',
 ];
+/**
+ * A FreeBSD source tree is its `sys/` directory (kern.pre.mk's `$S`), marked by these files. Its
+ * build passes `-I. -I$S`, `.` being the object directory, where `machine` and `x86` are links to
+ * `$S/amd64/include` and `$S/x86/include` and genassym writes assym.inc: an unbuilt tree has
+ * neither, so `<machine/X>` and `<x86/X>` are read through the links' targets (FREEBSD_LINKS) and a
+ * missing assym.inc is the prelude's stand-in.
+ */
+const FREEBSD_PROBES = ['amd64/include/asmacros.h', 'sys/param.h'];
+const FREEBSD_LINKS: [string, string][] = [['machine/', 'amd64/include/'], ['x86/', 'x86/include/']];
 /** Files whose presence marks a kernel tree when the reader cannot test directories. */
 const TREE_PROBES = [
   'arch/x86/include/asm/segment.h', 'arch/x86/include/asm/linkage.h', 'arch/x86/include/asm/calling.h',
@@ -37,7 +46,16 @@ function pathApi(file: string): typeof path.posix {
   return /^[A-Za-z]:[\\/]/.test(file) || file.includes('\\') ? path.win32 : posix;
 }
 
-/** Finds the kernel tree above `file`: a directory with arch/x86/include (Linux, or Xen's xen/). */
+/** True when `dir` is a FreeBSD tree's `sys/` directory (FREEBSD_PROBES). */
+function isFreeBsdTree(dir: string, files: FileReader): boolean {
+  const p = pathApi(dir);
+  return FREEBSD_PROBES.every((f) => (files.exists ? files.exists(p.join(dir, f)) : files.read(p.join(dir, f)) !== undefined));
+}
+
+/**
+ * Finds the kernel tree above `file`: a directory with arch/x86/include (Linux, or Xen's xen/), or
+ * a FreeBSD tree's sys/ directory.
+ */
 export function findKernelTree(file: string, files: FileReader): string | undefined {
   const p = pathApi(file);
   let dir = p.dirname(file);
@@ -45,6 +63,7 @@ export function findKernelTree(file: string, files: FileReader): string | undefi
     if (files.exists) {
       if (files.exists(p.join(dir, 'arch/x86/include'))) return dir;
     } else if (TREE_PROBES.some((f) => files.read(p.join(dir, f)) !== undefined)) return dir;
+    if (isFreeBsdTree(dir, files)) return dir;
     const up = p.dirname(dir);
     if (up === dir) break;
     dir = up;
@@ -104,7 +123,9 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
   };
   const tree = options.findKernelTree === false ? undefined : findKernelTree(file, { read, exists: files.exists?.bind(files) });
   const searchDirs = [...(options.includePaths ?? [])];
-  if (tree) for (const d of TREE_DIRS) searchDirs.push(p.join(tree, d));
+  const freebsd = tree !== undefined && isFreeBsdTree(tree, { read, exists: files.exists?.bind(files) });
+  if (freebsd) searchDirs.push(tree);
+  else if (tree) for (const d of TREE_DIRS) searchDirs.push(p.join(tree, d));
   const missingIncludes: MissingInclude[] = [];
 
   const host: CppHost = {
@@ -121,6 +142,12 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
         start = idx >= 0 ? idx + 1 : 0;
       }
       for (let i = start; i < dirs.length; i++) {
+        // FreeBSD: the object directory's machine/ and x86/ links come before $S (-I. -I$S)
+        if (freebsd && dirs[i] === tree) {
+          const link = FREEBSD_LINKS.find(([from]) => name.startsWith(from));
+          const t = link && read(p.join(tree, link[1] + name.slice(link[0].length)));
+          if (link && t !== undefined) return { path: p.join(tree, link[1] + name.slice(link[0].length)), text: t };
+        }
         const f = p.join(dirs[i], name);
         if (f === fromFile && next) continue;
         const t = read(f);

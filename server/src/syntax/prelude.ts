@@ -38,7 +38,11 @@
 // asm/spec_ctrl_asm.h, and asm/gen-idt.h's vector list through builtinHeader). Offsets a build
 // generates: Linux's few the entry code needs (TI_flags, ...) and Xen's asm-offsets.h (UREGS_*,
 // EFRAME_*, CPUINFO_*, TRAPINFO_*, IRQSTAT_*: the current struct layouts; a Xen source tree lacks
-// them too) are built in; FreeBSD's assym.s (TF_*, PCB_*, PC_*) is not.
+// them too) are built in, and so is FreeBSD's genassym output (assym.inc / assym.s: TF_*, PTI_*,
+// PC_*, PCB_*, TD_*, the K*SEL selectors) as a stand-in text through builtinHeader (freebsdAssym).
+// The GNU as macros here are read through cpp again where they are invoked (gas.ts feedBody): they
+// stand in for a header the file includes after its first ones (FreeBSD's machine/asmacros.h
+// after assym.inc), so names defined after the prelude have their values in them.
 //
 // Constants chosen here (document of record):
 //   - __VIRTUAL_MASK_SHIFT is 47, or 56 when CONFIG_X86_5LEVEL is defined. A constant, not an
@@ -97,7 +101,10 @@ export const COVERED_HEADERS: ReadonlySet<string> = new Set([
   'asm/gen-idt.h',
   // FreeBSD
   'machine/asmacros.h', 'machine/asm.h', 'machine/psl.h', 'machine/trap.h', 'machine/segments.h',
-  'machine/specialreg.h', 'sys/cdefs.h',
+  'machine/specialreg.h', 'sys/cdefs.h', 'x86/apicreg.h',
+  // FreeBSD's exception.S includes its interrupt vectors from the same tree (the handlers jump to its
+  // doreti); a file read alone has no tree, and none of its own paths runs through them
+  'amd64/amd64/apic_vector.S', 'amd64/amd64/atpic_vector.S', 'amd64/ia32/ia32_exception.S',
 ]);
 
 /**
@@ -127,7 +134,56 @@ function xenIdtList(): string {
   return out.join('\n') + '\n';
 }
 
-const BUILTIN_HEADERS: ReadonlyMap<string, () => string> = new Map([['asm/gen-idt.h', xenIdtList]]);
+/**
+ * FreeBSD amd64's assym.inc (12 and later; assym.s before): what genassym writes into the build's
+ * object directory from the kernel's structure layouts, so that assembly can name members. A source
+ * tree has none (the build makes it), and without it no TF_* operand or project-file name has a
+ * value. The stand-in follows FreeBSD 12.0's headers: struct trapframe (TF_*, the same since 9.x),
+ * struct pti_frame (PTI_*), struct pcpu with amd64's PCPU_MD_FIELDS (PC_*), struct pcb (PCB_*), the
+ * GDT slots of x86/segments.h (K*SEL) and the flag bits of sys/proc.h and machine/pcb.h. The
+ * struct thread offsets (TD_*) depend on the kernel configuration: these keep every member apart
+ * and in order, which is all the model uses. A real assym.inc (a built object directory, -I)
+ * replaces it.
+ */
+function freebsdAssym(): string {
+  const hex = (v: number): string => '0x' + v.toString(16);
+  const out = ['/* Entry Review stand-in for FreeBSD amd64 assym.inc (genassym output): FreeBSD 12.0 layouts. */'];
+  const def = (name: string, v: number): number => out.push(`#define\t${name}\t${hex(v)}`);
+  // struct trapframe: fifteen registers, then trapno/fs/gs, addr, flags/es/ds, and the CPU's frame
+  ['RDI', 'RSI', 'RDX', 'RCX', 'R8', 'R9', 'RAX', 'RBX', 'RBP', 'R10', 'R11', 'R12', 'R13', 'R14', 'R15'].forEach((r, i) => def(`TF_${r}`, i * 8));
+  const tf: [string, number][] = [['TRAPNO', 0x78], ['FS', 0x7c], ['GS', 0x7e], ['ADDR', 0x80], ['FLAGS', 0x88], ['ES', 0x8c], ['DS', 0x8e],
+    ['ERR', 0x90], ['RIP', 0x98], ['CS', 0xa0], ['RFLAGS', 0xa8], ['RSP', 0xb0], ['SS', 0xb8], ['SIZE', 0xc0], ['HASSEGS', 1], ['HASBASES', 2], ['HASFPXSTATE', 4]];
+  for (const [n, v] of tf) def(`TF_${n}`, v);
+  // struct pti_frame: what the trampoline stack holds (the prelude's PTI_* agree)
+  ['RDX', 'RAX', 'ERR', 'RIP', 'CS', 'RFLAGS', 'RSP', 'SS'].forEach((r, i) => def(`PTI_${r}`, i * 8));
+  def('PTI_SIZE', 0x40);
+  // struct pcpu (machine-independent part, then the 128-byte aligned monitor buffer and the MD fields)
+  const pc: [string, number][] = [['CURTHREAD', 0], ['IDLETHREAD', 8], ['FPCURTHREAD', 0x10], ['CURPCB', 0x20], ['CPUID', 0x34], ['PRVSPACE', 0x180],
+    ['CURPMAP', 0x188], ['TSSP', 0x190], ['COMMONTSSP', 0x198], ['KCR3', 0x1a0], ['UCR3', 0x1a8], ['SAVED_UCR3', 0x1b0], ['RSP0', 0x1b8],
+    ['SCRATCH_RSP', 0x1c0], ['SCRATCH_RAX', 0x1c8], ['FS32P', 0x1d8], ['GS32P', 0x1e0], ['LDT', 0x1e8], ['TSS', 0x1f0], ['PM_SAVE_CNT', 0x1f8],
+    ['PTI_STACK', 0x288], ['PTI_STACK_SZ', 16], ['PTI_RSP0', 0x308], ['IBPB_SET', 0x324], ['SIZEOF', 0x1000]];
+  for (const [n, v] of pc) def(`PC_${n}`, v);
+  // struct pcb: 21 saved registers, three packed region descriptors, tr, flags, ...
+  const pcb: [string, number][] = [['R15', 0], ['R14', 8], ['R13', 0x10], ['R12', 0x18], ['RBP', 0x20], ['RSP', 0x28], ['RBX', 0x30], ['RIP', 0x38],
+    ['FSBASE', 0x40], ['GSBASE', 0x48], ['KGSBASE', 0x50], ['CR0', 0x58], ['CR2', 0x60], ['CR3', 0x68], ['CR4', 0x70], ['DR0', 0x78], ['DR1', 0x80],
+    ['DR2', 0x88], ['DR3', 0x90], ['DR6', 0x98], ['DR7', 0xa0], ['GDT', 0xa8], ['IDT', 0xb2], ['LDT', 0xbc], ['TR', 0xc6], ['FLAGS', 0xc8],
+    ['ONFAULT', 0xd0], ['SAVED_UCR3', 0xd8], ['TSSP', 0xe0], ['EFER', 0xe8], ['STAR', 0xf0], ['LSTAR', 0xf8], ['CSTAR', 0x100], ['SFMASK', 0x108],
+    ['SAVEFPU', 0x110], ['SIZE', 0x140], ['FULL_IRET', 0x01], ['DBREGS', 0x02], ['32BIT', 0x40]];
+  for (const [n, v] of pcb) def(`PCB_${n}`, v);
+  // struct thread: apart and in order, not a build's numbers (see above)
+  const td: [string, number][] = [['LOCK', 0], ['PROC', 8], ['TID', 0x90], ['FLAGS', 0xfc], ['PFLAGS', 0x104], ['PCB', 0x3f0], ['FRAME', 0x3f8], ['MD', 0x420]];
+  for (const [n, v] of td) def(`TD_${n}`, v);
+  const rest: [string, number][] = [['TDF_ASTPENDING', 0x800], ['TDF_NEEDRESCHED', 0x10000], ['TDP_CALLCHAIN', 0x400000], ['TDP_KTHREAD', 0x200000],
+    // GSEL(slot, rpl): kernel code/data 4/5, user 32-bit code 6, user data 7, user code 8, %fs/%gs 2/3, TSS 9, LDT 11
+    ['KCSEL', 0x20], ['KDSEL', 0x28], ['KUC32SEL', 0x33], ['KUDSEL', 0x3b], ['KUCSEL', 0x43], ['KUF32SEL', 0x13], ['KUG32SEL', 0x1b],
+    ['TSSSEL', 0x48], ['LDTSEL', 0x58], ['SEL_RPL_MASK', 3], ['TSS_RSP0', 4],
+    // the local APIC's EOI and first ISR registers (LAPIC_EOI, LAPIC_ISR0 times LAPIC_MEM_MUL)
+    ['LA_EOI', 0xb0], ['LA_ISR', 0x100], ['PMC_FN_USER_CALLCHAIN', 9], ['PAGE_SIZE', 0x1000], ['PAGE_SHIFT', 12]];
+  for (const [n, v] of rest) def(n, v);
+  return out.join('\n') + '\n';
+}
+
+const BUILTIN_HEADERS: ReadonlyMap<string, () => string> = new Map([['asm/gen-idt.h', xenIdtList], ['assym.inc', freebsdAssym], ['assym.s', freebsdAssym]]);
 
 /**
  * The text the prelude reads in place of a missing header that must produce code where it is
@@ -552,8 +608,9 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define ALT_NOT(feature) ((feature) | ER_ALT_NOT)
 
 /* ---- FreeBSD amd64 (machine/asmacros.h, asm.h, psl.h, trap.h, segments.h, specialreg.h):
-   for a FreeBSD exception.S read without its sys/amd64/include; the trapframe and pcb offsets
-   (TF_*, PCB_*, TD_*, PC_*) come from the build's generated assym.s and are not built in ---- */
+   for a FreeBSD exception.S read without its sys/amd64/include; the trapframe, pcpu and pcb
+   offsets (TF_*, PC_*, PCB_*, TD_*) come from the build's generated assym.inc, for which
+   freebsdAssym stands in when it is missing ---- */
 #define PCPU(member) %gs:PC_ ## member
 #define PCPU_ADDR(member, reg) movq %gs:PC_PRVSPACE, reg; addq $PC_ ## member, reg
 #define ALIGN_TEXT .p2align 4,0x90
@@ -611,8 +668,12 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 #define MSR_SF_MASK 0xc0000084
 #define CPUID_STDEXT_FSGSBASE 0x00000001
 #define CPUID_STDEXT3_IBPB 0x04000000
+/* x2APIC registers as MSRs (specialreg.h): the EOI register and the first in-service register. */
+#define MSR_APIC_000 0x800
+#define MSR_APIC_EOI 0x80b
+#define MSR_APIC_ISR0 0x810
 /* FreeBSD 12 page-table isolation: the trampoline frame (struct pti_frame: rdx, rax, err, rip,
-   cs, rflags, rsp, ss), whose offsets assym.s would give. */
+   cs, rflags, rsp, ss), whose offsets assym.inc gives (a file alone may name them before it). */
 #define PTI_RDX 0
 #define PTI_RAX 8
 #define PTI_ERR 16
@@ -1286,6 +1347,66 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 	pushq	%rdx
 	PTI_UUENTRY \has_err
 .Ler_pti_u_\@:
+.endm
+/* FreeBSD 12 interrupt vectors (machine/asmacros.h): INTR_HANDLER makes X<name>_pti, which moves a
+   frame taken from user mode to the thread's stack (PTI_UENTRY) and joins X<name> past its swapgs,
+   and X<name>, which saves the registers in a trapframe below the CPU's frame (no error code, no
+   trap number) and, from user mode, clears PCB_FULL_IRET and calls handle_ibrs_entry. */
+.macro PTI_INTRENTRY vec_name
+	SUPERALIGN_TEXT
+	.globl	X\vec_name\()_pti
+	.type	X\vec_name\()_pti, @function
+X\vec_name\()_pti:
+	testb	$SEL_RPL_MASK, PTI_CS - 3 * 8(%rsp)
+	jz	.L\vec_name\()_u
+	PTI_UENTRY has_err=0
+	jmp	.L\vec_name\()_u
+.endm
+.macro INTR_PUSH_FRAME vec_name
+	SUPERALIGN_TEXT
+	.globl	X\vec_name
+	.type	X\vec_name, @function
+X\vec_name:
+	testb	$SEL_RPL_MASK, PTI_CS - 3 * 8(%rsp)
+	jz	.L\vec_name\()_u
+	swapgs
+.L\vec_name\()_u:
+	subq	$TF_RIP, %rsp
+	ER_FBSD_SAVE_REGS
+	SAVE_SEGS
+	movl	$TF_HASSEGS, TF_FLAGS(%rsp)
+	pushfq
+	andq	$~(PSL_D | PSL_AC), (%rsp)
+	popfq
+	testb	$SEL_RPL_MASK, TF_CS(%rsp)
+	jz	.Ler_intr_k_\@
+	movq	PCPU(CURPCB), %r8
+	andl	$~PCB_FULL_IRET, PCB_FLAGS(%r8)
+	call	handle_ibrs_entry
+.Ler_intr_k_\@:
+.endm
+.macro INTR_HANDLER vec_name
+	.text
+	PTI_INTRENTRY \vec_name
+	INTR_PUSH_FRAME \vec_name
+.endm
+/* every general register into its trapframe slot, in struct trapframe's order */
+.macro ER_FBSD_SAVE_REGS
+	movq	%rdi, TF_RDI(%rsp)
+	movq	%rsi, TF_RSI(%rsp)
+	movq	%rdx, TF_RDX(%rsp)
+	movq	%rcx, TF_RCX(%rsp)
+	movq	%r8, TF_R8(%rsp)
+	movq	%r9, TF_R9(%rsp)
+	movq	%rax, TF_RAX(%rsp)
+	movq	%rbx, TF_RBX(%rsp)
+	movq	%rbp, TF_RBP(%rsp)
+	movq	%r10, TF_R10(%rsp)
+	movq	%r11, TF_R11(%rsp)
+	movq	%r12, TF_R12(%rsp)
+	movq	%r13, TF_R13(%rsp)
+	movq	%r14, TF_R14(%rsp)
+	movq	%r15, TF_R15(%rsp)
 .endm
 .macro PTI_ENTRY name, cont, has_err=0
 	ALIGN_TEXT

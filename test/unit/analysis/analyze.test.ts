@@ -26,9 +26,10 @@ describe('analyze', () => {
   test('reads only through the reader, only in a kernel tree above the file, and counts instructions', async () => {
     const files = memory({});
     const a = await analyze({ file: '/k/entry.S', text: 'e:\n\tswapgs\n\tsysretq\n', version: 3 }, defaultOptions, files);
-    // Looking for a kernel tree (whose headers win over built-in knowledge) and for the project
-    // file (.entry-review.json in the file's directory or above) is the only I/O.
-    for (const p of files.reads) assert.match(p, /^((\/k)?\/(arch|include)\/|(\/k)?\/\.entry-review\.json$)/, p);
+    // Looking for a kernel tree (whose headers win over built-in knowledge: Linux's arch/x86/include,
+    // a FreeBSD sys/ by its amd64/include/asmacros.h) and for the project file (.entry-review.json
+    // in the file's directory or above) is the only I/O.
+    for (const p of files.reads) assert.match(p, /^((\/k)?\/(arch|include)\/|(\/k)?\/\.entry-review\.json$|(\/k)?\/amd64\/include\/asmacros\.h$)/, p);
     assert.equal(a.version, 3);
     assert.equal(a.stats.instructions, 2);
     assert.deepEqual(a.findings, []);

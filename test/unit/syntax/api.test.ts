@@ -196,6 +196,26 @@ describe('options and the file reader', () => {
     assert.deepEqual([...c], [['CONFIG_Y', '1'], ['CONFIG_M_MODULE', '1'], ['CONFIG_V', '0x10'], ['CONFIG_S', '"str"']]);
   });
 
+  test('a FreeBSD tree is its sys/ directory: machine/ and x86/ read amd64/include and x86/include, $S the rest', () => {
+    const tree: Record<string, string> = {
+      '/src/sys/amd64/include/asmacros.h': '#define FROM_MACHINE 3\n',
+      '/src/sys/sys/param.h': '#define FROM_SYS 4\n',
+      '/src/sys/x86/include/psl.h': '#define FROM_X86 5\n',
+    };
+    const files: FileReader = { read: (f) => tree[f], exists: (f) => f in tree || Object.keys(tree).some((k) => k.startsWith(f + '/')) };
+    const file = '/src/sys/amd64/amd64/exception.S';
+    assert.equal(findKernelTree(file, files), '/src/sys');
+    assert.equal(findKernelTree(file, { read: (f) => tree[f] }), '/src/sys');
+    const p = parseProgram(file, '#include "assym.inc"\n#include <machine/asmacros.h>\n#include <x86/psl.h>\n#include <sys/param.h>\n'
+      + '#include <amd64/amd64/apic_vector.S>\n\tmovl $FROM_MACHINE + FROM_SYS + FROM_X86, %eax\n\tmovq TF_RIP(%rsp), %rcx\n', {}, files);
+    assert.equal(p.kernelTree, '/src/sys');
+    assert.deepEqual(p.includes, ['/src/sys/amd64/include/asmacros.h', '/src/sys/x86/include/psl.h', '/src/sys/sys/param.h']);
+    assert.deepEqual(p.statements.map((s) => s.text), ['movl $3 + 4 + 5, %eax', 'movq 0x98(%rsp), %rcx']);
+    // genassym's output (the build's object directory) and the vector files of a tree not there: silent
+    assert.deepEqual(p.missingIncludes.map((m) => [m.name, m.covered]), [['assym.inc', true], ['amd64/amd64/apic_vector.S', true]]);
+    assert.deepEqual(p.diagnostics, []);
+  });
+
   test('missing headers: covered ones are silent, others warn once at the #include', () => {
     const p = parse('#include <asm/calling.h>\n#include <linux/not_known.h>\n');
     assert.deepEqual(p.missingIncludes.map((m) => [m.name, m.covered, m.loc.range.start.line]), [['asm/calling.h', true, 0], ['linux/not_known.h', false, 1]]);

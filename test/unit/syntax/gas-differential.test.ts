@@ -85,8 +85,13 @@ function gasSequence(file: string, dir: string): Insn[] {
   const obj = path.join(dir, 'out.o');
   // The same configuration the parser assumes for a file alone (config.ts), on gcc's command line.
   const config = [...BUILD_DEFINES, ...DEFAULT_CONFIG].map(([k, v]) => `-D${k}=${v}`);
+  // The parser reads a prelude macro's body through cpp again where it is invoked (it stands in for
+  // a header the file includes after its first ones); a FreeBSD file's first include is assym.inc,
+  // so GNU as reads the prelude after the stand-in for it, as a build reads asmacros.h after it.
+  const first = /^#include\s+"assym\.(inc|s)"/m.exec(fs.readFileSync(file, 'utf8'));
+  const early = first && !fs.existsSync(path.join(path.dirname(file), `assym.${first[1]}`)) ? ['-include', path.join(dir, 'inc', `assym.${first[1]}`)] : [];
   const cc = spawnSync('gcc', ['-c', '-x', 'assembler-with-cpp', '-D__ASSEMBLY__', '-D__KERNEL__', ...config, '-w', `-I${path.join(dir, 'inc')}`,
-    `-I${path.dirname(file)}`, '-include', path.join(dir, 'prelude.h'), file, '-o', obj], { encoding: 'utf8' });
+    `-I${path.dirname(file)}`, ...early, '-include', path.join(dir, 'prelude.h'), file, '-o', obj], { encoding: 'utf8' });
   assert.equal(cc.status, 0, `gcc failed on ${file}:\n${cc.stderr}`);
   const dis = spawnSync('objdump', ['-d', '--no-show-raw-insn', '-M', 'suffix', obj], { encoding: 'utf8' }).stdout;
   const bySection = new Map<string, Insn[]>();
@@ -135,7 +140,7 @@ describe('the parser reads kernel files as gcc + GNU as do', { skip: toolchain ?
     ...['att-operands.S', 'labels.S', 'gas-repeat.S', 'prelude-macros.S', 'seed-width-ok.S', 'prelude-legacy.S',
       'gas-register-args.S', 'kconfig.S', 'cpp-stringify-gas.S', 'cpp-variadic-paste.S', 'prelude-freebsd.S',
       'gas-location-counter.S', 'prelude-xen.S', 'prelude-freebsd-pti.S', 'gas-subsection.S',
-      'prelude-modern.S', 'prelude-xen-spec-ctrl.S', 'prelude-xen-idt.S']
+      'prelude-modern.S', 'prelude-xen-spec-ctrl.S', 'prelude-xen-idt.S', 'prelude-freebsd-intr.S']
       .map((f) => path.join(root, 'test/fixtures/syntax', f)),
   ];
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -265,6 +270,52 @@ describe('the team kernel tree with its real headers', { skip: toolchain && fs.e
       assert.deepEqual(mine, gas);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a FreeBSD tree as its build reads it', { skip: toolchain ? false : 'gcc/objdump not installed' }, () => {
+  test('freebsd-tree.S: every instruction, displacement and immediate as gcc assembles it with -I. -I$S', () => {
+    const sys = path.join(root, 'test/fixtures/syntax/freebsd-tree/sys');
+    const file = path.join(sys, 'amd64/amd64/freebsd-tree.S');
+    const text = fs.readFileSync(path.join(root, 'test/fixtures/syntax/freebsd-tree.S'), 'utf8');
+    // kern.pre.mk's object directory: machine and x86 link into $S, genassym's assym.inc (the
+    // prelude's stand-in), an empty config(8) option header
+    const obj = fs.mkdtempSync(path.join(os.tmpdir(), 'entry-review-fbsd-'));
+    try {
+      fs.symlinkSync(path.join(sys, 'amd64/include'), path.join(obj, 'machine'));
+      fs.symlinkSync(path.join(sys, 'x86/include'), path.join(obj, 'x86'));
+      fs.writeFileSync(path.join(obj, 'assym.inc'), builtinHeader('assym.inc')!);
+      fs.writeFileSync(path.join(obj, 'opt_hwpmc_hooks.h'), '');
+      const src = path.join(obj, 'freebsd-tree.S');
+      fs.writeFileSync(src, text);
+      const o = path.join(obj, 'out.o');
+      const cc = spawnSync('gcc', ['-c', '-x', 'assembler-with-cpp', '-DLOCORE', '-D_KERNEL', '-w', `-I${obj}`, `-I${sys}`, src, '-o', o], { encoding: 'utf8' });
+      assert.equal(cc.status, 0, cc.stderr);
+      const dis = spawnSync('objdump', ['-d', '--no-show-raw-insn', '-M', 'suffix', o], { encoding: 'utf8' }).stdout;
+      const gas = dis.split('\n').filter((l) => /^\s+[0-9a-f]+:\t/.test(l)).map((l) => l.split('\t')[1].trim().split(/\s+/))
+        .filter((w) => !isPadding(w[0])).map((w) => ({ m: norm(w[0]), ops: w.slice(1).join(' ') }));
+      const p = parseProgram(file, text, {}, diskReader);
+      assert.deepEqual(p.diagnostics.map((d) => d.message), []);
+      assert.equal(p.kernelTree, sys);
+      const mine = p.statements.filter((s) => s.kind === 'instruction');
+      assert.deepEqual(mine.map((s) => norm(s.name)), gas.map((g) => g.m));
+      let checked = 0;
+      mine.forEach((s, i) => {
+        const g = gas[i].ops.split(/,(?![^(]*\))/).map((x) => x.trim());
+        s.operands.forEach((op, k) => {
+          if (op.kind === 'mem' && op.base && op.dispValue !== undefined) {
+            assert.equal(g[k], `0x${op.dispValue.toString(16)}(%${op.base})`, s.text);
+            checked++;
+          } else if (op.kind === 'imm' && op.value !== undefined) {
+            assert.equal(BigInt(g[k].slice(1)) & 0xffffffffn, op.value & 0xffffffffn, s.text);
+            checked++;
+          }
+        });
+      });
+      assert.ok(checked >= 8, `only ${checked} operand values compared`);
+    } finally {
+      fs.rmSync(obj, { recursive: true, force: true });
     }
   });
 });
