@@ -132,9 +132,9 @@ export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { en
  * What every walk of this file takes from the project file and the configuration: contracts,
  * work-flag words, selectors, and the CPU features the configuration rules out.
  */
-export function setting(cfg: Cfg, project?: Project): Pick<WalkOptions, 'contracts' | 'work' | 'selectors' | 'disabled'> {
+export function setting(cfg: Cfg, project?: Project): Pick<WalkOptions, 'contracts' | 'work' | 'selectors' | 'disabled' | 'userCr3'> {
   const disabled = new Set(disabledFeatures(cfg.program.configuration.defines).keys());
-  return { contracts: project?.contracts, work: project?.work, selectors: project?.selectors, disabled };
+  return { contracts: project?.contracts, work: project?.work, selectors: project?.selectors, disabled, userCr3: project?.userCr3 };
 }
 
 /**

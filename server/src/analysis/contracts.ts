@@ -28,6 +28,11 @@ export interface Contract {
   interrupts: IfOnReturn;
   /** The function runs exit work and returns with none pending (interrupts off). */
   exitWorkDone: boolean;
+  /**
+   * False: the function leaves the work-flags words alone (a speculation-control or copy helper
+   * called with interrupts off); by default a call may set any work flag.
+   */
+  setsWork?: boolean;
   /** %rax on return is the system call's result, which user mode is meant to see. */
   returnsToUser?: boolean;
   /**
@@ -167,6 +172,7 @@ BUILTINS.push({
   interrupts: 'unchanged',
   exitWorkDone: false,
   returnsArg: 'rdi',
+  setsWork: false,
   describe: 'sync_regs: copies pt_regs from the entry stack to the task stack and returns the copy (its contents unchanged)',
   builtin: true,
 });

@@ -21,6 +21,11 @@ export interface Project {
   entries: ProjectEntry[];
   work?: { cells: CellRef[]; mask: bigint };
   selectors?: { userCs: bigint; userSs: bigint };
+  /**
+   * Where the user %cr3 lives when the kernel keeps its user page tables apart (FreeBSD's
+   * per-CPU UCR3), and the value that says there is none (page-table isolation off: one %cr3).
+   */
+  userCr3?: CellRef & { none: bigint; name: string }; // (base 'gs:': the per-CPU area)
   contracts: Map<string, Contract>;
   /** C files to read contract functions from (`"cSources"`, resolved against the project file). */
   cSources?: string[];
@@ -136,6 +141,16 @@ export function readProject(path: string, text: string, program: Program): Proje
   if (json.preprocess !== undefined && typeof json.preprocess !== 'boolean') {
     err('$.preprocess', 'expected true (run the C preprocessor over every file, .s too) or false (over none)');
   }
+  if (json.userCr3 !== undefined) {
+    const u = json.userCr3;
+    if (!isObject(u) || typeof u.percpu !== 'string') err('$.userCr3', 'expected { "percpu": SYMBOL, "none": ... } (the per-CPU word holding the user %cr3, e.g. "PC_UCR3")');
+    else {
+      const at = program.constants.get(u.percpu);
+      const none = u.none === undefined ? (1n << 64n) - 1n : value(u.none, '$.userCr3.none');
+      if (at === undefined) err('$.userCr3.percpu', `'${u.percpu}' is not a constant of this file`);
+      else if (none !== undefined) project.userCr3 = { base: 'gs:', offset: at, none, name: u.percpu };
+    }
+  }
   if (json.selectors !== undefined) {
     if (!isObject(json.selectors)) err('$.selectors', 'expected { "userCs": ..., "userSs": ... } (the selectors SYSRET loads)');
     else {
@@ -181,6 +196,7 @@ export function readProject(path: string, text: string, program: Program): Proje
         const interrupts = (c.interrupts ?? 'unknown') as IfOnReturn;
         if (!IFS.includes(interrupts)) err(p + '.interrupts', `expected one of ${IFS.join(', ')}`);
         if (c.exitWorkDone !== undefined && typeof c.exitWorkDone !== 'boolean') err(p + '.exitWorkDone', 'expected true or false');
+        if (c.setsWork !== undefined && typeof c.setsWork !== 'boolean') err(p + '.setsWork', 'expected true or false (false: the function never sets a work flag)');
         let clobbers = CALLER_SAVED;
         if (c.clobbers !== undefined) {
           if (!Array.isArray(c.clobbers) || c.clobbers.some((r) => typeof r !== 'string' || !REGS.has(r as never))) err(p + '.clobbers', 'expected an array of 64-bit register names ("rax", "r11", ...)');
@@ -193,7 +209,8 @@ export function readProject(path: string, text: string, program: Program): Proje
           frame,
           interrupts,
           exitWorkDone: c.exitWorkDone === true,
-          describe: `${name} (${PROJECT_FILE}): ${how}; interrupts ${interrupts} on return${c.exitWorkDone === true ? '; exit work done' : ''}`,
+          ...(c.setsWork === false ? { setsWork: false } : {}),
+          describe: `${name} (${PROJECT_FILE}): ${how}; interrupts ${interrupts} on return${c.exitWorkDone === true ? '; exit work done' : ''}${c.setsWork === false ? '; sets no work flag' : ''}`,
           builtin: false,
         });
       }

@@ -161,11 +161,17 @@ function exitProperties0(ctx: PropertyContext, ev: ExitEvent): Property[] {
     message: () => `returns to user mode with the kernel GS base active (SWAPGS missing or run twice on this path)`,
   });
   if (ctx.walk.writesCr3) {
+    // Linux: the user page tables are the kernel's plus 4 KiB (bit 12); a project's userCr3: the
+    // per-CPU word's value, or %cr3 as at entry when the word says there is none
+    const u = ctx.walk.userCr3;
+    const word = u && m.mem.read(u.base, u.offset, 8);
+    const none = u && word && S.eq(word, S.const(64, u.none));
+    const isUser = u && word && none ? S.orB(S.andB(none, S.eq(m.cr.cr3, u.entry)), S.andB(S.notB(none), S.eq(m.cr.cr3, word))) : m.cr3IsUser();
     out.push({
       code: 'cr3-not-user',
       name: 'user CR3',
       severity: 'error',
-      bad: S.notB(m.cr3IsUser()),
+      bad: S.notB(isUser),
       message: () => `returns to user mode on the kernel CR3: page-table isolation is in this file, but this path does not switch back to the user page tables`,
     });
   }

@@ -161,6 +161,8 @@ export interface WalkOptions {
   selectors?: { userCs: bigint; userSs: bigint };
   /** CPU features the configuration rules out (cpufeatures.ts): their ALTERNATIVE arms are never taken. */
   disabled?: ReadonlySet<string>;
+  /** The per-CPU word holding the user %cr3 (a project file's `userCr3`; default: Linux's bit 12). */
+  userCr3?: CellRef & { none: bigint };
 }
 
 export interface WalkResult {
@@ -190,6 +192,8 @@ export interface WalkResult {
   used: Map<string, bigint>;
   /** The work-flags words (thread_info flags) and their pending-work mask, when the file has them. */
   work?: { cells: { base: string; offset: bigint }[]; mask: bigint; sticky: bigint };
+  /** With a project's `userCr3`: where the user %cr3 lives, and %cr3 at entry (the user's). */
+  userCr3?: CellRef & { none: bigint; entry: Expr };
 }
 
 interface PathState {
@@ -362,6 +366,14 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     }
   }
   const entryR11 = m0.regs.r11;
+  // A kernel that keeps its user page tables apart (FreeBSD's PCPU(UCR3)): the user %cr3 at entry
+  // is that word, unless it says there is none (one %cr3 for user and kernel)
+  if (opts.userCr3 && entry.kind !== 'frame') {
+    const u = opts.userCr3;
+    const word = m0.mem.read(u.base, u.offset, 8);
+    m0.cr.cr3 = S.ite(S.eq(word, S.const(64, u.none)), val('user.cr3', 64), word);
+    result.userCr3 = { ...u, entry: m0.cr.cr3 };
+  }
 
   // Work flags: thread_info flags of `current` (TASK_TI_flags off current_task, or TI_flags off the
   // thread_info at the bottom of the 3.x/4.x kernel stack). Pending at the return means a one-shot
@@ -809,7 +821,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       m.mem.write(key.base, key.offset, havoc(`percpu.${name}@${site}`, 64, m.mem.read(key.base, key.offset, 8)));
     }
     const work = result.work;
-    if (work && work.cells.length) {
+    if (work && work.cells.length && c.setsWork !== false) {
       const first = work.cells[0];
       let w = havoc(`ti_flags@${site}`, 64, m.mem.read(first.base, first.offset, 8));
       // done exit work leaves none of the one-shot flags set

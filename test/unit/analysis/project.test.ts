@@ -154,3 +154,54 @@ describe('project file: a frame entry (Xen-style restore to a guest)', () => {
     assert.ok(a.findings.some((x) => x.code === 'parse' && x.message.endsWith('$.entries[0].frame: a frame entry needs its frame: { "offset": ..., "fields": { ... } }')), a.findings.map((x) => x.message).join('\n'));
   });
 });
+
+describe('project file: FreeBSD 12 (page-table isolation, IBRS helpers)', () => {
+  const file12 = fixture('kernels', 'freebsd12', 'exception.S');
+  const text12 = readFileSync(file12, 'utf8');
+  const proj12 = JSON.parse(readFileSync(path.join(path.dirname(file12), '.entry-review.json'), 'utf8'));
+  const run12 = (text: string, projectJson: unknown): Promise<Analysis> => {
+    const pp = path.join(path.dirname(file12), '.entry-review.json');
+    const r: FileReader = { read: (p) => (p === pp ? JSON.stringify(projectJson) : diskReader.read(p)), exists: (p) => (p === pp ? true : diskReader.exists?.(p) ?? diskReader.read(p) !== undefined) };
+    return analyze({ file: file12, text }, defaultOptions, r);
+  };
+  const sysretLine = text12.split('\n').findIndex((l) => l.includes('sysretq')) + 1;
+  const iretLine = text12.split('\n').findIndex((l) => l.includes('iretq')) + 1;
+  test('userCr3: the per-CPU UCR3 is the user %cr3 (no bit 12 as in Linux): SYSRET and IRET proven', async () => {
+    const a = await run12(text12, proj12);
+    assert.deepEqual(severe(a), []);
+    assert.deepEqual(a.returns.map((r) => [r.kind, r.loc.range.start.line + 1, r.verdict, r.conditions.find((c) => c.name === 'user CR3')?.status]), [
+      ['sysret', sysretLine, 'ok', 'proven'],
+      ['iret', iretLine, 'ok', 'proven'],
+    ]);
+  });
+  test('without userCr3 the user CR3 is Linux-shaped and neither return proves it; a file that forgets to load UCR3 before SYSRET is caught', async () => {
+    const { userCr3: _, ...linuxShaped } = proj12;
+    const plain = await run12(text12, linuxShaped);
+    assert.deepEqual(severe(plain), [`cr3-not-user@${sysretLine}`, `cr3-not-user@${iretLine}`]);
+    const forgot = text12.replace('\tmovq\t%r9, %cr3\n', '');
+    const a = await run12(forgot, proj12);
+    assert.deepEqual(severe(a), [`cr3-not-user@${sysretLine - 1}`]);
+    const f = a.findings.find((x) => x.code === 'cr3-not-user');
+    // the witness has isolation on: UCR3 is not ~0
+    const ucr3 = Object.entries(f?.witness ?? {}).find(([k]) => k.startsWith('percpu.'));
+    assert.ok(ucr3 && BigInt(ucr3[1]) !== (1n << 64n) - 1n, JSON.stringify(f?.witness));
+  });
+  test('setsWork: false keeps a helper called with interrupts off from making the work-flags test moot', async () => {
+    const loose = structuredClone(proj12);
+    for (const c of Object.values(loose.contracts) as { setsWork?: boolean }[]) delete c.setsWork;
+    loose.contracts.handle_ibrs_exit = { frame: 'never', interrupts: 'unchanged' };
+    // (after the AST test, as 12.0 calls it)
+    const src = text12.replace('\tmovq\tTF_RDI(%rsp), %rdi\n\tmovq\tTF_RSI', '\tcall\thandle_ibrs_exit\n\tmovq\tTF_RDI(%rsp), %rdi\n\tmovq\tTF_RSI');
+    assert.notEqual(src, text12);
+    const workStatus = (a: Analysis) => a.returns.find((r) => r.kind === 'sysret')?.conditions.find((c) => c.name === 'no exit work pending')?.status;
+    assert.equal(workStatus(await run12(src, loose)), 'unknown');
+    loose.contracts.handle_ibrs_exit.setsWork = false;
+    const withIt = await run12(src, loose);
+    assert.equal(workStatus(withIt), 'proven');
+    assert.ok(withIt.returns.find((r) => r.kind === 'sysret')?.assumes.includes('handle_ibrs_exit (.entry-review.json): never rewrites the saved frame; interrupts unchanged on return; sets no work flag'));
+  });
+  test('a bad userCr3 is reported with its JSON path', async () => {
+    const a = await run12(text12, { ...proj12, userCr3: { percpu: 'PC_NOPE' } });
+    assert.ok(a.findings.some((f) => f.code === 'parse' && f.message.endsWith("$.userCr3.percpu: 'PC_NOPE' is not a constant of this file")), a.findings.map((f) => f.message).join('\n'));
+  });
+});
