@@ -450,8 +450,9 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
 
   const push = (pos: number, st: PathState): void => {
     // Paths on different stacks are not merged: a merged RSP would address memory through an
-    // `ite`, which the memory model cannot name (the stacks an entry uses are few).
-    const k = keyOf(pos, st.stack) + '|' + S.addressKey(st.m.regs.rsp).base;
+    // `ite`, which the memory model cannot name (the stacks an entry uses are few); nor are paths
+    // whose saved frame is in different places (the checks read one frame per state).
+    const k = keyOf(pos, st.stack) + '|' + S.addressKey(st.m.regs.rsp).base + (st.frame ? `|${st.frame.base}@${st.frame.offset}` : '');
     // a loop head: the target of a jump back (in the order a cycle is run) within its own cycle
     if (cyclic[pos] && current >= 0 && rank[pos] === rank[current] && pos <= current) heads.add(k);
     const old = pending.get(k);

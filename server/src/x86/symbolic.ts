@@ -171,6 +171,11 @@ export class SymbolicAlgebra implements Algebra<Expr, Expr> {
     if (a === b) return a;
     if ((a.op === 'not' && a.args[0] === b) || (b.op === 'not' && b.args[0] === a)) return this.const(w, 0n);
     if (cb !== undefined && a.op === 'and' && a.args[1].op === 'const') return this.and(a.args[0], this.const(w, a.args[1].value & cb));
+    // (x | c1) & c2 = (x & (c2 & ~c1)) | (c1 & c2): the bits c1 sets are known under the mask
+    if (cb !== undefined && a.op === 'or' && a.args[1].op === 'const') {
+      const c1 = a.args[1].value;
+      return this.or(this.and(a.args[0], this.const(w, cb & ~c1 & mask(w))), this.const(w, c1 & cb));
+    }
     if (cb !== undefined && (a.op === 'concat' || a.op === 'zext')) return this.splitConst(a, cb, (x, y) => this.and(x, y));
     if (cb !== undefined && a.op === 'extract') {
       // a slice masked by a constant: keep the selected bit runs, zeros elsewhere
