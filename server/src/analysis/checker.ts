@@ -86,11 +86,18 @@ const PLAIN_INTERRUPT_ENTRIES = [
  * expand from the same macros; name them with --entry (or `--entry LABEL:KIND` for any label).
  */
 const INTERRUPT_ENTRIES = [...NMI_ENTRIES, 'asm_exc_page_fault', 'asm_common_interrupt', 'asm_exc_invalid_op', 'page_fault', 'common_interrupt', 'invalid_op'];
-const KINDS = new Set(['syscall', 'compat', 'sysenter', 'interrupt', 'exception']);
+/**
+ * `int $0x80` from 32-bit user mode: 6.7+'s idtentry (its C, int80_emulation in
+ * entry_64_compat.S, ends in do_int80_emulation), 4.x–6.6's entry_INT80_compat and 3.x's
+ * ia32_syscall (both return through entry_64.S: in their own file the walk ends at that jump).
+ */
+const INT80_ENTRIES = ['asm_int80_emulation', 'entry_INT80_compat', 'ia32_syscall'];
+const KINDS = new Set(['syscall', 'compat', 'sysenter', 'interrupt', 'exception', 'int80']);
 
 /** How a well-known entry is reached (a label that is none of them: a 64-bit SYSCALL entry). */
 export function builtinKind(name: string): Entry['kind'] {
   if (EXCEPTION_ENTRIES.includes(name)) return 'exception';
+  if (INT80_ENTRIES.includes(name)) return 'int80';
   if (PLAIN_INTERRUPT_ENTRIES.includes(name)) return 'interrupt';
   if (COMPAT_ENTRIES.includes(name)) return 'compat';
   if (SYSENTER_ENTRIES.includes(name)) return 'sysenter';
@@ -107,12 +114,12 @@ const NMI_RULE = 'built-in rule: an NMI must not run exit work (it may have inte
 export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { entries: Entry[]; missing: string[] } {
   const described = new Map((project?.entries ?? []).map((e) => [e.label, e]));
   // the project file's entries, else the built-in names; --entry / the setting narrows to its labels
-  const names = wanted.length ? wanted : described.size ? [...described.keys()] : [...SYSCALL_ENTRIES, ...COMPAT_ENTRIES, ...SYSENTER_ENTRIES, ...INTERRUPT_ENTRIES];
+  const names = wanted.length ? wanted : described.size ? [...described.keys()] : [...SYSCALL_ENTRIES, ...COMPAT_ENTRIES, ...SYSENTER_ENTRIES, ...INT80_ENTRIES, ...INTERRUPT_ENTRIES];
   const entries: Entry[] = [];
   const missing: string[] = [];
   for (const spec of names) {
     // `LABEL:KIND` says how the entry is reached (--entry irq_entry:interrupt)
-    const m = /^(.*):(syscall|compat|sysenter|interrupt|exception)$/.exec(spec);
+    const m = /^(.*):(syscall|compat|sysenter|interrupt|exception|int80)$/.exec(spec);
     const name = m && KINDS.has(m[2]) ? m[1] : spec;
     const pos = cfg.label(name);
     if (pos === undefined) {

@@ -185,7 +185,7 @@ const byName = new Map(BUILTINS.map((c) => [c.name, c]));
  * way back to user mode runs exit work and returns with interrupts off. The NMI's (`exc_nmi`)
  * does not (irqentry_nmi_exit runs no exit work) and keeps the default contract.
  */
-const IDTENTRY_HANDLER = /^(?:(?:noist_|user_|kernel_)?exc_(?!nmi$)\w+|sysvec_\w+|common_interrupt|spurious_interrupt|xen_pv_evtchn_do_upcall)$/;
+const IDTENTRY_HANDLER = /^(?:(?:noist_|user_|kernel_)?exc_(?!nmi$)\w+|sysvec_\w+|common_interrupt|spurious_interrupt|xen_pv_evtchn_do_upcall|int80_emulation)$/;
 const idtentryHandler = (name: string): Contract => ({
   ...exitToUser(name),
   describe: `${name}: an idtentry handler (Linux 5.8+); irqentry_exit() runs exit work on the way back to user mode and returns with interrupts off; pt_regs may have been rewritten (ptrace, signals)`,

@@ -62,7 +62,7 @@ export function projectPreprocess(text: string | undefined): boolean | undefined
   }
 }
 
-const KINDS: EntryKind[] = ['syscall', 'compat', 'sysenter', 'interrupt', 'exception', 'frame'];
+const KINDS: EntryKind[] = ['syscall', 'compat', 'sysenter', 'interrupt', 'exception', 'int80', 'frame'];
 const IFS: IfOnReturn[] = ['off', 'on', 'unchanged', 'unknown'];
 const REGS = new Set(CALLER_SAVED.concat(['rbx', 'rbp', 'r12', 'r13', 'r14', 'r15']));
 

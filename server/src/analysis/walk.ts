@@ -38,10 +38,11 @@ import { noteOperand, type OperandState } from './memstate';
 /**
  * syscall: 64-bit SYSCALL; compat: SYSCALL from 32-bit mode; sysenter: SYSENTER from 32-bit mode;
  * interrupt: a hardware frame on RSP0; exception: the same with an error code (or a vector stub's
- * push) below it; frame: kernel code that returns to user mode from a saved
+ * push) below it; int80: `int $0x80` from 32-bit user mode (an interrupt frame with the 32-bit CS
+ * and EIP); frame: kernel code that returns to user mode from a saved
  * frame RSP points at, every field of it user-controlled (Xen's restore_all_guest).
  */
-export type EntryKind = 'syscall' | 'compat' | 'sysenter' | 'interrupt' | 'exception' | 'frame';
+export type EntryKind = 'syscall' | 'compat' | 'sysenter' | 'interrupt' | 'exception' | 'int80' | 'frame';
 
 export interface Entry {
   name: string;
@@ -300,12 +301,16 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   let m0: MachineState<Expr, Expr>;
   let frame0: FrameRef | undefined;
   /**
-   * Before Linux 4.9 thread_info sat at the bottom of the task's stack (TI_flags, THREAD_SIZE)
-   * and TSS.sp0 was the stack's top: 3.x's per-CPU kernel_stack plus KERNEL_STACK_OFFSET, 4.1–4.8's
-   * cpu_current_top_of_stack.
+   * Without page-table isolation TSS.sp0 is the top of the task's stack: 3.x's per-CPU
+   * kernel_stack plus KERNEL_STACK_OFFSET, 4.1+'s cpu_current_top_of_stack; before 4.9 the task's
+   * thread_info (TI_flags) sits at its bottom.
    */
   function taskStackTop(): Expr | undefined {
     if (prog.constants.get('TI_flags') === undefined || prog.constants.get('THREAD_SIZE') === undefined) return undefined;
+    // with page-table isolation (4.15+) TSS.sp0 is the entry trampoline's stack, which error_entry
+    // leaves through sync_regs
+    const label = (o: { kind: string; name?: string } | undefined): string | undefined => (o?.kind === 'label' ? o.name : undefined);
+    if (cfg.instruction.some((i) => /^(call|jmp)/.test(i?.mnemonic ?? '') && label(i?.operands[0]) === 'sync_regs')) return undefined;
     // which of the two the file's own stack switch (`movq PER_CPU_VAR(…), %rsp`) reads
     for (const insn of cfg.instruction) {
       const [src, dst] = insn?.operands ?? [];
@@ -330,7 +335,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const len = layout.length ?? Object.values(layout.fields).reduce((a, b) => (b + 8n > a ? b + 8n : a), 0n);
     for (let o = 0n; o < len; o += 8n) m0.mem.write(k.base, k.offset + layout.size + o, val(`user.frame_0x${o.toString(16)}`, 64));
     for (const [f, o] of Object.entries(layout.fields)) m0.mem.write(k.base, k.offset + layout.size + o, val('ptregs.' + f, 64));
-  } else if (entry.kind === 'interrupt' || entry.kind === 'exception') {
+  } else if (entry.kind === 'interrupt' || entry.kind === 'exception' || entry.kind === 'int80') {
     // The CPU switched to RSP0 from the TSS and pushed SS, RSP, RFLAGS, CS, RIP of user mode, and
     // for an exception that has one its error code (a vector stub's push of the vector looks the
     // same: it fills pt_regs->orig_ax); IF is clear (interrupt gate), CPL 0, and the GS base and
@@ -340,7 +345,8 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const regs: Partial<Record<Gpr, Expr>> = {};
     for (const g of GPRS) regs[g] = val('user.' + g, 64);
     const rsp0 = (!entry.ist && taskStackTop()) || val('kernel.tss_rsp0', 64);
-    const hw: [number, Expr][] = [[-8, S.const(64, 0x2bn)], [-16, val('user.rsp', 64)], [-24, userRflags], [-32, S.const(64, 0x33n)], [-40, val('user.rip', 64)]];
+    const int80 = entry.kind === 'int80';
+    const hw: [number, Expr][] = [[-8, S.const(64, 0x2bn)], [-16, val('user.rsp', 64)], [-24, userRflags], [-32, S.const(64, int80 ? 0x23n : 0x33n)], [-40, int80 ? S.zext(S.extract(val('user.rip', 64), 31, 0), 64) : val('user.rip', 64)]];
     if (entry.kind === 'exception') hw.push([-48, val('cpu.error_code', 64)]);
     regs.rsp = S.sub(rsp0, S.const(64, BigInt(8 * hw.length)));
     m0 = new MachineState(S, { regs, rflags: S.const(64, 0x2n), cs: S.const(16, 0x10n), ss: S.const(16, 0x0n), cpl: S.const(2, 0n), gsKernel: S.const(1, 0n), cr3: S.or(val('user.cr3', 64), S.const(64, 0x1000n)), memInit });
@@ -420,7 +426,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     m.mem.write(cell.base, cell.offset, first ? m.mem.read(first.base, first.offset, 8) : tiFlags0);
   }
   // an interrupt taken on the task's stack (before 4.9) has the task's thread_info at its bottom
-  if ((entry.kind === 'interrupt' || entry.kind === 'exception') && !entry.ist && taskStackTop() && frame0) {
+  if ((entry.kind === 'interrupt' || entry.kind === 'exception' || entry.kind === 'int80') && !entry.ist && taskStackTop() && frame0) {
     threadInfo(m0, frame0.base, frame0.offset + layout.size);
   }
   const sticky = result.work?.sticky ?? 0n;
@@ -746,7 +752,8 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
         return goTo(cfg.enter(back), { ...st, stack: st.stack.slice(0, -1) });
       }
       case 'exit': {
-        result.exits.push({ pos, rec: out.exit, state: m, pc: st.pc, frame: st.frame, unresolved: st.unresolved, entryR11, userRip: entry.kind === 'compat' || entry.kind === 'sysenter' ? S.zext(S.extract(val('user.rip', 64), 31, 0), 64) : entry.kind === 'frame' ? S.const(64, 0n) : val('user.rip', 64), userRsp: val('user.rsp', 64), userCs: S.const(64, entry.kind === 'compat' || entry.kind === 'sysenter' ? 0x23n : 0x33n), userSs: S.const(64, 0x2bn), assumes: st.assumes, paths: st.paths });
+        const user32 = entry.kind === 'compat' || entry.kind === 'sysenter' || entry.kind === 'int80';
+        result.exits.push({ pos, rec: out.exit, state: m, pc: st.pc, frame: st.frame, unresolved: st.unresolved, entryR11, userRip: user32 ? S.zext(S.extract(val('user.rip', 64), 31, 0), 64) : entry.kind === 'frame' ? S.const(64, 0n) : val('user.rip', 64), userRsp: val('user.rsp', 64), userCs: S.const(64, user32 ? 0x23n : 0x33n), userSs: S.const(64, 0x2bn), assumes: st.assumes, paths: st.paths });
         return;
       }
       case 'fault':

@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { analyze, defaultOptions, envFromPins, simulate, type Analysis } from '../../../server/src/analysis';
 import { runChecks } from '../../../server/src/analysis/checker';
 import { parseProgram } from '../../../server/src/syntax';
+import { show } from '../../../server/src/x86';
 import { diskReader } from '../../support/files';
 import { fixture, repoRoot } from '../../support/paths';
 
@@ -153,12 +154,25 @@ describe('checker: exceptions and interrupts from user mode', () => {
     const a = await run(file);
     const iret = a.returns.find((r) => r.kind === 'iret');
     assert.ok(iret);
-    assert.deepEqual(iret.entries, ['entry_SYSCALL_64', 'asm_exc_page_fault', 'asm_common_interrupt', 'asm_exc_invalid_op']);
+    assert.deepEqual(iret.entries, ['entry_SYSCALL_64', 'asm_int80_emulation', 'asm_exc_page_fault', 'asm_common_interrupt', 'asm_exc_invalid_op']);
+    // int $0x80 from a 32-bit task: its C runs the exit work
+    assert.ok(iret.assumes.some((s) => s.startsWith('int80_emulation: an idtentry handler')), iret.assumes.join(' | '));
     assert.equal(iret.verdict, 'ok');
     assert.deepEqual(iret.conditions.map((c) => [c.name, c.status]), [['rsp == ptregs.sp', 'proven'], ['user GS base', 'proven'], ['user CR3', 'proven'], ['no exit work pending', 'proven']]);
     // error_entry's tail call into sync_regs, and the C handler's exit work
     assert.ok(iret.assumes.some((s) => s.startsWith('sync_regs: copies pt_regs')), iret.assumes.join(' | '));
     assert.ok(iret.assumes.some((s) => s.startsWith('exc_page_fault: an idtentry handler')), iret.assumes.join(' | '));
+  });
+  test('int $0x80: the hardware frame holds the 32-bit CS and EIP', async () => {
+    const sim = await simulate(program(file), { ...defaultOptions, vendor: 'intel' }, 'asm_int80_emulation', envFromPins(['rcx=0xffffffff00401000']), undefined, { detail: true });
+    const call = sim.paths[0].steps.find((s) => s.text.includes('call int80_emulation'));
+    assert.ok(call, sim.paths[0].steps.map((s) => s.text).join('\n'));
+    // the user state it returns to is a 32-bit task's: CS __USER32_CS, a 32-bit EIP
+    const c = await runChecks(program(file), { ...defaultOptions, entries: ['asm_int80_emulation'] });
+    assert.equal(c.entries[0].kind, 'int80');
+    const ev = c.walks[0].exits[0];
+    assert.equal(show(ev.userCs), '0x23');
+    assert.equal(show(ev.userRip), 'user.rip & 0xffffffff');
   });
   test('the hardware frame of an exception has its error code in orig_ax, and the handler gets it in %rsi', async () => {
     const sim = await simulate(program(file), { ...defaultOptions, vendor: 'intel' }, 'asm_exc_page_fault', envFromPins(['rcx=0x401000']), undefined, { detail: true });

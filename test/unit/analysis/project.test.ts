@@ -65,7 +65,7 @@ describe('project file', () => {
     const a = await run(source, JSON.stringify(bad));
     const msgs = a.findings.filter((f) => f.loc.file === projectPath).map((f) => [f.code, f.severity, f.message.slice(projectPath.length + 1)]);
     assert.deepEqual(msgs, [
-      ['parse', 'error', '$.entries[0].kind: expected one of syscall, compat, sysenter, interrupt, exception, frame'],
+      ['parse', 'error', '$.entries[0].kind: expected one of syscall, compat, sysenter, interrupt, exception, int80, frame'],
       ['parse', 'error', '$.contracts.amd64_syscall.interrupts: expected one of off, on, unchanged, unknown'],
     ]);
     const notJson = await run(source, '{ "entries": [ }');
