@@ -740,9 +740,12 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
         if (c !== 'transparent') applyContract(c, st, site);
         // the step view shows what the call's contract did on the call's own step
         const s = result.steps[result.steps.length - 1];
-        if (detail && s?.pos === pos && beforeRegs) {
-          for (const g of GPRS) if (m.regs[g] !== beforeRegs[g]) s.changed[g] = show(m.regs[g]);
-          recordDetail(st, s);
+        if (trace && s?.pos === pos && beforeRegs) {
+          for (const g of GPRS) {
+            if (m.regs[g] !== beforeRegs[g]) s.changed[g] = show(m.regs[g]);
+            else delete s.changed[g];
+          }
+          if (detail) recordDetail(st, s);
         }
         return next(pos, st);
       }
