@@ -43,7 +43,7 @@ export interface ThreadInput {
   options: AnalyzeOptions;
   /** Directories (or files) on disk the analysis may read: the server's confinement. */
   roots: string[];
-  /** The open editors' texts by path: read before the disk. */
+  /** The other open editors' texts by path: read before the disk (as `text` is for `file`). */
   open: [string, string][];
 }
 
@@ -296,6 +296,7 @@ function serve(): void {
 
   const reader = (input: ThreadInput): FileReader => {
     const open = new Map(input.open);
+    open.set(input.file, input.text);
     const disk = confinedReader({ roots: input.roots }, cachedDisk(fileCache));
     return {
       read: (p) => open.get(p) ?? disk.read(p),

@@ -163,9 +163,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     }
     return roots;
   }
-  /** The open editors' texts by path, as the analysis reads them (unsaved text wins over the disk). */
-  function openTexts(): [string, string][] {
-    return documents.all().map((d) => [uriToPath(d.uri), d.getText()]);
+  /** The other open editors' texts by path, as the analysis reads them (unsaved text wins over the disk). */
+  function openTexts(except: string): [string, string][] {
+    return documents.all().filter((d) => d.uri !== except).map((d) => [uriToPath(d.uri), d.getText()]);
   }
 
   /**
@@ -176,7 +176,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const old = states.get(doc.uri);
     if (old && old.version === doc.version) return old;
     old?.job.cancel();
-    const input: ThreadInput = { uri: doc.uri, version: doc.version, file: uriToPath(doc.uri), text: doc.getText(), options, roots: diskRoots(), open: openTexts() };
+    const input: ThreadInput = { uri: doc.uri, version: doc.version, file: uriToPath(doc.uri), text: doc.getText(), options, roots: diskRoots(), open: openTexts(doc.uri) };
     const job = thread.analyze(input);
     const st: DocState = {
       uri: doc.uri,
