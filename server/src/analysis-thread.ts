@@ -1,7 +1,9 @@
-// The language server's analysis thread (node:worker_threads). Every symbolic analysis, every
-// `simulate` of the simulation view and every quick fix's re-analysis runs here, one job at a
-// time, so the thread that answers LSP requests is never blocked by a walk or a solver: an outline,
-// an instruction's hover or a `$/cancelRequest` is handled while a 100,000-line file is analysed.
+// The language server's analysis threads (node:worker_threads). The server runs two: the checks
+// thread (every symbolic analysis, every `simulate` of the simulation view, every quick fix's
+// re-analysis) and the syntax thread (the parse behind the outline, definitions and hovers), each
+// one job at a time, so the thread that answers LSP requests never parses or walks: an
+// instruction's hover or a `$/cancelRequest` is handled at once while a 100,000-line file is parsed
+// and analysed, and the outline does not wait for the analysis.
 //
 // A job is stopped by a flag in shared memory the walk reads (AnalyzeControl.shouldStop, asked
 // every 64 states): a newer version of the document cancels the analysis of the old one. A job that

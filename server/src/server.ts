@@ -1,5 +1,8 @@
 // LSP wiring only: requests in, analysis results out. All language knowledge lives in
-// analysis/ and features/; this file keeps documents, settings and the per-version cache.
+// analysis/ and features/; this file keeps documents, settings and, per document version, what
+// the analysis threads (analysis-thread.ts) answered. It parses and walks nothing itself: the
+// analysis of each version runs in the checks thread (a newer version cancels it), the outline,
+// definitions and hovers come from the syntax thread's parse, so no request waits for a walk.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -63,9 +66,9 @@ class Stale extends Error {}
 interface DocState {
   uri: string;
   version: number;
-  text: string;
   /** What both threads read for this version (its text, the open editors then, the roots, the options). */
   input: ThreadInput;
+  /** The analysis in the checks thread. */
   job: JobHandle<CheckedView>;
   /** Resolves when the thread is done: the view, or undefined when cancelled or failed. */
   done: Promise<CheckedView | undefined>;
@@ -181,7 +184,6 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const st: DocState = {
       uri: doc.uri,
       version: doc.version,
-      text: input.text,
       input,
       job,
       done: job.promise.then((o: Outcome<CheckedView>) => {
