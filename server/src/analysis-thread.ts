@@ -17,6 +17,7 @@
 // this very file (the bundle, or the compiled module under test), and the guard at the bottom
 // serves jobs when it runs in a thread that was started for them.
 import { statSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { CodeLens, Diagnostic } from 'vscode-languageserver';
 import { analyze, parseDocument, syntaxOnly, type Analysis, type AnalyzeOptions, type Finding, type Parsed, type ReturnResult } from './analysis';
@@ -116,9 +117,14 @@ export class AnalysisThread {
   /** How many threads were started (tests: a cancelled job that does not stop gets a new one). */
   started = 0;
 
+  /**
+   * `nice`: the thread's scheduling priority (Linux keeps one per thread): the checks thread runs
+   * below the threads that answer requests, so on a busy machine an outline is not slowed by the
+   * analysis running beside it.
+   */
   constructor(
     private readonly log: (line: string) => void,
-    private readonly file: string = __filename,
+    private readonly opts: { nice?: number; file?: string } = {},
   ) {}
 
   analyze(input: ThreadInput): JobHandle<CheckedView> {
@@ -206,7 +212,7 @@ export class AnalysisThread {
 
   private ensure(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(this.file, { workerData: { tag: THREAD_TAG }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const w = new Worker(this.opts.file ?? __filename, { workerData: { tag: THREAD_TAG, nice: this.opts.nice ?? 0 }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     this.started++;
     w.unref();
     w.on('message', (m: FromThread) => {
@@ -294,6 +300,12 @@ function cachedDisk(cache: Map<string, { mtimeMs: number; text: string }>): File
 function serve(): void {
   const port = parentPort;
   if (!port) return;
+  const nice = (workerData as { nice?: number }).nice ?? 0;
+  try {
+    if (nice) setPriority(nice);
+  } catch {
+    /* not allowed here: run at the process's priority */
+  }
   const fileCache = new Map<string, { mtimeMs: number; text: string }>();
   /** The last analysis of each document (simulate and quick fixes of that version reuse it). */
   const last = new Map<string, Analysis>();

@@ -292,10 +292,9 @@ export function lspProperty(server: FuzzServer): fc.IAsyncPropertyWithHooks<[str
 
 /**
  * A 100,000-line document: opened, asked about at once, edited and closed while it is analysed.
- * An instruction's hover answers from the text at once (1 s); a directive's hover and the outline
- * need one parse of the document in the syntax thread, never the analysis (which takes several
- * times as long): each within 10 s on a loaded machine, and the outline answered before the
- * document's diagnostics.
+ * An instruction's hover answers from the text at once (1 s), long before the analysis is done; a
+ * directive's hover and the outline need one parse of the document in the syntax thread, never
+ * the analysis: each within 10 s on a loaded machine.
  */
 export async function bigDocument(server: FuzzServer, base: string): Promise<{ lines: number; hoverMs: number; directiveHoverMs: number; symbolsMs: number }> {
   const c = server.client.conn;
@@ -316,8 +315,8 @@ export async function bigDocument(server: FuzzServer, base: string): Promise<{ l
   const directiveHoverMs = performance.now() - t;
   const outline = await server.ask('textDocument/documentSymbol', { textDocument: { uri } }, 10000);
   assert.ok(Array.isArray(outline) && outline.length > 0);
-  assert.ok(performance.now() < published, 'the outline is answered before the analysis is done');
   await diagnostics;
+  assert.ok(t + hoverMs < published, 'the instruction hover is answered before the analysis is done');
   await c.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ range: { start: { line: 50000, character: 0 }, end: { line: 50000, character: 0 } }, text: '/* edit */' }] });
   const t2 = performance.now();
   const symbols = server.ask('textDocument/documentSymbol', { textDocument: { uri } }, 10000);
