@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { CancellationTokenSource, LSPErrorCodes, ResponseError, type DocumentSymbol, type Hover, type MarkupContent } from 'vscode-languageserver-protocol';
+import { CancellationTokenSource, LSPErrorCodes, ResponseError, type CodeLens, type DocumentSymbol, type Hover, type MarkupContent } from 'vscode-languageserver-protocol';
 import { parseProgram } from '../../server/src/syntax';
 import { StdioLspClient } from '../support/lsp-client';
 import { repoRoot } from '../support/paths';
@@ -39,6 +39,7 @@ async function outcome(p: Promise<unknown>): Promise<number | 'result'> {
 describe('language server: cancellation, stale versions, answers while the analysis runs', () => {
   let client: StdioLspClient;
   const logs: { at: number; message: string }[] = [];
+  const refreshes: number[] = [];
   let n = 0;
   const uri = (): string => pathToFileURL(`/virtual/cancel/doc${n++}.S`).href;
   const open = (u: string, text: string, version = 1) => client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: u, languageId: 'x86-entry-asm', version, text } });
@@ -46,7 +47,11 @@ describe('language server: cancellation, stale versions, answers while the analy
   before(async () => {
     client = new StdioLspClient();
     client.conn.onNotification('window/logMessage', (m: { message: string }) => logs.push({ at: performance.now(), message: m.message }));
-    await client.conn.sendRequest('initialize', { processId: process.pid, rootUri: pathToFileURL('/virtual/cancel').href, capabilities: {}, workspaceFolders: null });
+    client.conn.onRequest('workspace/codeLens/refresh', () => {
+      refreshes.push(performance.now());
+      return null;
+    });
+    await client.conn.sendRequest('initialize', { processId: process.pid, rootUri: pathToFileURL('/virtual/cancel').href, capabilities: { workspace: { codeLens: { refreshSupport: true } } }, workspaceFolders: null });
     await client.conn.sendNotification('initialized', {});
   });
 
@@ -122,7 +127,7 @@ describe('language server: cancellation, stale versions, answers while the analy
     await client.conn.sendNotification('textDocument/didClose', { textDocument: { uri: u } });
   });
 
-  test('the outline, a definition and a constant\'s hover do not wait for the checks (a file whose walk takes seconds)', async () => {
+  test('the outline, a definition and a constant\'s hover do not wait for the checks; a register and the lenses wait 500 ms, then say it still runs', async () => {
     const { generateEntry } = await importEsm(`${repoRoot}/scripts/gen-entry.mjs`);
     const u = uri();
     const text = generateEntry(2560);
@@ -136,13 +141,29 @@ describe('language server: cancellation, stale versions, answers while the analy
     const def = await client.conn.sendRequest('textDocument/definition', { textDocument: { uri: u }, position: { line: 0, character: 0 } });
     const h = (await client.conn.sendRequest('textDocument/hover', { textDocument: { uri: u }, position: { line: macro, character: lines[macro].indexOf('__USER_DS') + 2 } })) as Hover | null;
     const answered = performance.now() - started;
+    // the machine state: waited for at most 500 ms, then "still running"
+    const r0 = performance.now();
+    const reg = lines.findIndex((l) => /^\tmovq\t%rsp, PER_CPU_VAR/.test(l));
+    const rh = (await client.conn.sendRequest('textDocument/hover', { textDocument: { uri: u }, position: { line: reg, character: lines[reg].indexOf('%rsp') + 2 } })) as Hover | null;
+    const lens = (await client.conn.sendRequest('textDocument/codeLens', { textDocument: { uri: u } })) as CodeLens[];
+    const stateMs = performance.now() - r0;
+    const lensAt = performance.now();
     const d = await diagnostics;
-    console.log(`generated 2,560 diamonds (${lines.length} lines): outline, definition and constant hover answered ${Math.round(answered)} ms after the open, diagnostics ${Math.round(d)} ms`);
+    console.log(`generated 2,560 diamonds (${lines.length} lines): outline, definition and constant hover answered ${Math.round(answered)} ms after the open, a register hover and the lenses ${Math.round(stateMs)} ms later, diagnostics ${Math.round(d)} ms`);
+    assert.match((rh?.contents as MarkupContent | undefined)?.value ?? '', /^\*\*%rsp\*\*[\s\S]*still running/);
+    assert.deepEqual(lens.map((l) => l.command?.title), ['Entry Review: analysis still running']);
+    assert.ok(stateMs < 2 * 500 + 1000, `a register hover and the lenses took ${Math.round(stateMs)} ms`);
+    // when the analysis is done the client is asked to refresh its lenses, and gets the verdicts
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(refreshes.some((t) => t > lensAt), 'workspace/codeLens/refresh after the analysis');
+    const done = (await client.conn.sendRequest('textDocument/codeLens', { textDocument: { uri: u } })) as CodeLens[];
+    assert.ok(done.some((l) => /^SYSRET · /.test(l.command?.title ?? '')), JSON.stringify(done.map((l) => l.command?.title)));
     assert.ok(symbols.some((x) => x.name === 'entry_SYSCALL_64'), JSON.stringify(symbols.map((x) => x.name)));
     assert.ok(call > 0 && macro > 0);
     assert.equal(def, null, 'no definition on the first line');
     assert.match((h?.contents as MarkupContent | undefined)?.value ?? '', /__USER_DS[\s\S]*0x2b/);
     assert.ok(answered + 300 < d, `answered at ${Math.round(answered)} ms, the analysis done at ${Math.round(d)} ms`);
+    assert.ok(r0 + stateMs - started < d, 'the state requests answered before the analysis was done');
     await client.conn.sendNotification('textDocument/didClose', { textDocument: { uri: u } });
   });
 
