@@ -35,7 +35,7 @@ if (values.target) {
     if (server) {
       extra.requests = server.requests;
       const big = await F.bigDocument(server, readFileSync(join(root, 'samples/entry_64.S'), 'utf8'));
-      extra.bigDocument = { lines: big.lines, hoverMs: Math.round(big.hoverMs), symbolsAfterEditMs: Math.round(big.symbolsMs) };
+      extra.bigDocument = { lines: big.lines, hoverMs: Math.round(big.hoverMs), directiveHoverMs: Math.round(big.directiveHoverMs), symbolsAfterEditMs: Math.round(big.symbolsMs) };
       extra.exit = await server.stop();
       extra.serverErrors = /Uncaught|Unhandled|TypeError|RangeError/.test(server.client.stderr);
     }
@@ -68,7 +68,7 @@ const results = await Promise.all(Object.entries(TARGETS).map(([target, n]) => n
     } catch {
       r = { target, failed: true, error: `no report (exit ${code}): ${out.slice(0, 500)}` };
     }
-    console.log(`${target.padEnd(13)} ${String(r.inputs ?? '?').padStart(7)} inputs  ${((r.ms ?? 0) / 1000).toFixed(1).padStart(7)} s  ${r.failed ? 'FAILED' : 'ok'}${r.requests ? `  (${r.requests} requests; 100,000-line document: hover ${r.bigDocument.hoverMs} ms, symbols after an edit ${r.bigDocument.symbolsAfterEditMs} ms)` : ''}`);
+    console.log(`${target.padEnd(13)} ${String(r.inputs ?? '?').padStart(7)} inputs  ${((r.ms ?? 0) / 1000).toFixed(1).padStart(7)} s  ${r.failed ? 'FAILED' : 'ok'}${r.requests ? `  (${r.requests} requests; 100,000-line document: instruction hover ${r.bigDocument.hoverMs} ms, directive hover ${r.bigDocument.directiveHoverMs} ms, symbols after an edit ${r.bigDocument.symbolsAfterEditMs} ms)` : ''}`);
     if (r.failed) console.log(JSON.stringify(r.failure ?? r.error, null, 2));
     res(r);
   });

@@ -1,41 +1,88 @@
 // LSP wiring only: requests in, analysis results out. All language knowledge lives in
-// analysis/ and features/; this file keeps documents, settings and the per-version cache.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+// analysis/ and features/; this file keeps documents, settings and, per document version, what
+// the analysis threads (analysis-thread.ts) answered. It parses and walks nothing itself: the
+// analysis of each version runs in the checks thread (a newer version cancels it), the outline,
+// definitions and hovers come from the syntax thread's parse, so no request waits for a walk.
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
+  CancellationToken,
   CodeActionKind,
+  CodeLensRefreshRequest,
   createConnection,
   DidChangeConfigurationNotification,
+  LSPErrorCodes,
+  ResponseError,
   TextEdit,
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
+  type CodeLens,
   type Connection,
+  type DocumentSymbol,
+  type Hover,
+  type Location as LspLocation,
   type Diagnostic,
   type InitializeParams,
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import {
-  analyze,
   defaultOptions,
   parseDefine,
   parseVaBits,
   parseVendor,
   PROJECT_FILE,
-  type Analysis,
   type AnalyzeOptions,
+  type Finding,
 } from './analysis';
-import { COPY_REPLAY_COMMAND, diagnosticsFor, replayCommandLine, toDiagnostic } from './features/diagnostics';
-import { hover } from './features/hover';
-import { FIXABLE, quickFixes, type QuickFix } from './features/quickfix';
-import { entryLenses, returnLenses, type SimulateArgs } from './features/returns';
-import { ANALYSIS_STATE_NOTIFICATION, analysisState, type AnalysisState } from './features/status';
-import { ENTRIES_REQUEST, entriesOf, SIMULATE_COMMAND, SIMULATE_REQUEST, simulationView, type EntriesParams, type SimulateParams, type SimulationView } from './features/simulation';
-import { BUILTIN_TEXT_REQUEST, builtinFileOf, definition, documentSymbols } from './features/symbols';
-import { confinedReader } from './files';
-import { builtinText, findKernelTree, type FileReader } from './syntax';
+import { AnalysisThread, type CheckedView, type JobHandle, type Outcome, type SyntaxAsk, type ThreadInput } from './analysis-thread';
+import { COPY_REPLAY_COMMAND, replayCommandLine, toDiagnostic } from './features/diagnostics';
+import { hoverNeeds, instructionHover } from './features/hover';
+import { FIXABLE, type QuickFix } from './features/quickfix';
+import { type SimulateArgs } from './features/returns';
+import { ANALYSIS_STATE_NOTIFICATION, type AnalysisState } from './features/status';
+import { ENTRIES_REQUEST, SIMULATE_COMMAND, SIMULATE_REQUEST, type EntriesParams, type EntriesResult, type SimulateParams, type SimulationView } from './features/simulation';
+import { BUILTIN_TEXT_REQUEST, builtinFileOf } from './features/symbols';
+import { builtinText, findKernelTree } from './syntax';
+
+/**
+ * How long a request that needs the machine state (a register's value, the CodeLens verdicts)
+ * waits for the analysis of its version before it answers with what is known.
+ */
+export const STATE_WAIT_MS = 500;
+/** How long a code action waits for its quick fix to be checked (it is offered on the next ask when later). */
+const FIX_WAIT_MS = 3000;
+/** How long the simulation view's requests may wait for the analysis. */
+const VIEW_WAIT_MS = 30_000;
+/**
+ * The checks thread's nice value (Linux schedules threads one by one): on a busy machine the
+ * parse behind an outline or a hover gets the CPU before the analysis running beside it (on this
+ * project's 2-core machine under load, the 100,000-line document's outline came ~30% sooner).
+ */
+const CHECKS_NICE = 5;
+/** The lens shown while the analysis of this version runs. */
+const RUNNING_LENS_TITLE = 'Entry Review: analysis still running';
+
+/** The document changed while the request waited: answered with ContentModified. */
+class Stale extends Error {}
+
+/** Everything the server holds of one version of an open document. */
+interface DocState {
+  uri: string;
+  version: number;
+  /** What both threads read for this version (its text, the open editors then, the roots, the options). */
+  input: ThreadInput;
+  /** The analysis in the checks thread. */
+  job: JobHandle<CheckedView>;
+  /** Resolves when the thread is done: the view, or undefined when cancelled or failed. */
+  done: Promise<CheckedView | undefined>;
+  checked?: CheckedView;
+  failed?: string;
+  /** A CodeLens request was answered before the analysis was done: ask the client to refresh. */
+  lensAnswered?: boolean;
+}
 
 /** Settings as the client sends them (`entryReview.*`), all optional. */
 interface Settings {
@@ -89,19 +136,21 @@ export function uriToPath(uri: string): string {
 
 export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
   const documents = new TextDocuments(TextDocument);
-  const cache = new Map<string, { version: number; analysis: Promise<Analysis> }>();
-  const fileCache = new Map<string, { mtimeMs: number; text: string | undefined }>();
+  const states = new Map<string, DocState>();
+  // two threads: the checks (every walk, solver call, simulate and quick-fix check), and the front
+  // end for the syntax-level requests (outline, definitions, hovers), so neither waits for the other;
+  // this thread parses nothing and answers an instruction's hover or a cancellation at once
+  const thread = new AnalysisThread((line) => connection.console.warn(`entry-review: checks: ${line}`), { nice: CHECKS_NICE });
+  const syntaxThread = new AnalysisThread((line) => connection.console.warn(`entry-review: syntax: ${line}`));
   let options: AnalyzeOptions = defaultOptions;
   let workspaceRoots: string[] = [];
   /** An untrusted workspace (the client says so at initialize): restricted mode. */
   let restricted = false;
   let hasConfiguration = false;
+  let lensRefresh = false;
 
-  const uriByPath = new Map<string, string>();
-  documents.onDidOpen((e) => uriByPath.set(uriToPath(e.document.uri), e.document.uri));
   documents.onDidClose((e) => {
-    uriByPath.delete(uriToPath(e.document.uri));
-    cache.delete(e.document.uri);
+    drop(e.document.uri);
     pending.delete(e.document.uri);
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
@@ -123,64 +172,90 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     }
     return roots;
   }
-  let confined: FileReader | undefined;
-  let confinedKey = '';
-  function disk(): FileReader {
-    const roots = diskRoots();
-    const key = roots.join('\0');
-    if (!confined || key !== confinedKey) {
-      confined = confinedReader({ roots }, cachedDisk);
-      confinedKey = key;
-    }
-    return confined;
+  /** The other open editors' texts by path, as the analysis reads them (unsaved text wins over the disk). */
+  function openTexts(except: string): [string, string][] {
+    return documents.all().filter((d) => d.uri !== except).map((d) => [uriToPath(d.uri), d.getText()]);
   }
 
-  /** The disk, with an mtime-checked cache. */
-  const cachedDisk: FileReader = {
-    read(p: string): string | undefined {
-      try {
-        const st = statSync(p);
-        if (!st.isFile()) return undefined;
-        const hit = fileCache.get(p);
-        if (hit && hit.mtimeMs === st.mtimeMs) return hit.text;
-        const text = readFileSync(p, 'utf8');
-        fileCache.set(p, { mtimeMs: st.mtimeMs, text });
-        return text;
-      } catch {
+  /**
+   * The state of the document's current version: made (and its analysis started in the thread) on
+   * first use. A newer version supersedes the old one: its analysis is cancelled.
+   */
+  function stateOf(doc: TextDocument): DocState {
+    const old = states.get(doc.uri);
+    if (old && old.version === doc.version) return old;
+    old?.job.cancel();
+    const input: ThreadInput = { uri: doc.uri, version: doc.version, file: uriToPath(doc.uri), text: doc.getText(), options, roots: diskRoots(), open: openTexts(doc.uri) };
+    const job = thread.analyze(input);
+    const st: DocState = {
+      uri: doc.uri,
+      version: doc.version,
+      input,
+      job,
+      done: job.promise.then((o: Outcome<CheckedView>) => {
+        if (o.status === 'done') {
+          st.checked = o.value;
+          if (st.lensAnswered && lensRefresh && states.get(st.uri) === st) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+          return st.checked;
+        }
+        if (o.status === 'failed') st.failed = o.error;
         return undefined;
-      }
-    },
-    exists: (p: string) => existsSync(p),
-  };
+      }),
+    };
+    states.set(doc.uri, st);
+    return st;
+  }
 
-  /** Open editors first (unsaved text wins), then the disk under the roots. */
-  const files: FileReader = {
-    read(p: string): string | undefined {
-      const uri = uriByPath.get(p);
-      const open = uri === undefined ? undefined : documents.get(uri);
-      if (open) return open.getText();
-      return disk().read(p);
-    },
-    exists: (p: string) => uriByPath.has(p) || (disk().exists?.(p) ?? false),
-  };
+  /** The document is gone (closed) or its analyses are invalid (settings): stop what runs for it. */
+  function drop(uri: string): void {
+    states.get(uri)?.job.cancel();
+    states.delete(uri);
+    thread.forget(uri);
+    syntaxThread.forget(uri);
+  }
 
-  /** One analysis per document version, shared by every request that asks for it. */
-  function analysisOf(doc: TextDocument): Promise<Analysis> {
-    const hit = cache.get(doc.uri);
-    if (hit && hit.version === doc.version) return hit.analysis;
-    const analysis = analyze({ file: uriToPath(doc.uri), text: doc.getText(), version: doc.version }, options, files);
-    cache.set(doc.uri, { version: doc.version, analysis });
-    return analysis;
+  /** A syntax-level answer from the syntax thread's parse of this version (with the machine state, when known). */
+  async function askSyntax<T>(st: DocState, ask: SyntaxAsk, token: CancellationToken): Promise<T> {
+    const c = st.checked;
+    const job = syntaxThread.syntax(st.input, ask, c && { returns: c.returns, findings: c.findings, entries: c.entries, registers: c.registers, memory: c.memory, statements: c.statements });
+    const sub = token.onCancellationRequested(() => job.cancel());
+    try {
+      const o = await job.promise;
+      still(st.uri, st.version);
+      if (o.status === 'failed') throw new Error(o.error);
+      if (o.status === 'cancelled') throw new Stale();
+      return o.value as T;
+    } finally {
+      sub.dispose();
+    }
+  }
+
+  /** The finished analysis of this version, waiting for it at most `ms`; undefined when it is not done by then. */
+  async function checkedWithin(st: DocState, ms: number): Promise<CheckedView | undefined> {
+    if (st.checked) return st.checked;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await Promise.race([st.done, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Throws Stale when the document is no longer at `version` (closed, or edited while the request waited). */
+  function still(uri: string, version: number): TextDocument {
+    const doc = documents.get(uri);
+    if (!doc || doc.version !== version) throw new Stale();
+    return doc;
   }
 
   /** Project files with published mistakes (cleared when a later analysis finds none). */
   const projectFilesShown = new Set<string>();
 
   /** Mistakes in `.entry-review.json` are shown on that file, where they can be fixed. */
-  function publishProjectFile(a: Analysis): void {
+  function publishProjectFile(findings: Finding[], file: string): void {
     const byFile = new Map<string, Diagnostic[]>();
-    for (const f of a.findings) {
-      if (f.loc.file === a.file || !f.loc.file.endsWith('/' + PROJECT_FILE)) continue;
+    for (const f of findings) {
+      if (f.loc.file === file || !f.loc.file.endsWith('/' + PROJECT_FILE)) continue;
       const list = byFile.get(f.loc.file) ?? [];
       list.push(toDiagnostic(f));
       byFile.set(f.loc.file, list);
@@ -195,22 +270,20 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   }
 
   async function publish(doc: TextDocument): Promise<void> {
-    let diagnostics: Diagnostic[];
     const state = (s: AnalysisState): void => void connection.sendNotification(ANALYSIS_STATE_NOTIFICATION, s);
-    try {
-      state({ uri: doc.uri, version: doc.version, state: 'analysing' });
-      const a = await analysisOf(doc);
-      // a newer version is on its way: its own publish will report it
-      if (documents.get(doc.uri)?.version !== doc.version) return;
-      diagnostics = diagnosticsFor(a);
-      publishProjectFile(a);
-      for (const line of a.log) connection.console.info(`entry-review: ${uriToPath(doc.uri)}: ${line}`);
-      state(analysisState(a, doc.uri));
-      const q = a.stats.solver;
-      connection.console.info(`entry-review: ${uriToPath(doc.uri)}: analysed in ${a.stats.millis} ms (front end ${a.stats.parseMillis} ms): ${a.stats.paths} paths, ${q.queries} solver questions (${q.cheap} cheap, ${q.cached} cached, ${q.search} by search, ${q.z3} by Z3)`);
-    } catch (err) {
-      connection.console.error(`entry-review: analysis failed for ${doc.uri}: ${String(err)}`);
-      diagnostics = [];
+    const st = stateOf(doc);
+    if (!st.checked) state({ uri: doc.uri, version: doc.version, state: 'analysing' });
+    const c = await st.done;
+    // a newer version is on its way (its own publish will report it), or the document was closed
+    if (states.get(doc.uri) !== st || documents.get(doc.uri)?.version !== st.version) return;
+    let diagnostics: Diagnostic[] = [];
+    if (c) {
+      diagnostics = c.diagnostics;
+      publishProjectFile(c.findings, uriToPath(doc.uri));
+      for (const line of c.log) connection.console.info(`entry-review: ${uriToPath(doc.uri)}: ${line}`);
+      state(c.state);
+    } else {
+      connection.console.error(`entry-review: analysis failed for ${doc.uri}: ${st.failed ?? 'cancelled'}`);
       state({ uri: doc.uri, version: doc.version, state: 'failed' });
     }
     void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
@@ -235,12 +308,16 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   }
 
   function reanalyzeAll(): void {
-    cache.clear();
+    for (const uri of [...states.keys()]) drop(uri);
+    fixCache.clear();
     for (const d of documents.all()) schedule(d.uri);
   }
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
     hasConfiguration = !!params.capabilities.workspace?.configuration;
+    lensRefresh = !!params.capabilities.workspace?.codeLens?.refreshSupport;
+    thread.warm();
+    syntaxThread.warm();
     workspaceRoots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri));
     if (workspaceRoots.length === 0 && params.rootUri) workspaceRoots = [uriToPath(params.rootUri)];
     const init = params.initializationOptions as (Settings & { trusted?: boolean }) | undefined;
@@ -287,27 +364,64 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onDidChangeWatchedFiles(() => {
-    fileCache.clear();
+    thread.flush();
+    syntaxThread.flush();
     reanalyzeAll();
+  });
+  connection.onShutdown(() => {
+    thread.dispose();
+    syntaxThread.dispose();
   });
 
   documents.onDidChangeContent((e) => schedule(e.document.uri));
 
-  connection.onDocumentSymbol((p) => guard(async () => {
+  // --- requests: each under its cancellation token; syntax from the server's own parse, the machine
+  // state from the thread's analysis of the same version (waited for at most STATE_WAIT_MS)
+
+  connection.onDocumentSymbol(request(async (p, token) => {
     const doc = documents.get(p.textDocument.uri);
-    return doc ? documentSymbols(await analysisOf(doc), doc.getText()) : null;
+    return doc ? askSyntax<DocumentSymbol[]>(stateOf(doc), { what: 'symbols' }, token) : null;
   }));
   // the text of a built-in file a definition led to (the prelude, a header stand-in), read-only
-  connection.onRequest(BUILTIN_TEXT_REQUEST, (p: { uri?: unknown }) => {
+  connection.onRequest(BUILTIN_TEXT_REQUEST, request(async (p: { uri?: unknown }) => {
     const file = typeof p?.uri === 'string' ? builtinFileOf(p.uri) : undefined;
     return (file && builtinText(file)) ?? null;
-  });
-  connection.onDefinition((p) => guard(async () => {
+  }));
+  connection.onDefinition(request(async (p, token) => {
     const doc = documents.get(p.textDocument.uri);
-    return doc ? definition(await analysisOf(doc), doc.getText(), p.position) ?? null : null;
+    return doc ? askSyntax<LspLocation | null>(stateOf(doc), { what: 'definition', pos: p.position }, token) : null;
+  }));
+  connection.onHover(request(async (p, token) => {
+    const doc = documents.get(p.textDocument.uri);
+    if (!doc) return null;
+    const text = doc.getText();
+    const st = stateOf(doc);
+    const need = hoverNeeds(text, p.position);
+    if (!need) return null;
+    // an instruction: from the text alone, at once (a return's verdict with it once the analysis is done)
+    if (need === 'instruction') return instructionHover(text, p.position, st.checked && { file: st.input.file, returns: st.checked.returns }) ?? null;
+    // a register's value: the analysis of this version, waited for a while (then: "still running")
+    if (need === 'register' && !st.checked) {
+      await checkedWithin(st, STATE_WAIT_MS);
+      still(doc.uri, st.version);
+    }
+    // macros, constants, labels, registers: from the parse, with the machine state when known
+    return askSyntax<Hover | null>(st, { what: 'hover', pos: p.position }, token);
+  }));
+  connection.onCodeLens(request(async (p) => {
+    const doc = documents.get(p.textDocument.uri);
+    if (!doc) return null;
+    const st = stateOf(doc);
+    const c = await checkedWithin(st, STATE_WAIT_MS);
+    still(doc.uri, st.version);
+    if (c) return c.lenses;
+    // still running: say so, and ask the client to ask again when it is done
+    st.lensAnswered = true;
+    const lens: CodeLens = { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, command: { title: RUNNING_LENS_TITLE, command: '' } };
+    return [lens];
   }));
   // A finding's witness as the command that replays it: copied by the client's command.
-  connection.onCodeAction((p) => guard(async () => {
+  connection.onCodeAction(request(async (p) => {
     const out = [];
     for (const d of p.context.diagnostics) {
       const replay = (d.data as { replay?: string[] } | undefined)?.replay;
@@ -325,9 +439,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     // a missing SYSRET test (or SWAPGS) put back, offered only when the re-analysis is clean of it
     const doc = documents.get(p.textDocument.uri);
     if (doc) {
+      const st = stateOf(doc);
       for (const d of p.context.diagnostics) {
         if (d.source !== 'entry-review' || !FIXABLE.has(String(d.code))) continue;
-        for (const fix of await fixesFor(doc, String(d.code), d.range.start.line)) {
+        const fixes = await fixesFor(st, String(d.code), d.range.start.line);
+        still(doc.uri, st.version);
+        for (const fix of fixes) {
           const edit: TextEdit = fix.remove ? TextEdit.del({ start: { line: fix.line, character: 0 }, end: { line: fix.line + 1, character: 0 } }) : TextEdit.insert({ line: fix.line, character: 0 }, fix.text);
           out.push({ title: fix.title, kind: CodeActionKind.QuickFix, isPreferred: true, diagnostics: [d], edit: { changes: { [doc.uri]: [edit] } } });
         }
@@ -336,57 +453,100 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     return out;
   }));
 
-  /** Quick fixes of one finding, checked by re-analysis; cached per document version. */
-  const fixCache = new Map<string, Promise<QuickFix[]>>();
-  function fixesFor(doc: TextDocument, code: string, line: number): Promise<QuickFix[]> {
-    const key = `${doc.uri}@${doc.version}:${code}:${line}`;
+  /**
+   * Quick fixes of one finding, each checked by re-analysis in the thread; kept per document
+   * version. Waited for at most FIX_WAIT_MS: a fix checked later is offered on the next ask.
+   */
+  const fixCache = new Map<string, { job: JobHandle<QuickFix[]>; value?: QuickFix[] }>();
+  async function fixesFor(st: DocState, code: string, line: number): Promise<QuickFix[]> {
+    const key = `${st.uri}@${st.version}:${code}:${line}`;
     let hit = fixCache.get(key);
     if (!hit) {
-      if (fixCache.size > 64) fixCache.clear();
-      hit = (async () => {
-        const a = await analysisOf(doc);
-        const f = a.findings.find((x) => x.code === code && x.loc.file === a.file && x.loc.range.start.line === line);
-        if (!f) return [];
-        const file = uriToPath(doc.uri);
-        return quickFixes(a, doc.getText(), f, (text) => analyze({ file, text }, options, files));
-      })();
-      fixCache.set(key, hit);
+      if (fixCache.size > 64) {
+        for (const h of fixCache.values()) h.job.cancel();
+        fixCache.clear();
+      }
+      const job = thread.fixes(st.input, code, line);
+      const entry: { job: JobHandle<QuickFix[]>; value?: QuickFix[] } = { job };
+      void job.promise.then((o) => {
+        if (o.status === 'done') entry.value = o.value;
+        else if (fixCache.get(key) === entry) fixCache.delete(key); // cancelled or failed: asked again next time
+      });
+      fixCache.set(key, (hit = entry));
     }
-    return hit;
+    if (hit.value) return hit.value;
+    // (a cancelled request does not cancel the check: its answer is kept for the next ask)
+    const h = hit;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const o = await Promise.race([h.job.promise, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), FIX_WAIT_MS)))]);
+      return o?.status === 'done' ? o.value : [];
+    } finally {
+      clearTimeout(timer);
+    }
   }
-  connection.onCodeLens((p) => guard(async () => {
-    const doc = documents.get(p.textDocument.uri);
-    if (!doc) return null;
-    const a = await analysisOf(doc);
-    return [...entryLenses(a, doc.uri), ...returnLenses(a, doc.uri)];
-  }));
-  connection.onHover((p) => guard(async () => {
-    const doc = documents.get(p.textDocument.uri);
-    return doc ? hover(await analysisOf(doc), doc.getText(), p.position) ?? null : null;
-  }));
 
   // The simulation view (client/src/simulation.ts) asks through these two; it has no walker of its own.
-  connection.onRequest(ENTRIES_REQUEST, (p: EntriesParams) => guard(async () => {
-    const doc = documents.get(p.uri);
-    return doc ? entriesOf(await analysisOf(doc), doc.uri) : { uri: p.uri, entries: [] };
+  // Both answer for the document as it is when the answer is ready (an edit while they wait: asked again).
+  connection.onRequest(ENTRIES_REQUEST, request(async (p: EntriesParams, token): Promise<EntriesResult> => {
+    for (let tries = 0; tries < 5 && !token.isCancellationRequested; tries++) {
+      const doc = documents.get(p.uri);
+      if (!doc) return { uri: p.uri, entries: [] };
+      const st = stateOf(doc);
+      const c = await checkedWithin(st, VIEW_WAIT_MS);
+      if (documents.get(p.uri)?.version !== st.version) continue;
+      return c ? c.entryList : { uri: p.uri, entries: [] };
+    }
+    throw new Stale();
   }));
-  connection.onRequest(SIMULATE_REQUEST, (p: SimulateParams) => guard(async (): Promise<SimulationView> => {
-    const doc = documents.get(p.uri);
-    if (!doc) return { uri: p.uri, entry: p.entry, mode: 'paths', pins: [], paths: [], error: 'the document is not open' };
-    const started = performance.now();
-    const view = await simulationView(await analysisOf(doc), options, p);
-    connection.console.info(`entry-review: ${uriToPath(doc.uri)}: simulate ${p.entry}${view.pins.length ? ' --set ' + view.pins.join(' --set ') : ''}: ${view.error ?? `${view.paths.length} path(s)`} in ${Math.round(performance.now() - started)} ms`);
-    return view;
+  connection.onRequest(SIMULATE_REQUEST, request(async (p: SimulateParams, token): Promise<SimulationView> => {
+    for (let tries = 0; tries < 5 && !token.isCancellationRequested; tries++) {
+      const doc = documents.get(p.uri);
+      if (!doc) return { uri: p.uri, entry: p.entry, mode: 'paths', pins: [], paths: [], error: 'the document is not open' };
+      const st = stateOf(doc);
+      const job = thread.simulate(st.input, p);
+      const sub = token.onCancellationRequested(() => job.cancel());
+      let o: Outcome<{ view: SimulationView; millis: number }>;
+      try {
+        o = await job.promise;
+      } finally {
+        sub.dispose();
+      }
+      if (documents.get(p.uri)?.version !== st.version) continue;
+      if (o.status === 'failed') throw new Error(o.error);
+      if (o.status === 'cancelled') throw new Stale();
+      const view = o.value.view;
+      connection.console.info(`entry-review: ${uriToPath(doc.uri)}: simulate ${p.entry}${view.pins.length ? ' --set ' + view.pins.join(' --set ') : ''}: ${view.error ?? `${view.paths.length} path(s)`} in ${o.value.millis} ms`);
+      return view;
+    }
+    throw new Stale();
   }));
 
-  /** A request never takes the server down: a failure is logged and answered with null. */
-  async function guard<T>(fn: () => Promise<T>): Promise<T | null> {
-    try {
-      return await fn();
-    } catch (err) {
-      connection.console.error(`entry-review: request failed: ${err instanceof Error ? err.stack : String(err)}`);
-      return null;
-    }
+  /**
+   * A request handler under its cancellation token: a cancelled request is answered at once with
+   * RequestCancelled (whatever it was waiting for), one whose document changed while it waited with
+   * ContentModified, and a failure is logged and answered with null: a request never takes the
+   * server down.
+   */
+  function request<P, R>(fn: (p: P, token: CancellationToken) => Promise<R>): (p: P, token: CancellationToken) => Promise<R | null | ResponseError<void>> {
+    return async (p, token) => {
+      const cancelled = (): ResponseError<void> => new ResponseError(LSPErrorCodes.RequestCancelled, 'request cancelled');
+      if (token.isCancellationRequested) return cancelled();
+      const CANCEL = Symbol('cancel');
+      let sub: { dispose(): void } | undefined;
+      const onCancel = new Promise<typeof CANCEL>((resolve) => (sub = token.onCancellationRequested(() => resolve(CANCEL))));
+      try {
+        const r = await Promise.race([fn(p, token), onCancel]);
+        return r === CANCEL || token.isCancellationRequested ? cancelled() : (r as R);
+      } catch (err) {
+        if (token.isCancellationRequested) return cancelled();
+        if (err instanceof Stale) return new ResponseError(LSPErrorCodes.ContentModified, 'the document changed while the request waited');
+        connection.console.error(`entry-review: request failed: ${err instanceof Error ? err.stack : String(err)}`);
+        return null;
+      } finally {
+        sub?.dispose();
+      }
+    };
   }
 
   documents.listen(connection);

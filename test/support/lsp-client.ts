@@ -35,6 +35,11 @@ export class StdioLspClient {
     this.conn.listen();
   }
 
+  /** Every publishDiagnostics received for `uri` so far, in order. */
+  published(uri: string): PublishDiagnosticsParams[] {
+    return [...(this.diagnostics.get(uri) ?? [])];
+  }
+
   /** Resolves with the first diagnostics for `uri` (already received or future) that satisfy `pred`. */
   waitForDiagnostics(uri: string, pred: (p: PublishDiagnosticsParams) => boolean = () => true, timeoutMs = 10000): Promise<PublishDiagnosticsParams> {
     const seen = (this.diagnostics.get(uri) ?? []).find(pred);

@@ -71,6 +71,38 @@ export interface Analysis {
   /** The project file the analysis read (entries, frames, contracts), for `simulate` on the same terms. */
   project?: Project;
   stats: AnalysisStats;
+  /**
+   * The front end's view only (syntaxOnly): the checks of this version have not finished, so
+   * `returns` and `registers` are empty, and a feature that needs them says the analysis still runs.
+   */
+  pending?: boolean;
+  /** The checks were stopped (AnalyzeControl.shouldStop) before they finished: not a result to show. */
+  cancelled?: boolean;
+}
+
+/**
+ * The front end's result, before any symbolic check: the program, its findings and the project
+ * file. Enough for every syntax-level feature (outline, definitions, instruction, macro and
+ * constant hovers); `checkParsed` runs the checks on it.
+ */
+export interface Parsed {
+  doc: SourceDocument;
+  program: Program;
+  /** The front end's findings (`parse`, `unmodeled` instructions) and the project file's mistakes. */
+  findings: Finding[];
+  project?: Project;
+  instructions: number;
+  parseMillis: number;
+  /** performance.now() when the analysis began (the stats' millis count from here). */
+  started: number;
+}
+
+/** What may stop or bound an analysis (the language server's: a newer version of the document). */
+export interface AnalyzeControl {
+  /** Asked during the checks: true stops them (the result is then marked `cancelled`). */
+  shouldStop?: () => boolean;
+  /** The merge walk's budget in states per entry (default: the checker's WALK_STATE_BUDGET). */
+  maxStates?: number;
 }
 
 /**
@@ -78,7 +110,12 @@ export interface Analysis {
  * every property of every return (checker). Never throws: a failure of the checker becomes an
  * `unmodeled` note at the top of the file, and the front end's findings stay.
  */
-export async function analyze(doc: SourceDocument, options: AnalyzeOptions, files: FileReader): Promise<Analysis> {
+export async function analyze(doc: SourceDocument, options: AnalyzeOptions, files: FileReader, control: AnalyzeControl = {}): Promise<Analysis> {
+  return checkParsed(parseDocument(doc, options, files), options, files, control);
+}
+
+/** The first phase of analyze(): the project file and the front end (preprocessor, macros, parser). */
+export function parseDocument(doc: SourceDocument, options: AnalyzeOptions, files: FileReader): Parsed {
   const started = performance.now();
   const findings: Finding[] = [];
   // the project file: the nearest .entry-review.json above the document (or the one named); read
@@ -105,6 +142,40 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
       loc: s.loc,
     });
   }
+  let project: Project | undefined;
+  if (pf && pf.text === undefined) findings.push({ code: 'parse', severity: 'error', message: `cannot read the project file ${pf.path}`, loc: topOfFile(pf.path) });
+  else if (pf && pf.text !== undefined) {
+    project = readProject(pf.path, pf.text, program);
+    for (const e of project.errors) findings.push({ code: 'parse', severity: 'error', message: `${pf.path} ${e.path}: ${e.message}`, loc: topOfFile(pf.path) });
+  }
+  return { doc, program, findings, project, instructions, parseMillis, started };
+}
+
+/**
+ * The front end's view alone, shaped as an Analysis (no returns, no machine state, `pending`): what
+ * the syntax-level features answer from while the checks of this version still run.
+ */
+export function syntaxOnly(parsed: Parsed): Analysis {
+  return {
+    file: parsed.doc.file,
+    version: parsed.doc.version,
+    program: parsed.program,
+    findings: [...parsed.findings].sort(compareFindings),
+    returns: [],
+    entries: [],
+    log: [],
+    registers: new Map(),
+    memory: new Map(),
+    project: parsed.project,
+    pending: true,
+    stats: { paths: 0, instructions: parsed.instructions, millis: 0, parseMillis: Math.round(parsed.parseMillis * 10) / 10, solver: newSolverStats() },
+  };
+}
+
+/** The second phase of analyze(): the C sources of contracts, then the checks. */
+export async function checkParsed(parsed: Parsed, options: AnalyzeOptions, files: FileReader, control: AnalyzeControl = {}): Promise<Analysis> {
+  const { doc, program, project, started } = parsed;
+  const findings = [...parsed.findings];
   let returns: ReturnResult[] = [];
   let entries: string[] = [];
   let registers: Analysis['registers'] = new Map();
@@ -112,16 +183,10 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
   let log: string[] = [];
   let paths = 0;
   let solver = newSolverStats();
-  let project: Project | undefined;
-  if (pf && pf.text === undefined) findings.push({ code: 'parse', severity: 'error', message: `cannot read the project file ${pf.path}`, loc: topOfFile(pf.path) });
-  else if (pf && pf.text !== undefined) {
-    project = readProject(pf.path, pf.text, program);
-    for (const e of project.errors) findings.push({ code: 'parse', severity: 'error', message: `${pf.path} ${e.path}: ${e.message}`, loc: topOfFile(pf.path) });
-  }
   try {
     // contract functions whose C source is in the tree (or named): run, not trusted
     const cs = await withCSources(program, options, files, project);
-    const c = await runChecks(program, options, cs.project);
+    const c = await runChecks(program, options, cs.project, { shouldStop: control.shouldStop, maxStates: control.maxStates });
     c.log.unshift(...cs.log);
     returns = c.returns;
     entries = c.entries.map((e) => e.name);
@@ -136,7 +201,7 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
     findings.push({ code: 'unmodeled', severity: 'info', message: `the checker stopped on an internal error (${e instanceof Error ? e.message : String(e)}); only the front end's findings are shown`, loc: topOfFile(doc.file) });
   }
   findings.sort(compareFindings);
-  return {
+  const out: Analysis = {
     file: doc.file,
     version: doc.version,
     program,
@@ -147,8 +212,10 @@ export async function analyze(doc: SourceDocument, options: AnalyzeOptions, file
     registers,
     memory,
     project,
-    stats: { paths, instructions, millis: Math.round(performance.now() - started), parseMillis: Math.round(parseMillis * 10) / 10, solver },
+    stats: { paths, instructions: parsed.instructions, millis: Math.round(performance.now() - started), parseMillis: Math.round(parsed.parseMillis * 10) / 10, solver },
   };
+  if (control.shouldStop?.()) out.cancelled = true;
+  return out;
 }
 
 function topOfFile(file: string): Location {

@@ -51,6 +51,13 @@ export interface Simulation {
   paths: SimPath[];
 }
 
+/**
+ * A concrete run's budget, as the checker's witness replays: counted in states (a run of an entry
+ * file takes a few thousand), so what `simulate` prints does not depend on the machine's load; the
+ * clock is a far backstop.
+ */
+const TRACE_BUDGET = () => ({ maxStates: 200_000, deadline: performance.now() + 20_000 });
+
 /** Pin names for the walk's unknowns, for "missing value" messages. */
 function pinName(v: string): string {
   if (v === 'user.rip') return 'rcx';
@@ -96,7 +103,7 @@ export async function simulate(program: Program, options: AnalyzeOptions, entryN
         if (res?.status !== 'sat') res = await decide(q, 2000);
         if (res.status !== 'sat') continue;
         const T = new SymbolicAlgebra();
-        const tr = walk(T, cfg, entry, { mode: 'trace', env: res.model, complete: true, vendor: options.vendor === 'amd' ? 'amd' : 'intel', deadline: performance.now() + 2000, ...setting(cfg, project) });
+        const tr = walk(T, cfg, entry, { mode: 'trace', env: res.model, complete: true, vendor: options.vendor === 'amd' ? 'amd' : 'intel', ...TRACE_BUDGET(), ...setting(cfg, project) });
         if (tr.exits[0]?.pos !== x.ev.pos) continue; // the model does not replay to this return: no pins rather than wrong ones
         paths[i].pins = pinsFromModel(tr.used);
         paths[i].pinsFrom = 'path';
@@ -110,7 +117,7 @@ export async function simulate(program: Program, options: AnalyzeOptions, entryN
   // one concrete run per vendor: SYSCALL's saved RFLAGS and SYSRET's faults differ between them
   for (const vendor of vendors) {
     const T = new SymbolicAlgebra();
-    const tr = walk(T, cfg, entry, { mode: 'trace', env, vendor, deadline: performance.now() + 5000, ...setting(cfg, project), detail: sim.detail });
+    const tr = walk(T, cfg, entry, { mode: 'trace', env, vendor, ...TRACE_BUDGET(), ...setting(cfg, project), detail: sim.detail });
     const steps: SimStep[] = tr.steps.map((s) => {
       const st = cfg.stmt(s.pos);
       const step: SimStep = { line: st.loc.range.start.line + 1, text: (st.text ?? st.name).trim(), changed: s.changed };

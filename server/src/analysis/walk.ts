@@ -151,6 +151,11 @@ export interface WalkOptions {
    * replay: the same model replays the same way on every run); the deadline stays a backstop.
    */
   maxStates?: number;
+  /**
+   * Asked every STOP_CHECK_EVERY states: true stops the walk at once (`incomplete: 'cancelled'`),
+   * e.g. when the language server's document changed and this analysis is stale.
+   */
+  shouldStop?: () => boolean;
   contracts?: ReadonlyMap<string, Contract>;
   /** Keep the merged state before every instruction (for hovers). */
   keepStates?: boolean;
@@ -174,6 +179,8 @@ export interface WalkResult {
   accesses: AccessEvent[];
   /** Set when the walk could not finish: a loop that did not settle, the time budget, a deep call chain. */
   incomplete?: string;
+  /** States taken from the work list (what `maxStates` counts). */
+  states: number;
   /** Instructions reached. */
   reached: Set<number>;
   /** Some path wrote CR3 (page-table isolation is in the file). */
@@ -228,6 +235,8 @@ const RET_BASE = 0xffffffff81f00000n;
 const MAX_VISITS = 8;
 const WIDEN_AT = 3;
 const MAX_CALL_DEPTH = 8;
+/** How often (in states) the walk asks `shouldStop`. */
+const STOP_CHECK_EVERY = 64;
 /** Per-CPU cells the context switch saves and restores with the task (3.x: `old_rsp`, the user RSP). */
 const PER_TASK_PERCPU = new Set(['old_rsp']);
 
@@ -255,7 +264,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   const env = opts.env;
   const trace = opts.mode === 'trace';
   const prog = cfg.program;
-  const result: WalkResult = { entry, exits: [], accesses: [], reached: new Set(), writesCr3: false, unmodeled: new Map(), before: new Map(), memory: new Map(), steps: [], used: new Map(), conjunctSite: new Map() };
+  const result: WalkResult = { entry, exits: [], accesses: [], states: 0, reached: new Set(), writesCr3: false, unmodeled: new Map(), before: new Map(), memory: new Map(), steps: [], used: new Map(), conjunctSite: new Map() };
 
   /** A named unknown: its pinned value in a trace, a fresh variable otherwise. */
   const complete = trace && !!opts.complete;
@@ -538,8 +547,13 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
 
   let taken = 0;
   while (pending.size) {
-    if (opts.maxStates !== undefined && ++taken > opts.maxStates) {
+    if (opts.maxStates !== undefined && taken >= opts.maxStates) {
       result.incomplete = `state budget (${opts.maxStates}) exhausted`;
+      break;
+    }
+    taken++;
+    if (opts.shouldStop && taken % STOP_CHECK_EVERY === 0 && opts.shouldStop()) {
+      result.incomplete = 'cancelled';
       break;
     }
     if (performance.now() > opts.deadline) {
@@ -592,6 +606,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     current = pos;
     runOne(pos, st2);
   }
+  result.states = taken;
 
   function runOne(pos: number, st: PathState): void {
     const m = st.m;

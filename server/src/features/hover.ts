@@ -3,25 +3,90 @@
 import { MarkupKind, type Hover } from 'vscode-languageserver';
 import type { Analysis } from '../analysis';
 import type { Location, Pos, Range } from '../syntax';
-import { describeInstruction, type InstructionInfo } from '../x86';
+import { describeInstruction, lookupRegister, type InstructionInfo } from '../x86';
 import { returnAt, returnMarkdown } from './returns';
 import { memoryHover, registerHover } from './state';
 import { findSymbol, formatValue, symbolUnder } from './symbols';
 import { contains, lineText, wordAt, type Word } from './text';
+
+/** Said where the machine state would be while the checks of this version still run. */
+export const STILL_RUNNING = '_The analysis of this version is still running: the verdict and the machine state here follow when it is done._';
+
+/**
+ * What a hover at `pos` needs: `instruction` (a mnemonic the x86 model knows: the text alone
+ * answers it), `register` (a register operand: the machine state, from the checks), `syntax`
+ * (macros, constants, labels: the parsed program), or nothing at all.
+ */
+export function hoverNeeds(text: string, pos: Pos): 'instruction' | 'register' | 'syntax' | undefined {
+  const word = wordAt(text, pos);
+  const line = lineText(text, pos.line) ?? '';
+  // (a memory operand, anywhere in it: its cell's value is machine state too)
+  if (inMemoryOperand(line, pos.character)) return 'register';
+  if (!word) return undefined;
+  if (isMnemonicPosition(line, word.range.start.character) && describeInstruction(word.text.toLowerCase())) return 'instruction';
+  if (line[word.range.start.character - 1] === '%' && lookupRegister(word.text)) return 'register';
+  return 'syntax';
+}
+
+/**
+ * An instruction's hover from the text alone; with an analysis, a return's verdict below it (or,
+ * while the analysis is pending or not there at all, a word that it is still running).
+ */
+export function instructionHover(text: string, pos: Pos, analysis?: Pick<Analysis, 'returns' | 'file' | 'pending'>): Hover | undefined {
+  const word = wordAt(text, pos);
+  // Instructions are explained wherever they are written: in code, in .macro bodies, in
+  // ALTERNATIVE strings and in inactive #if branches alike.
+  if (!word || !isMnemonicPosition(lineText(text, pos.line) ?? '', word.range.start.character)) return undefined;
+  const info = describeInstruction(word.text.toLowerCase());
+  if (!info) return undefined;
+  const ret = analysis && returnAt(analysis, pos);
+  if (ret) return markdown(instructionMarkdown(info) + '\n\n---\n\n' + returnMarkdown(ret), word.range);
+  if ((!analysis || analysis.pending) && RETURNS.test(info.mnemonic)) return markdown(instructionMarkdown(info) + '\n\n---\n\n' + STILL_RUNNING, word.range);
+  return markdown(instructionMarkdown(info), word.range);
+}
+
+const RETURNS = /^(?:sysret|iret|sysexit)/;
+
+/**
+ * Whether `column` is inside a memory operand of the statement written there: the comma-separated
+ * operand under it (commas inside parentheses do not separate) has an address part `(…)`, a
+ * segment prefix or a PER_CPU_VAR(…).
+ */
+function inMemoryOperand(line: string, column: number): boolean {
+  const code = line.replace(/(?:#|\/\/).*$/, '');
+  if (column >= code.length) return false;
+  // the statement under the column (`;` separates statements)
+  const start = code.lastIndexOf(';', column - 1) + 1;
+  const endSemi = code.indexOf(';', column);
+  const stmt = code.slice(start, endSemi < 0 ? code.length : endSemi);
+  const at = column - start;
+  // past the mnemonic (and a label before it)
+  const m = /^\s*(?:[\w.$]+:\s*)*[A-Za-z][\w.]*\s+/.exec(stmt);
+  if (!m || at < m[0].length) return false;
+  let depth = 0;
+  let from = m[0].length;
+  for (let i = m[0].length; i <= stmt.length; i++) {
+    const ch = stmt[i];
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    if (i === stmt.length || (ch === ',' && depth === 0)) {
+      if (at >= from && at <= i) {
+        const operand = stmt.slice(from, i);
+        return /\(|%[gf]s:|PER_CPU_VAR/.test(operand) && !/^\s*\$/.test(operand);
+      }
+      from = i + 1;
+    }
+  }
+  return false;
+}
 
 export function hover(analysis: Analysis, text: string, pos: Pos): Hover | undefined {
   const word = wordAt(text, pos);
   // a memory operand: its cell and value before and after the instruction (anywhere in the operand)
   const mem = memoryHover(analysis, text, pos);
   if (!word) return mem ? markdown(mem.value, mem.range) : undefined;
-  // Instructions are explained wherever they are written: in code, in .macro bodies, in
-  // ALTERNATIVE strings and in inactive #if branches alike.
-  if (isMnemonicPosition(lineText(text, pos.line) ?? '', word.range.start.character)) {
-    const info = describeInstruction(word.text.toLowerCase());
-    const ret = returnAt(analysis, pos);
-    if (info && ret) return markdown(instructionMarkdown(info) + '\n\n---\n\n' + returnMarkdown(ret), word.range);
-    if (info) return markdown(instructionMarkdown(info), word.range);
-  }
+  const insn = instructionHover(text, pos, analysis);
+  if (insn) return insn;
   // a register operand: its symbolic value before and after this line (then the memory operand it addresses)
   if ((lineText(text, pos.line) ?? '')[word.range.start.character - 1] === '%') {
     const h = registerHover(analysis, word.text, pos);

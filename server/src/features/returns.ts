@@ -76,7 +76,7 @@ export function entryLenses(a: Analysis, uri: string): CodeLens[] {
 }
 
 /** The return whose instruction (or the invocation that produced it) covers `pos`. */
-export function returnAt(a: Analysis, pos: Pos): ReturnResult | undefined {
+export function returnAt(a: Pick<Analysis, 'returns' | 'file'>, pos: Pos): ReturnResult | undefined {
   return a.returns.find((r) => r.loc.file === a.file && r.loc.range.start.line === pos.line && r.loc.range.start.character <= pos.character && pos.character <= r.loc.range.end.character);
 }
 

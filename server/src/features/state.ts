@@ -44,6 +44,7 @@ export function registerHover(a: Analysis, word: string, pos: Pos): string | und
   const onLine: number[] = [];
   for (let i = 0; i < st.length; i++) if (st[i].kind === 'instruction' && st[i].loc.file === a.file && st[i].loc.range.start.line === pos.line) onLine.push(i);
   if (!onLine.length) return undefined;
+  if (a.pending) return `**%${word.toLowerCase()}**\n\n_The analysis of this version is still running: the value here follows when it is done._`;
   const before = a.registers.get(onLine[0]);
   if (!before) return undefined;
   let after: { regs: Record<string, Expr> } | undefined;

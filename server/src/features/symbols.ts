@@ -3,7 +3,7 @@ import { SymbolKind, type DocumentSymbol, type Location as LspLocation } from 'v
 import type { Analysis } from '../analysis';
 import type { Pos, Range, SymbolInfo } from '../syntax';
 import { pathToFileURL } from 'node:url';
-import { contains, lineText, wordAt, type Word } from './text';
+import { contains, lineReader, wordAt, type Word } from './text';
 
 const kinds: Record<SymbolInfo['kind'], SymbolKind> = {
   label: SymbolKind.Function,
@@ -22,6 +22,7 @@ const kinds: Record<SymbolInfo['kind'], SymbolKind> = {
 export function documentSymbols(analysis: Analysis, text?: string): DocumentSymbol[] {
   const flat: DocumentSymbol[] = [];
   const seen = new Set<string>();
+  const lineAt = text === undefined ? undefined : lineReader(text);
   for (const s of analysis.program.symbols) {
     if (s.loc.file !== analysis.file) continue;
     const key = `${s.kind}:${s.name}:${s.loc.range.start.line}`;
@@ -32,7 +33,7 @@ export function documentSymbols(analysis: Analysis, text?: string): DocumentSymb
       detail: s.detail ?? (s.value !== undefined ? `= ${formatValue(s.value)}` : s.kind),
       kind: kinds[s.kind],
       range: s.loc.range,
-      selectionRange: text === undefined ? s.loc.range : nameRange(text, s.loc.range, s.name),
+      selectionRange: lineAt === undefined ? s.loc.range : nameRange(lineAt, s.loc.range, s.name),
     });
   }
   flat.sort(byStart);
@@ -70,8 +71,8 @@ function before(a: Pos, b: Pos): boolean {
 }
 
 /** The name where it is written within `range` on its first line; the whole range when it is not (a name a macro made). */
-function nameRange(text: string, range: Range, name: string): Range {
-  const line = lineText(text, range.start.line);
+function nameRange(lineAt: (line: number) => string | undefined, range: Range, name: string): Range {
+  const line = lineAt(range.start.line);
   if (line === undefined) return range;
   const stop = range.end.line === range.start.line ? range.end.character : line.length;
   const word = new RegExp(`(^|[^A-Za-z0-9_.$])${name.replace(/[.$]/g, '\\$&')}(?![A-Za-z0-9_.$])`, 'g');

@@ -33,6 +33,20 @@ export function lineText(text: string, line: number): string | undefined {
   return text.slice(offset, nl < 0 ? text.length : nl).replace(/\r$/, '');
 }
 
+/**
+ * Every line of `text` by number, from one pass over it: for callers that read many lines
+ * (lineText scans from the top each time, which for the outline of a large file cost seconds).
+ */
+export function lineReader(text: string): (line: number) => string | undefined {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (line: number) => {
+    if (!(line >= 0 && line < starts.length)) return undefined;
+    const end = line + 1 < starts.length ? starts[line + 1] - 1 : text.length;
+    return text.slice(starts[line], end).replace(/\r$/, '');
+  };
+}
+
 export function contains(range: Range, pos: Pos): boolean {
   const afterStart = pos.line > range.start.line || (pos.line === range.start.line && pos.character >= range.start.character);
   const beforeEnd = pos.line < range.end.line || (pos.line === range.end.line && pos.character <= range.end.character);

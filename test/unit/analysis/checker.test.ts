@@ -76,7 +76,7 @@ describe('checker: clean files stay clean', () => {
 describe('checker: the log', () => {
   test('a clean file logs nothing; a walk cut short by its budget says so, and claims nothing', async () => {
     assert.deepEqual((await run(fixture('kernels', 'linux-2015-entry_64.S'))).log, []);
-    const c = await runChecks(program(fixture('kernels', 'linux-2015-entry_64.S')), defaultOptions, undefined, 0);
+    const c = await runChecks(program(fixture('kernels', 'linux-2015-entry_64.S')), defaultOptions, undefined, { millis: 0 });
     assert.deepEqual(c.log, ["entry_SYSCALL_64: the walk was cut short (time budget exhausted); what it did not reach has no verdict"]);
     assert.deepEqual([c.returns, c.findings.filter((f) => f.severity !== 'info')], [[], []]);
   });

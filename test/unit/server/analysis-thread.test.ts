@@ -1,0 +1,65 @@
+// The language server's analysis thread (server/src/analysis-thread.ts), driven directly: an
+// analysis comes back as the server needs it (diagnostics, lenses, machine states whose expressions
+// still read as expressions), a syntax question is answered from the thread's parse, a queued job
+// that is cancelled never runs, and a running job that cannot notice its cancellation (a long
+// parse) has its thread terminated and replaced within HARD_STOP_MS.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { defaultOptions } from '../../../server/src/analysis';
+import { AnalysisThread, HARD_STOP_MS, reviveRegisters, type ThreadInput } from '../../../server/src/analysis-thread';
+import { describeValue } from '../../../server/src/features/state';
+import { fixture, repoRoot } from '../../support/paths';
+
+const input = (file: string, text: string, version = 1): ThreadInput => ({ uri: `file://${file}`, version, file, text, options: defaultOptions, roots: [path.dirname(file)], open: [] });
+
+describe('analysis thread', () => {
+  const logs: string[] = [];
+  const thread = new AnalysisThread((l) => logs.push(l));
+  after(() => thread.dispose());
+
+  test('an analysis: diagnostics, lenses, entries and machine states, the expressions revived', async () => {
+    const file = fixture('kernels', 'bugs', 'no-rf-tf-test.S');
+    const o = await thread.analyze(input(file, readFileSync(file, 'utf8'))).promise;
+    assert.equal(o.status, 'done');
+    if (o.status !== 'done') return;
+    const v = o.value;
+    assert.ok(v.diagnostics.some((d) => d.code === 'sysret-rf-tf'), JSON.stringify(v.diagnostics.map((d) => d.code)));
+    assert.ok(v.lenses.some((l) => /^SYSRET · /.test(l.command?.title ?? '')));
+    assert.deepEqual(v.entryList.entries.map((e) => e.name), ['entry_SYSCALL_64']);
+    assert.ok(v.registers.size > 0 && v.statements > 0);
+    const [, first] = [...reviveRegisters(v.registers)][0];
+    assert.equal(String(first.regs.rcx), 'user.rip', 'an Expr again (its toString)');
+    assert.match(describeValue(first.regs.rcx), /the user's value at entry/);
+    assert.ok(v.log.some((l) => /^analysed in \d+ ms/.test(l)));
+  });
+
+  test('a syntax question: the outline from the thread\'s parse', async () => {
+    const file = path.join(repoRoot, 'samples', 'entry_64.S');
+    const o = await thread.syntax(input(file, readFileSync(file, 'utf8')), { what: 'symbols' }).promise;
+    assert.equal(o.status, 'done');
+    assert.ok(o.status === 'done' && Array.isArray(o.value) && (o.value as { name: string }[]).some((s) => s.name === 'entry_SYSCALL_64'));
+  });
+
+  test('a job that cannot stop (a long parse) is cut off within HARD_STOP_MS; the next job gets a new thread', async () => {
+    const base = readFileSync(path.join(repoRoot, 'samples', 'entry_64.S'), 'utf8');
+    const huge = Array(250).fill(base).join('\n');
+    const before = thread.started;
+    const long = thread.analyze(input('/virtual/thread/huge.S', huge));
+    // queued behind it, cancelled before it runs: never runs
+    const queued = thread.analyze(input('/virtual/thread/queued.S', base));
+    queued.cancel();
+    assert.equal((await queued.promise).status, 'cancelled');
+    await new Promise((r) => setTimeout(r, 300));
+    const t = performance.now();
+    long.cancel();
+    assert.equal((await long.promise).status, 'cancelled');
+    const ms = performance.now() - t;
+    assert.ok(ms < HARD_STOP_MS + 1000, `answered ${Math.round(ms)} ms after the cancellation`);
+    assert.ok(logs.some((l) => /did not stop a cancelled analyze .* terminated/.test(l)), logs.join('\n'));
+    const next = await thread.analyze(input('/virtual/thread/after.S', base)).promise;
+    assert.equal(next.status, 'done');
+    assert.equal(thread.started, before + 1, 'one new thread');
+  });
+});
