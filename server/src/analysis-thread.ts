@@ -87,7 +87,7 @@ type Job =
   | { kind: 'analyze'; input: ThreadInput }
   | { kind: 'simulate'; input: ThreadInput; params: SimulateParams }
   | { kind: 'fixes'; input: ThreadInput; code: string; line: number }
-  | { kind: 'syntax'; input: ThreadInput; ask: SyntaxAsk; state?: CheckedState };
+  | { kind: 'syntax'; input: ThreadInput; ask: SyntaxAsk; state?: CheckedState | 'kept' };
 
 type ToThread = { id: number; job: Job; stop: SharedArrayBuffer } | { forget: string } | { flush: true };
 type FromThread = { id: number; value: unknown } | { id: number; cancelled: true } | { id: number; error: string };
@@ -118,6 +118,8 @@ export class AnalysisThread {
   private disposed = false;
   /** How many threads were started (tests: a cancelled job that does not stop gets a new one). */
   started = 0;
+  /** Which version's machine state the (current) thread keeps, by document. */
+  private readonly stateSent = new Map<string, { version: number; returns: CheckedState['returns']; thread: number }>();
 
   /**
    * `nice`: the thread's scheduling priority (Linux keeps one per thread): the checks thread runs
@@ -143,11 +145,23 @@ export class AnalysisThread {
 
   /** Outline, definition or hover from the thread's parse of this version (made on first ask, then kept). */
   syntax(input: ThreadInput, ask: SyntaxAsk, state?: CheckedState): JobHandle<unknown> {
-    return this.submit({ kind: 'syntax', input, ask, state });
+    // the machine state of a version crosses to the thread once (it keeps it): a hover that sent
+    // it again each time would copy every register and memory value per request
+    const sent = this.stateSent.get(input.uri);
+    const kept = !!state && sent?.version === input.version && sent.returns === state.returns && sent.thread === this.started;
+    const job = this.submit<unknown>({ kind: 'syntax', input, ask, state: kept ? 'kept' : state });
+    if (state && !kept) {
+      const thread = this.started;
+      void job.promise.then((o) => {
+        if (o.status === 'done' && this.started === thread) this.stateSent.set(input.uri, { version: input.version, returns: state.returns, thread });
+      });
+    }
+    return job;
   }
 
   /** The thread may drop what it keeps of this document (closed, or its settings changed). */
   forget(uri: string): void {
+    this.stateSent.delete(uri);
     this.worker?.postMessage({ forget: uri } satisfies ToThread);
   }
 
@@ -277,6 +291,7 @@ function reviveExprs(roots: object[]): void {
 
 // --- the thread's side ------------------------------------------------------------------------------------
 
+
 export function isAnalysisThread(): boolean {
   return !isMainThread && (workerData as { tag?: string } | null)?.tag === THREAD_TAG;
 }
@@ -322,6 +337,8 @@ function serve(): void {
   const last = new Map<string, Analysis>();
   /** The last parse of each document (the syntax-level requests of that version reuse it). */
   const parses = new Map<string, Parsed>();
+  /** The machine state of each document's last checked version, as the server sent it (revived). */
+  const states = new Map<string, { version: number; state: CheckedState }>();
   const queue: Extract<ToThread, { job: Job }>[] = [];
   let busy = false;
 
@@ -338,6 +355,8 @@ function serve(): void {
   async function analysisFor(input: ThreadInput, files: FileReader, shouldStop: () => boolean): Promise<Analysis | undefined> {
     const hit = last.get(input.uri);
     if (hit && hit.version === input.version) return hit;
+    // (an older version's analysis goes first: two programs and their states at once set the peak)
+    last.delete(input.uri);
     const a = await analyze({ file: input.file, text: input.text, version: input.version }, input.options, files, { shouldStop });
     if (a.cancelled) return undefined;
     last.set(input.uri, a);
@@ -372,7 +391,15 @@ function serve(): void {
   }
 
   function answerSyntax(job: Extract<Job, { kind: 'syntax' }>, files: FileReader): unknown {
-    const { input, ask, state } = job;
+    const { input, ask } = job;
+    let state: CheckedState | undefined;
+    if (job.state === 'kept') {
+      const k = states.get(input.uri);
+      state = k?.version === input.version ? k.state : undefined;
+    } else if (job.state) {
+      state = { ...job.state, registers: reviveRegisters(job.state.registers), memory: reviveMemory(job.state.memory) };
+      states.set(input.uri, { version: input.version, state });
+    }
     let p = parses.get(input.uri);
     if (!p || p.doc.version !== input.version || p.doc.text !== input.text) {
       p = parseDocument({ file: input.file, text: input.text, version: input.version }, input.options, files);
@@ -382,7 +409,7 @@ function serve(): void {
     // the machine states are keyed by statement: used only when both parses agree
     const a: Analysis = !state
       ? base
-      : { ...base, pending: false, findings: state.findings, returns: state.returns, entries: state.entries, registers: state.statements === p.program.statements.length ? reviveRegisters(state.registers) : new Map(), memory: state.statements === p.program.statements.length ? reviveMemory(state.memory) : new Map() };
+      : { ...base, pending: false, findings: state.findings, returns: state.returns, entries: state.entries, registers: state.statements === p.program.statements.length ? state.registers : new Map(), memory: state.statements === p.program.statements.length ? state.memory : new Map() };
     if (ask.what === 'symbols') return documentSymbols(a, input.text);
     if (ask.what === 'definition') return definition(a, input.text, ask.pos) ?? null;
     return hover(a, input.text, ask.pos) ?? null;
@@ -411,6 +438,7 @@ function serve(): void {
     if ('forget' in m) {
       last.delete(m.forget);
       parses.delete(m.forget);
+      states.delete(m.forget);
     } else if ('flush' in m) {
       fileCache.clear();
       last.clear();
