@@ -85,7 +85,13 @@ const PLAIN_INTERRUPT_ENTRIES = [
  * code: a vector stub's push and the IRQ return; invalid opcode: no error code). The others
  * expand from the same macros; name them with --entry (or `--entry LABEL:KIND` for any label).
  */
-const INTERRUPT_ENTRIES = [...NMI_ENTRIES, 'asm_exc_page_fault', 'asm_common_interrupt', 'asm_exc_invalid_op', 'page_fault', 'common_interrupt', 'invalid_op'];
+const INTERRUPT_ENTRIES = ['asm_exc_nmi', 'asm_exc_page_fault', 'asm_common_interrupt', 'asm_exc_invalid_op'];
+/**
+ * The 3.x–5.7 names of the same entries. Other kernels use them too (Xen's entry.S has its own
+ * nmi, page_fault and common_interrupt, entered from guests), so they are taken only in a file
+ * that is Linux's by its system call entries.
+ */
+const OLD_INTERRUPT_ENTRIES = ['nmi', 'page_fault', 'common_interrupt', 'invalid_op'];
 /**
  * `int $0x80` from 32-bit user mode: 6.7+'s idtentry (its C, int80_emulation in
  * entry_64_compat.S, ends in do_int80_emulation), 4.x–6.6's entry_INT80_compat and 3.x's
@@ -114,7 +120,8 @@ const NMI_RULE = 'built-in rule: an NMI must not run exit work (it may have inte
 export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { entries: Entry[]; missing: string[] } {
   const described = new Map((project?.entries ?? []).map((e) => [e.label, e]));
   // the project file's entries, else the built-in names; --entry / the setting narrows to its labels
-  const names = wanted.length ? wanted : described.size ? [...described.keys()] : [...SYSCALL_ENTRIES, ...COMPAT_ENTRIES, ...SYSENTER_ENTRIES, ...INT80_ENTRIES, ...INTERRUPT_ENTRIES];
+  const linux = [...SYSCALL_ENTRIES, ...COMPAT_ENTRIES, ...SYSENTER_ENTRIES].some((n) => cfg.label(n) !== undefined);
+  const names = wanted.length ? wanted : described.size ? [...described.keys()] : [...SYSCALL_ENTRIES, ...COMPAT_ENTRIES, ...SYSENTER_ENTRIES, ...INT80_ENTRIES, ...INTERRUPT_ENTRIES, ...(linux ? OLD_INTERRUPT_ENTRIES : [])];
   const entries: Entry[] = [];
   const missing: string[] = [];
   for (const spec of names) {

@@ -316,10 +316,9 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
    */
   function taskStackTop(): Expr | undefined {
     if (prog.constants.get('TI_flags') === undefined || prog.constants.get('THREAD_SIZE') === undefined) return undefined;
-    // with page-table isolation (4.15+) TSS.sp0 is the entry trampoline's stack, which error_entry
-    // leaves through sync_regs
-    const label = (o: { kind: string; name?: string } | undefined): string | undefined => (o?.kind === 'label' ? o.name : undefined);
-    if (cfg.instruction.some((i) => /^(call|jmp)/.test(i?.mnemonic ?? '') && label(i?.operands[0]) === 'sync_regs')) return undefined;
+    // with page-table isolation (4.15+, when cpu_tss became cpu_tss_rw) TSS.sp0 is the entry
+    // trampoline's stack, which error_entry leaves through sync_regs
+    if (cfg.instruction.some((i) => i?.operands.some((o) => o.kind === 'mem' && o.seg === 'gs' && o.dispSymbol === 'cpu_tss_rw'))) return undefined;
     // which of the two the file's own stack switch (`movq PER_CPU_VAR(…), %rsp`) reads
     for (const insn of cfg.instruction) {
       const [src, dst] = insn?.operands ?? [];
@@ -525,6 +524,13 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     for (const { base, offset, cell } of [...m.mem.cells()]) {
       const old = p.mem.read(base, offset, cell.size);
       if (old !== cell.value) m.mem.write(base, offset, fresh(`mem[${cellName(base, offset)}]:${cell.size * 8}`, old, cell.value));
+    }
+    // the work-flags words are one word seen at two addresses (3.x/4.x: thread_info on the stack,
+    // and current's): widened apart they would tell two stories
+    const wc = result.work?.cells ?? [];
+    if (wc.length > 1) {
+      const w0 = m.mem.read(wc[0].base, wc[0].offset, 8);
+      for (const c of wc.slice(1)) m.mem.write(c.base, c.offset, w0);
     }
     const sticky = cur.sticky === prev.sticky ? cur.sticky : S.eq(S.fresh(`loop@${site}.sticky`, 1), S.const(1, 1n));
     return { ...cur, m, sticky, pc: cur.pc.filter((c) => prev.pc.includes(c)), assumes: [...new Set([...prev.assumes, ...cur.assumes])] };

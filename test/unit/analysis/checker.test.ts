@@ -190,3 +190,15 @@ describe('checker: exceptions and interrupts from user mode', () => {
     assert.ok(paths(plain) < paths(xen), `${paths(plain)} < ${paths(xen)}`);
   });
 });
+
+describe('checker: which entries a file has by default', () => {
+  const analyseText = (text: string) => analyze({ file: '/tmp/entries-by-default.S', text }, defaultOptions, diskReader);
+  test("the 3.x-5.7 names (nmi, page_fault, common_interrupt, invalid_op) are Linux's only in a file with Linux's system call entry (Xen's entry.S has its own)", async () => {
+    const others = '\t.text\nnmi:\n\tiretq\npage_fault:\n\tiretq\ncommon_interrupt:\n\tiretq\ninvalid_op:\n\tiretq\n';
+    assert.deepEqual((await analyseText(others)).entries, []);
+    const linux = '\t.text\nsystem_call:\n\tswapgs\n\tsysretq\n' + others.replace('\t.text\n', '');
+    assert.deepEqual((await analyseText(linux)).entries, ['system_call', 'nmi', 'page_fault', 'common_interrupt', 'invalid_op']);
+    // the 5.8+ names are Linux's alone
+    assert.deepEqual((await analyseText('\t.text\nasm_exc_page_fault:\n\tiretq\n')).entries, ['asm_exc_page_fault']);
+  });
+});
