@@ -2,45 +2,12 @@
 // (simulation.ts). The data are the server's `entryReview/simulate` answers (features/simulation.ts),
 // relayed unchanged: the page never computes a path of its own.
 
-export interface StepData {
-  line: number;
-  text: string;
-  changed: Record<string, string>;
-  regs: Record<string, string>;
-  flags: Record<string, string>;
-  frame: Record<string, string>;
-  gs: string;
-}
+// The data are the server's own types (a type-only import: nothing of the server is bundled).
+import type { PathView, SimulationView, StepView } from '../../../server/src/features/simulation';
 
-export interface PathData {
-  line: number;
-  returnKind?: string;
-  verdict: 'ok' | 'finding' | 'unknown';
-  codes: string[];
-  summary: string;
-  exit: {
-    kind: string;
-    vendor?: string;
-    fault?: { vector: number; name: string; ring: number } | null;
-    user?: Record<string, string>;
-    reason?: string;
-    missing?: string[];
-  };
-  exitCondition?: string;
-  paths?: number;
-  pins?: Record<string, string>;
-  pinsFrom?: 'finding' | 'path';
-  steps: StepData[];
-}
-
-export interface SimulationData {
-  uri: string;
-  entry: string;
-  mode: 'paths' | 'run';
-  pins: string[];
-  paths: PathData[];
-  error?: string;
-}
+export type StepData = StepView;
+export type PathData = PathView;
+export type SimulationData = SimulationView;
 
 /** What the page shows, kept with vscode.setState (and read back by the test-only command). */
 export interface ViewState {
