@@ -305,6 +305,12 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     return val(`mem[${cellName(base, off)}]:${size * 8}`, size * 8);
   };
   const userRflags = S.or(S.and(val('user.rflags', 64), S.const(64, USER_RFLAGS_MASK)), S.const(64, 0x202n));
+  /** The CPU left a hardware frame on RSP0 (an interrupt or exception from user mode). */
+  const hardwareFrame = entry.kind === 'interrupt' || entry.kind === 'exception' || entry.kind === 'int80';
+  /** The user task is a 32-bit one (CS __USER32_CS, a 32-bit EIP). */
+  const user32 = entry.kind === 'compat' || entry.kind === 'sysenter' || entry.kind === 'int80';
+  /** The user RIP at entry, as the returns compare it (a frame entry has none of its own). */
+  const userRip = user32 ? S.zext(S.extract(val('user.rip', 64), 31, 0), 64) : entry.kind === 'frame' ? S.const(64, 0n) : val('user.rip', 64);
   const layout = entry.layout ?? LINUX_FRAME;
   const selectors = opts.selectors ? { ...LINUX_SELECTORS, userCs64: opts.selectors.userCs, userSs: opts.selectors.userSs } : undefined;
   let m0: MachineState<Expr, Expr>;
@@ -343,7 +349,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const len = layout.length ?? Object.values(layout.fields).reduce((a, b) => (b + 8n > a ? b + 8n : a), 0n);
     for (let o = 0n; o < len; o += 8n) m0.mem.write(k.base, k.offset + layout.size + o, val(`user.frame_0x${o.toString(16)}`, 64));
     for (const [f, o] of Object.entries(layout.fields)) m0.mem.write(k.base, k.offset + layout.size + o, val('ptregs.' + f, 64));
-  } else if (entry.kind === 'interrupt' || entry.kind === 'exception' || entry.kind === 'int80') {
+  } else if (hardwareFrame) {
     // The CPU switched to RSP0 from the TSS and pushed SS, RSP, RFLAGS, CS, RIP of user mode, and
     // for an exception that has one its error code (a vector stub's push of the vector looks the
     // same: it fills pt_regs->orig_ax); IF is clear (interrupt gate), CPL 0, and the GS base and
@@ -353,8 +359,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const regs: Partial<Record<Gpr, Expr>> = {};
     for (const g of GPRS) regs[g] = val('user.' + g, 64);
     const rsp0 = (!entry.ist && taskStackTop()) || val('kernel.tss_rsp0', 64);
-    const int80 = entry.kind === 'int80';
-    const hw: [number, Expr][] = [[-8, S.const(64, 0x2bn)], [-16, val('user.rsp', 64)], [-24, userRflags], [-32, S.const(64, int80 ? 0x23n : 0x33n)], [-40, int80 ? S.zext(S.extract(val('user.rip', 64), 31, 0), 64) : val('user.rip', 64)]];
+    const hw: [number, Expr][] = [[-8, S.const(64, 0x2bn)], [-16, val('user.rsp', 64)], [-24, userRflags], [-32, S.const(64, user32 ? 0x23n : 0x33n)], [-40, userRip]];
     if (entry.kind === 'exception') hw.push([-48, val('cpu.error_code', 64)]);
     regs.rsp = S.sub(rsp0, S.const(64, BigInt(8 * hw.length)));
     m0 = new MachineState(S, { regs, rflags: S.const(64, 0x2n), cs: S.const(16, 0x10n), ss: S.const(16, 0x0n), cpl: S.const(2, 0n), gsKernel: S.const(1, 0n), cr3: S.or(val('user.cr3', 64), S.const(64, 0x1000n)), memInit });
@@ -364,8 +369,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   } else {
     // STAR[63:48] + 16 | 3 is the 64-bit user CS SYSRET loads, + 8 | 3 the user SS
     const msrs = opts.selectors ? { STAR: S.const(64, (((opts.selectors.userCs & ~3n) - 16n) << 48n) | (LINUX_STAR & 0xffffffffffffn)) } : undefined;
-    const compat = entry.kind === 'compat' || entry.kind === 'sysenter';
-    m0 = syscallEntryState(S, (name, width) => val('user.' + name, width), { memInit, msrs, userRip: compat ? S.zext(S.extract(val('user.rip', 64), 31, 0), 64) : undefined });
+    m0 = syscallEntryState(S, (name, width) => val('user.' + name, width), { memInit, msrs, userRip: user32 ? userRip : undefined });
     // SYSCALL's saved RFLAGS per vendor: Intel copies RFLAGS into R11, AMD clears RF in the copy.
     const amdR11 = S.and(userRflags, S.const(64, ~RFLAGS.RF & ((1n << 64n) - 1n)));
     m0.regs.r11 = opts.vendor === 'intel' ? userRflags : opts.vendor === 'amd' ? amdR11 : S.ite(bit('cpu.amd'), amdR11, userRflags);
@@ -434,7 +438,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     m.mem.write(cell.base, cell.offset, first ? m.mem.read(first.base, first.offset, 8) : tiFlags0);
   }
   // an interrupt taken on the task's stack (before 4.9) has the task's thread_info at its bottom
-  if ((entry.kind === 'interrupt' || entry.kind === 'exception' || entry.kind === 'int80') && !entry.ist && taskStackTop() && frame0) {
+  if (hardwareFrame && !entry.ist && taskStackTop() && frame0) {
     threadInfo(m0, frame0.base, frame0.offset + layout.size);
   }
   const sticky = result.work?.sticky ?? 0n;
@@ -776,8 +780,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
         return goTo(cfg.enter(back), { ...st, stack: st.stack.slice(0, -1) });
       }
       case 'exit': {
-        const user32 = entry.kind === 'compat' || entry.kind === 'sysenter' || entry.kind === 'int80';
-        result.exits.push({ pos, rec: out.exit, state: m, pc: st.pc, frame: st.frame, unresolved: st.unresolved, entryR11, userRip: user32 ? S.zext(S.extract(val('user.rip', 64), 31, 0), 64) : entry.kind === 'frame' ? S.const(64, 0n) : val('user.rip', 64), userRsp: val('user.rsp', 64), userCs: S.const(64, user32 ? 0x23n : 0x33n), userSs: S.const(64, 0x2bn), assumes: st.assumes, paths: st.paths });
+        result.exits.push({ pos, rec: out.exit, state: m, pc: st.pc, frame: st.frame, unresolved: st.unresolved, entryR11, userRip, userRsp: val('user.rsp', 64), userCs: S.const(64, user32 ? 0x23n : 0x33n), userSs: S.const(64, 0x2bn), assumes: st.assumes, paths: st.paths });
         return;
       }
       case 'fault':
