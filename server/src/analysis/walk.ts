@@ -335,6 +335,9 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     }
     return undefined;
   }
+  /** An interrupt's RSP0 when it is the task stack's top (the scan above, once per walk). */
+  const onTaskStack = hardwareFrame && !entry.ist ? taskStackTop() : undefined;
+
   if (entry.kind === 'frame') {
     // Kernel code about to return to user mode: the registers hold kernel values, RSP points at
     // the saved frame (layout.size is its offset from RSP), and every field of the frame is the
@@ -358,7 +361,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     // trampoline's, which the entry code leaves for the task's stack (4.15+).
     const regs: Partial<Record<Gpr, Expr>> = {};
     for (const g of GPRS) regs[g] = val('user.' + g, 64);
-    const rsp0 = (!entry.ist && taskStackTop()) || val('kernel.tss_rsp0', 64);
+    const rsp0 = onTaskStack ?? val('kernel.tss_rsp0', 64);
     const hw: [number, Expr][] = [[-8, S.const(64, 0x2bn)], [-16, val('user.rsp', 64)], [-24, userRflags], [-32, S.const(64, user32 ? 0x23n : 0x33n)], [-40, userRip]];
     if (entry.kind === 'exception') hw.push([-48, val('cpu.error_code', 64)]);
     regs.rsp = S.sub(rsp0, S.const(64, BigInt(8 * hw.length)));
@@ -438,7 +441,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     m.mem.write(cell.base, cell.offset, first ? m.mem.read(first.base, first.offset, 8) : tiFlags0);
   }
   // an interrupt taken on the task's stack (before 4.9) has the task's thread_info at its bottom
-  if (hardwareFrame && !entry.ist && taskStackTop() && frame0) {
+  if (onTaskStack && frame0) {
     threadInfo(m0, frame0.base, frame0.offset + layout.size);
   }
   const sticky = result.work?.sticky ?? 0n;
