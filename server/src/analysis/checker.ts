@@ -271,30 +271,24 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
         else if (r.status === 'sat') {
           const key = `${byRule ? 'nmi:' : ''}${p.code}:${ev.pos}`;
           const f = reported.has(key) ? 'dup' : await confirm(S, cfg, entry, options, p, ev.pos, r.model, ev, project);
-          if (f === undefined && byRule) {
-            // (the NMI's exit work is moot by the rule, whether or not this witness replays)
+          if (byRule) {
+            // the NMI's exit work is moot by the rule, whether or not this witness replays
             status = 'proven';
             ret.assumes = [...new Set([...ret.assumes, NMI_RULE])];
           } else if (f === undefined) {
             status = 'unknown';
             out.log.push(`${entry.name}: the witness for ${p.code} (${p.name}) at line ${cfg.stmt(ev.pos).loc.range.start.line + 1} did not replay on the concrete machine; not shown, the condition is unknown`);
           }
-          else {
+          if (f && f !== 'dup') {
+            reported.add(key);
+            f.assumes = [...ev.assumes];
             if (byRule) {
-              status = 'proven';
-              ret.assumes = [...new Set([...ret.assumes, NMI_RULE])];
+              f.severity = 'info';
+              f.message = `the NMI returns to user mode without running exit work, by design (${NMI_RULE})`;
+              f.assumes = [...f.assumes, NMI_RULE];
             }
-            if (f !== 'dup') {
-              reported.add(key);
-              f.assumes = [...ev.assumes];
-              if (byRule) {
-                f.severity = 'info';
-                f.message = `the NMI returns to user mode without running exit work, by design (${NMI_RULE})`;
-                f.assumes = [...f.assumes, NMI_RULE];
-              }
-              out.findings.push(f);
-              statusOf.set(p.name, { status, finding: f });
-            }
+            out.findings.push(f);
+            statusOf.set(p.name, { status, finding: f });
           }
         }
         if (!statusOf.has(p.name)) statusOf.set(p.name, { status });
