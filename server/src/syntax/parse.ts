@@ -24,6 +24,14 @@ const TREE_DIRS = [
  */
 const FREEBSD_PROBES = ['amd64/include/asmacros.h', 'sys/param.h'];
 const FREEBSD_LINKS: [string, string][] = [['machine/', 'amd64/include/'], ['x86/', 'x86/include/']];
+/**
+ * A Xen tree before 4.17 (xen/ of the Xen repository) keeps the architecture's headers in
+ * include/asm-x86; its build links include/asm to them and passes -I include and the two mach-*
+ * directories (arch/x86/Rules.mk). An unbuilt tree has no link: `<asm/X>` is read from asm-x86.
+ */
+const OLD_XEN_PROBES = ['include/asm-x86/config.h', 'include/xen/config.h'];
+const OLD_XEN_DIRS = ['include', 'include/asm-x86/mach-generic', 'include/asm-x86/mach-default'];
+const OLD_XEN_LINKS: [string, string][] = [['asm/', 'include/asm-x86/']];
 /** Files whose presence marks a kernel tree when the reader cannot test directories. */
 const TREE_PROBES = [
   'arch/x86/include/asm/segment.h', 'arch/x86/include/asm/linkage.h', 'arch/x86/include/asm/calling.h',
@@ -46,15 +54,24 @@ function pathApi(file: string): typeof path.posix {
   return /^[A-Za-z]:[\\/]/.test(file) || file.includes('\\') ? path.win32 : posix;
 }
 
+function hasAll(dir: string, probes: string[], files: FileReader): boolean {
+  const p = pathApi(dir);
+  return probes.every((f) => (files.exists ? files.exists(p.join(dir, f)) : files.read(p.join(dir, f)) !== undefined));
+}
+
 /** True when `dir` is a FreeBSD tree's `sys/` directory (FREEBSD_PROBES). */
 function isFreeBsdTree(dir: string, files: FileReader): boolean {
-  const p = pathApi(dir);
-  return FREEBSD_PROBES.every((f) => (files.exists ? files.exists(p.join(dir, f)) : files.read(p.join(dir, f)) !== undefined));
+  return hasAll(dir, FREEBSD_PROBES, files);
+}
+
+/** True when `dir` is a pre-4.17 Xen tree's `xen/` directory (OLD_XEN_PROBES). */
+function isOldXenTree(dir: string, files: FileReader): boolean {
+  return hasAll(dir, OLD_XEN_PROBES, files);
 }
 
 /**
- * Finds the kernel tree above `file`: a directory with arch/x86/include (Linux, or Xen's xen/), or
- * a FreeBSD tree's sys/ directory.
+ * Finds the kernel tree above `file`: a directory with arch/x86/include (Linux, or Xen's xen/ since
+ * 4.17), a pre-4.17 Xen tree's xen/ directory, or a FreeBSD tree's sys/ directory.
  */
 export function findKernelTree(file: string, files: FileReader): string | undefined {
   const p = pathApi(file);
@@ -63,7 +80,7 @@ export function findKernelTree(file: string, files: FileReader): string | undefi
     if (files.exists) {
       if (files.exists(p.join(dir, 'arch/x86/include'))) return dir;
     } else if (TREE_PROBES.some((f) => files.read(p.join(dir, f)) !== undefined)) return dir;
-    if (isFreeBsdTree(dir, files)) return dir;
+    if (isFreeBsdTree(dir, files) || isOldXenTree(dir, files)) return dir;
     const up = p.dirname(dir);
     if (up === dir) break;
     dir = up;
@@ -123,9 +140,16 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
   };
   const tree = options.findKernelTree === false ? undefined : findKernelTree(file, { read, exists: files.exists?.bind(files) });
   const searchDirs = [...(options.includePaths ?? [])];
-  const freebsd = tree !== undefined && isFreeBsdTree(tree, { read, exists: files.exists?.bind(files) });
-  if (freebsd) searchDirs.push(tree);
-  else if (tree) for (const d of TREE_DIRS) searchDirs.push(p.join(tree, d));
+  const treeReader: FileReader = { read, exists: files.exists?.bind(files) };
+  // the build's links that an unbuilt tree lacks, read through their targets at the directory that holds them
+  let links: { at: string; map: [string, string][] } | undefined;
+  if (tree && isFreeBsdTree(tree, treeReader)) {
+    searchDirs.push(tree);
+    links = { at: tree, map: FREEBSD_LINKS };
+  } else if (tree && !files.exists?.(p.join(tree, 'arch/x86/include')) && isOldXenTree(tree, treeReader)) {
+    for (const d of OLD_XEN_DIRS) searchDirs.push(p.join(tree, d));
+    links = { at: p.join(tree, 'include'), map: OLD_XEN_LINKS };
+  } else if (tree) for (const d of TREE_DIRS) searchDirs.push(p.join(tree, d));
   const missingIncludes: MissingInclude[] = [];
 
   const host: CppHost = {
@@ -142,11 +166,13 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
         start = idx >= 0 ? idx + 1 : 0;
       }
       for (let i = start; i < dirs.length; i++) {
-        // FreeBSD: the object directory's machine/ and x86/ links come before $S (-I. -I$S)
-        if (freebsd && dirs[i] === tree) {
-          const link = FREEBSD_LINKS.find(([from]) => name.startsWith(from));
-          const t = link && read(p.join(tree, link[1] + name.slice(link[0].length)));
-          if (link && t !== undefined) return { path: p.join(tree, link[1] + name.slice(link[0].length)), text: t };
+        // FreeBSD: the object directory's machine/ and x86/ links come before $S (-I. -I$S);
+        // old Xen: include/asm is a link to include/asm-x86
+        if (links && tree && dirs[i] === links.at) {
+          const link = links.map.find(([from]) => name.startsWith(from));
+          const target = link && p.join(tree, link[1] + name.slice(link[0].length));
+          const t = target && read(target);
+          if (target && t !== undefined) return { path: target, text: t };
         }
         const f = p.join(dirs[i], name);
         if (f === fromFile && next) continue;

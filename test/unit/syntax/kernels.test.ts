@@ -137,3 +137,23 @@ describe('the team kernel tree (when present)', () => {
     }
   });
 });
+
+describe('a pre-4.17 Xen tree (headers in include/asm-x86, no asm link)', () => {
+  test('found from the file, <asm/X> read from include/asm-x86, the mach-default directory searched', () => {
+    const tree = path.join(root, 'test/fixtures/syntax/xen-old-tree/xen');
+    const file = path.join(tree, 'arch/x86/x86_64/old_entry.S');
+    const p = parse(file, { findKernelTree: true });
+    assert.deepEqual(diagText(p), []);
+    assert.equal(p.kernelTree, tree);
+    assert.deepEqual(p.missingIncludes.map((m) => m.name), []);
+    const rel = p.includes.map((f) => path.relative(tree, f)).sort();
+    assert.deepEqual(rel, ['include/asm-x86/asm_defns.h', 'include/asm-x86/config.h', 'include/asm-x86/mach-default/irq_vectors.h', 'include/public/xen.h', 'include/xen/config.h']);
+    const ins = p.statements.filter((s) => s.kind === 'instruction');
+    assert.deepEqual(ins.map((s) => s.name), ['pushq', 'pushq', 'movq', 'cmpq', 'movl', 'movq', 'popq', 'popq', 'ret']);
+    const imm = (i: number, k: number) => { const o = ins[i].operands[k]; return o.kind === 'imm' ? o.value : o.kind === 'mem' ? o.dispValue : undefined; };
+    assert.equal(imm(2, 0), 0x50n);
+    assert.equal(imm(3, 0), 40n);
+    assert.equal(imm(4, 0), 0x82n);
+    assert.equal(imm(5, 0), 32768n);
+  });
+});
