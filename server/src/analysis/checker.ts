@@ -14,6 +14,7 @@ import { disabledFeatures } from './cpufeatures';
 import type { Project } from './project';
 import { envFromPins, pinsFromModel, replayCommandArgs } from './witness';
 import { checkCContracts } from './contractcheck';
+import { contractFor } from './contracts';
 
 /** The codes of the fast return's own conditions (what a SYSRET promise covers). */
 const SYSRET_CODES = new Set(['sysret-noncanonical-rip', 'sysret-rcx-not-rip', 'sysret-r11-not-rflags', 'sysret-rf-tf', 'sysret-selectors']);
@@ -307,7 +308,12 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
   // contract functions read from their C: the contract question, and what the returns assume
   const fromC = [...(project?.contracts.values() ?? [])].filter((c) => c.source || c.flagSource);
   if (fromC.length) {
-    const verdicts = await checkCContracts(cfg, fromC, walks.map(({ entry, w }) => ({ entry, reached: w.reached })), vaBits, project?.cFields);
+    // a callee the C calls keeps the frame when its contract says so (the project's, or a built-in)
+    const keepsFrame = (name: string): string | undefined => {
+      const c = contractFor(name, project?.contracts);
+      return c !== 'transparent' && c.frame === 'never' ? c.describe : undefined;
+    };
+    const verdicts = await checkCContracts(cfg, fromC, walks.map(({ entry, w }) => ({ entry, reached: w.reached })), vaBits, project?.cFields, keepsFrame);
     for (const v of verdicts) {
       const swap = (xs: string[]): string[] => xs.map((a) => (a === v.contract.describe ? v.assumes : a));
       // a SYSRET the weak C lets through is reported once, at the call, as the contract's failure

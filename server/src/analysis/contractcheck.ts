@@ -9,7 +9,15 @@ import type { Finding } from './analyze';
 import type { Cfg } from './cfg';
 import type { Contract } from './contracts';
 import { decide } from './decide';
-import { cUnknownName, runCFunction, weakTest, type CFact, type CPath } from './cverify';
+import { cUnknownName, runCFunction, weakTest, type CFact, type CPath, type CRunEnv } from './cverify';
+
+type KeepsFrame = NonNullable<CRunEnv['keepsFrame']>;
+
+/** The callee contracts a verdict rests on (CRunResult.relied), as the tail of its `assumes`. */
+function reliedOn(relied: Iterable<string>): string {
+  const all = [...new Set(relied)].sort();
+  return all.length ? `; relies on ${all.join('; ')}` : '';
+}
 import { type Expr, RFLAGS, SymbolicAlgebra, evaluate } from '../x86';
 import { sysretConditions, type Entry, type SysretCondition } from './walk';
 import { pinsFromModel, replayCommandArgs } from './witness';
@@ -48,7 +56,7 @@ function callSites(cfg: Cfg, name: string, reached: (pos: number) => boolean): n
  * from the function alone, since its test comes after its last call; that every other rewrite of
  * the frame (ptrace, sigreturn) sets the flag too lies outside it and stays assumed.
  */
-async function checkFlagContract(cfg: Cfg, c: Contract, cFields: Readonly<Record<string, string>>, vaBits: (48 | 57)[]): Promise<ContractVerdict | undefined> {
+async function checkFlagContract(cfg: Cfg, c: Contract, cFields: Readonly<Record<string, string>>, vaBits: (48 | 57)[], keepsFrame?: KeepsFrame): Promise<ContractVerdict | undefined> {
   const src = c.flagSource;
   if (!src || typeof c.frame !== 'object' || !('onlyWith' in c.frame)) return undefined;
   const flag = c.frame.onlyWith.name;
@@ -63,6 +71,7 @@ async function checkFlagContract(cfg: Cfg, c: Contract, cFields: Readonly<Record
     feature: (name) => featureBit(S, name),
     frame: { bases, fields: cFields },
     flag,
+    keepsFrame,
   });
   const findings: Finding[] = [];
   if ('error' in res) return { contract: c, status: 'unknown', assumes: `${c.describe}; its C could not be run (${res.error})`, findings };
@@ -94,11 +103,11 @@ async function checkFlagContract(cfg: Cfg, c: Contract, cFields: Readonly<Record
   }
   const status = findings.length ? 'unproven' : unknown ? 'unknown' : 'verified';
   const assumes =
-    status === 'verified'
+    (status === 'verified'
       ? `${c.name}: ${flag} set at its return whenever the frame's RIP is not a user address — verified from ${at}; that every other rewrite of the frame sets it too rests on code outside it (ptrace, sigreturn): assumed`
       : status === 'unproven'
         ? `${c.name}: read from ${at}; it can leave ${flag} clear with a RIP SYSRET cannot take (contract-unproven)`
-        : `${c.name}: read from ${at}; not decided`;
+        : `${c.name}: read from ${at}; not decided`) + reliedOn(res.relied);
   return { contract: c, status, assumes, findings };
 }
 
@@ -147,13 +156,14 @@ const returnNames = (kinds: ReadonlySet<CompatReturn>): string => [...kinds].sor
  * condition of the fast returns the entries reach after the call? Whole-kernel values the C
  * compares with (the vDSO's landing pad) are unknowns with the range the verdict says it assumes.
  */
-async function checkCompatContract(cfg: Cfg, c: Contract, entries: { entry: Entry; reached: Set<number> }[]): Promise<ContractVerdict> {
+async function checkCompatContract(cfg: Cfg, c: Contract, entries: { entry: Entry; reached: Set<number> }[], keepsFrame?: KeepsFrame): Promise<ContractVerdict> {
   const src = c.source!;
   const base = src.file.replace(/^.*\//, '');
   const at = `${base}:${src.fn.line + 1}`;
   const findings: Finding[] = [];
   let unknown: string | undefined;
   let facts: CFact[] = [];
+  const relied: string[] = [];
   const kindsSeen = new Set<CompatReturn>();
   const seen = new Set<number>();
   for (const { entry, reached } of entries) {
@@ -173,11 +183,13 @@ async function checkCompatContract(cfg: Cfg, c: Contract, entries: { entry: Entr
         // the same names the walk gives these unknowns, so the witness pins replay there
         unknown: (what, width, line) => S.fresh(cUnknownName(what, `${site}:${base}`, line), width),
         feature: (name) => (name === 'la57' ? S.eq(S.fresh('cpu.la57', 1), S.const(1, 1n)) : featureBit(S, name)),
+        keepsFrame,
       });
       if ('error' in res) {
         unknown = res.error;
         continue;
       }
+      relied.push(...res.relied);
       facts = res.facts;
       const conds = compatConditions(S, kinds);
       for (const p of res.paths.filter((x) => S.asConst(x.ret) !== 0n)) {
@@ -215,25 +227,29 @@ async function checkCompatContract(cfg: Cfg, c: Contract, entries: { entry: Entr
   const rests = facts.map((f) => `; ${f.name} (${f.text}, ${base}:${f.line + 1}) is ${f.assumed}`).join('');
   const names = returnNames(kindsSeen.size ? kindsSeen : new Set<CompatReturn>(['sysretl']));
   const assumes =
-    status === 'verified'
+    (status === 'verified'
       ? `${c.name}: verified from ${where} (returning true implies every ${names} condition on the frame it leaves${inline})${rests}`
       : status === 'unproven'
         ? `${c.name}: read from ${where}; its promise does not hold (contract-unproven): the return follows what its C tests`
-        : `${c.name}: read from ${where}; not decided (${unknown}): the return follows what its C tests`;
+        : `${c.name}: read from ${where}; not decided (${unknown}): the return follows what its C tests`) + reliedOn(relied);
   return { contract: c, status, assumes, findings, covers: kindsSeen.has('sysexit') ? ['return-rsp-not-user'] : undefined };
 }
 
-export async function checkCContracts(cfg: Cfg, contracts: Iterable<Contract>, entries: { entry: Entry; reached: Set<number> }[], vaBits: (48 | 57)[], cFields: Readonly<Record<string, string>> = {}): Promise<ContractVerdict[]> {
+/**
+ * `keepsFrame`: the contract of a callee the C calls, when it says the callee never rewrites the
+ * frame (its description; CRunEnv.keepsFrame).
+ */
+export async function checkCContracts(cfg: Cfg, contracts: Iterable<Contract>, entries: { entry: Entry; reached: Set<number> }[], vaBits: (48 | 57)[], cFields: Readonly<Record<string, string>> = {}, keepsFrame?: KeepsFrame): Promise<ContractVerdict[]> {
   const out: ContractVerdict[] = [];
   for (const c of contracts) {
     if (c.flagSource) {
-      const v = await checkFlagContract(cfg, c, cFields, vaBits);
+      const v = await checkFlagContract(cfg, c, cFields, vaBits, keepsFrame);
       if (v) out.push(v);
       continue;
     }
     const src = c.source;
     if (src && c.returnsSysretSafe === 'sysretl') {
-      out.push(await checkCompatContract(cfg, c, entries));
+      out.push(await checkCompatContract(cfg, c, entries, keepsFrame));
       continue;
     }
     if (!src || c.returnsSysretSafe !== 'sysret') continue;
@@ -241,6 +257,7 @@ export async function checkCContracts(cfg: Cfg, contracts: Iterable<Contract>, e
     const at = `${base}:${src.fn.line + 1}`;
     const findings: Finding[] = [];
     let unknown: string | undefined;
+    const relied: string[] = [];
     const seen = new Set<number>();
     for (const { entry, reached } of entries) {
       for (const pos of callSites(cfg, c.name, (p) => reached.has(p))) {
@@ -255,11 +272,13 @@ export async function checkCContracts(cfg: Cfg, contracts: Iterable<Contract>, e
           // the same names the walk gives these unknowns, so the witness pins replay there
           unknown: (what, width, line) => S.fresh(cUnknownName(what, `${site}:${base}`, line), width),
           feature: (name) => (name === 'la57' ? la57 : featureBit(S, name)),
+          keepsFrame,
         });
         if ('error' in res) {
           unknown = res.error;
           continue;
         }
+        relied.push(...res.relied);
         const trueish = res.paths.filter((p) => S.asConst(p.ret) !== 0n);
         for (const width of vaBits) {
           const tie = width === 57 ? la57 : S.notB(la57);
@@ -303,11 +322,11 @@ export async function checkCContracts(cfg: Cfg, contracts: Iterable<Contract>, e
     }
     const status = findings.length ? 'unproven' : unknown ? 'unknown' : 'verified';
     const assumes =
-      status === 'verified'
+      (status === 'verified'
         ? `${c.name}: verified from ${src.file}:${src.fn.line + 1} (returning true implies every SYSRET condition on the frame it leaves)`
         : status === 'unproven'
           ? `${c.name}: read from ${src.file}:${src.fn.line + 1}; its promise does not hold (contract-unproven): the return follows what its C tests`
-          : `${c.name}: read from ${src.file}:${src.fn.line + 1}; not decided (${unknown}): the return follows what its C tests`;
+          : `${c.name}: read from ${src.file}:${src.fn.line + 1}; not decided (${unknown}): the return follows what its C tests`) + reliedOn(relied);
     out.push({ contract: c, status, assumes, findings: dedupe(findings) });
   }
   return out;

@@ -8,7 +8,8 @@
 //   - `regs->F` of the pt_regs parameter reads the frame; an assignment writes it;
 //   - a call the translation does not know may rewrite every frame field (ptrace, signals) and
 //     returns an unknown; the order matters: a test before such a call says nothing of the frame
-//     after it;
+//     after it; a callee whose contract says it never rewrites the frame (`"frame": "never"` in
+//     the project file) keeps it, and the verdict names that contract among what it assumes;
 //   - cpu_feature_enabled()/static_cpu_has()/boot_cpu_has() are unknown booleans named by the
 //     feature (the same `feature.X86_FEATURE_*` the ALTERNATIVE arms use), pgtable_l5_enabled()
 //     the paging mode (`cpu.la57`), array_index_nospec(x, n) is x, IS_ENABLED(CONFIG_x) the
@@ -43,6 +44,12 @@ export interface CRunEnv {
   frame?: { bases: string[]; fields: Readonly<Record<string, string>> };
   /** A "must IRET" flag the C sets with set_pcb_flags(…, NAME) and clears with clear_pcb_flags(…, NAME). */
   flag?: string;
+  /**
+   * A callee whose contract (the project file's, or a built-in one) says it never rewrites the
+   * frame: its call does not rewrite it here either. Returns the contract's description (the
+   * verdict lists it in what it assumes), undefined for a callee with no such contract.
+   */
+  keepsFrame?: (name: string) => string | undefined;
 }
 
 export interface CTest {
@@ -77,7 +84,8 @@ export interface CFact {
   assumed: string;
 }
 
-export type CRunResult = { paths: CPath[]; facts: CFact[] } | { error: string };
+/** `relied`: the contracts of callees taken as keeping the frame (CRunEnv.keepsFrame), by description. */
+export type CRunResult = { paths: CPath[]; facts: CFact[]; relied: string[] } | { error: string };
 
 /**
  * Whole-kernel values recognised in a sum of two member reads (either order, casts aside): the
@@ -143,6 +151,13 @@ export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
   let tooMany = false;
   let count = 0;
   const facts: CFact[] = [];
+  const relied = new Set<string>();
+  /** True when the call of `name` keeps the frame by its contract (recorded as relied on). */
+  const keeps = (name: string): boolean => {
+    const d = env.keepsFrame?.(name);
+    if (d !== undefined) relied.add(d);
+    return d !== undefined;
+  };
   const strip = (e: CExpr): CExpr => (e.k === 'cast' ? strip(e.a) : e);
   /** `a + b` as one of KERNEL_VALUES, when it is one. */
   const kernelValue = (ae: CExpr, be: CExpr, line: number): Val | undefined => {
@@ -257,7 +272,7 @@ export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
       case 'assign':
         return assign(e, st, line);
       case 'opaque':
-        if (e.calls.some((c) => !KNOWN_PURE.has(c))) havoc(st, line);
+        if (e.calls.some((c) => !KNOWN_PURE.has(c) && !keeps(c))) havoc(st, line);
         if (/^-\s*\d/.test(e.text)) {
           try {
             return { e: K(BigInt(e.text.replace(/\s+/g, '').replace(/[uUlL]+$/, ''))), signed: true };
@@ -332,7 +347,7 @@ export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
       }
       default: {
         for (const a of e.args) ev(a, st, line);
-        havoc(st, line);
+        if (!keeps(e.name)) havoc(st, line);
         return { e: env.unknown(`call.${e.name}`, 64, line), signed: true };
       }
     }
@@ -424,6 +439,7 @@ export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
             if (sub && !('error' in sub)) {
               // the callee's paths, each on from this one's state
               for (const f of sub.facts) if (!facts.some((x) => x.name === f.name && x.line === f.line)) facts.push(f);
+              for (const d of sub.relied) relied.add(d);
               for (const p of sub.paths) {
                 const st2 = clone(cur);
                 st2.pc = S.andB(cur.pc, p.cond);
@@ -481,7 +497,7 @@ export function runCFunction(fn: CFunction, env: CRunEnv): CRunResult {
     havocLines: o.st.havocLines,
     flag: env.flag ? o.st.flag : undefined,
   }));
-  return { paths, facts };
+  return { paths, facts, relied: [...relied] };
 }
 
 /**

@@ -202,6 +202,26 @@ describe('contracts from C: a flag contract (FreeBSD amd64_syscall and PCB_FULL_
       assert.match(got[0].message, /^amd64_syscall\(\) \(trap\.c:\d+\) can return with PCB_FULL_IRET clear and a frame RIP of 0x[0-9a-f]+, which SYSRET cannot take \(48-bit addresses\)/);
     });
   }
+  // FreeBSD 12.1's amd64_syscall calls its L1D-flush helper after the test (through a function
+  // pointer the C cannot follow): sound without a word on that callee, proven with one
+  test('a call after the test breaks the proof; a project contract saying the callee never rewrites the frame restores it, and is named', async () => {
+    const text = good.replace('\t\tset_pcb_flags(td->td_pcb, PCB_FULL_IRET);\n', '\t\tset_pcb_flags(td->td_pcb, PCB_FULL_IRET);\n\tflush_l1d_after_return(error);\n');
+    assert.notEqual(text, good);
+    const c = cFile('trap.c', text);
+    const call = lineOf(text, 'flush_l1d_after_return(error)');
+    const without = severe(await check(c));
+    assert.deepEqual(without.map((f) => f.code), ['contract-unproven']);
+    assert.match(without[0].message, new RegExp(`runs before the call at trap\\.c:${call}, which may rewrite the frame`));
+    const project = JSON.parse(readFileSync(fixture('projects', 'freebsd.entry-review.json'), 'utf8'));
+    project.contracts.flush_l1d_after_return = { frame: 'never', interrupts: 'unchanged' };
+    const pf = cFile('with-callee.entry-review.json', JSON.stringify(project));
+    const a = await analyze({ file: entry, text: readFileSync(entry, 'utf8') }, { ...options(c), projectFile: pf }, diskReader);
+    assert.deepEqual(severe(a).map((f) => f.code), []);
+    const sysret = a.returns.find((r) => r.kind === 'sysret');
+    assert.equal(sysret?.verdict, 'ok');
+    const v = sysret?.assumes.find((s) => s.startsWith('amd64_syscall: PCB_FULL_IRET set at its return'));
+    assert.ok(v?.endsWith('; relies on flush_l1d_after_return (.entry-review.json): never rewrites the saved frame; interrupts unchanged on return'), v);
+  });
 });
 
 // The compat fast return (issue 12): do_fast_syscall_32's "true means SYSRETL is safe" read from

@@ -200,6 +200,23 @@ describe('project file: FreeBSD 12 (page-table isolation, IBRS helpers)', () => 
     assert.equal(workStatus(withIt), 'proven');
     assert.ok(withIt.returns.find((r) => r.kind === 'sysret')?.assumes.includes('handle_ibrs_exit (.entry-review.json): never rewrites the saved frame; interrupts unchanged on return; sets no work flag'));
   });
+  test('an indirect call (12.1\'s `callq *mds_handler`) takes the contract named by its pointer; without one it may do anything', async () => {
+    const src = text12.replace('\tmovq\tTF_RDI(%rsp), %rdi\n\tmovq\tTF_RSI', '\tcallq\t*mds_handler\n\tmovq\tTF_RDI(%rsp), %rdi\n\tmovq\tTF_RSI');
+    assert.notEqual(src, text12);
+    const call = src.split('\n').findIndex((l) => l.includes('*mds_handler')) + 1;
+    const bare = await run12(src, proj12);
+    const sysret = (a: Analysis) => a.returns.find((r) => r.kind === 'sysret');
+    // the default havoc: it may post work after the test and rewrite the frame the fast return reads
+    assert.ok(severe(bare).includes(`exit-work-unchecked@${sysretLine + 1}`), severe(bare).join(' '));
+    assert.ok(sysret(bare)?.assumes.some((x) => x.startsWith('mds_handler: no contract known')), sysret(bare)?.assumes.join(' | '));
+    const withIt = structuredClone(proj12);
+    withIt.contracts.mds_handler = { clobbers: [], frame: 'never', interrupts: 'unchanged', setsWork: false };
+    const a = await run12(src, withIt);
+    assert.deepEqual(severe(a), []);
+    assert.equal(sysret(a)?.verdict, 'ok');
+    assert.ok(sysret(a)?.assumes.includes('mds_handler (.entry-review.json): never rewrites the saved frame; interrupts unchanged on return; sets no work flag'));
+    assert.ok(call > 0 && call < sysretLine);
+  });
   test('a bad userCr3 is reported with its JSON path', async () => {
     const a = await run12(text12, { ...proj12, userCr3: { percpu: 'PC_NOPE' } });
     assert.ok(a.findings.some((f) => f.code === 'parse' && f.message.endsWith("$.userCr3.percpu: 'PC_NOPE' is not a constant of this file")), a.findings.map((f) => f.message).join('\n'));
