@@ -68,9 +68,85 @@ export function edgeValues(width: number): bigint[] {
   return [...out].map((v) => v & m);
 }
 
+/** The top-level conjuncts of a boolean. */
+function conjuncts(e: Expr, out: Expr[] = []): Expr[] {
+  if (e.op === 'band') for (const a of e.args) conjuncts(a, out);
+  else out.push(e);
+  return out;
+}
+
+/**
+ * Solves the query's equalities for their variables, on `env` (the assignment being tried): a
+ * conjunct `e == k` whose e is a variable — or one combined with constants (`x | 3`, `x & m`,
+ * `x + c`, `x ^ c`), widened, a bit range of one, a concatenation, or an ite whose condition the
+ * assignment so far decides — sets it so that the conjunct holds; `a == b` solves a for b's
+ * value (or b for a's).
+ * Entry code's path conditions are mostly such equalities (`ss | 3 == 0x2b`, `r11 == flags`, a
+ * work-flags bit clear), which random values almost never meet. Passes repeat, since one pin can
+ * decide another's ite. What it sets may still fail the query: the caller evaluates.
+ */
+function solveEqualities(cs: Expr[], env: Map<string, bigint>): void {
+  const pinned = new Set<string>();
+  const invert = (e: Expr, k: bigint): void => {
+    k &= mask(e.width);
+    switch (e.op) {
+      case 'var':
+        if (!pinned.has(e.name)) {
+          env.set(e.name, k);
+          pinned.add(e.name);
+        }
+        return;
+      case 'or':
+      case 'and':
+      case 'add':
+      case 'xor': {
+        const [x, c] = e.args[1].op === 'const' ? [e.args[0], e.args[1].value] : e.args[0].op === 'const' ? [e.args[1], e.args[0].value] : [undefined, 0n];
+        if (!x) return;
+        if (e.op === 'or' && (k & c) === c) invert(x, k);
+        else if (e.op === 'and' && (k & ~c) === 0n) invert(x, k);
+        else if (e.op === 'add') invert(x, k - c);
+        else if (e.op === 'xor') invert(x, k ^ c);
+        return;
+      }
+      case 'zext':
+        if (k >> BigInt(e.args[0].width) === 0n) invert(e.args[0], k);
+        return;
+      case 'extract': {
+        const x = e.args[0];
+        if (x.op !== 'var' || pinned.has(x.name)) return;
+        const field = mask(e.hi - e.lo + 1) << BigInt(e.lo);
+        env.set(x.name, ((env.get(x.name) ?? 0n) & ~field & mask(x.width)) | (k << BigInt(e.lo)));
+        return;
+      }
+      case 'concat': {
+        const w = BigInt(e.args[1].width);
+        invert(e.args[0], k >> w);
+        invert(e.args[1], k & mask(e.args[1].width));
+        return;
+      }
+      case 'ite':
+        invert(evaluate(e.args[0], env) === 1n ? e.args[1] : e.args[2], k);
+        return;
+    }
+  };
+  for (let pass = 0; pass < 3; pass++) {
+    for (const c of cs) {
+      if (c.op !== 'eq') continue;
+      const [a, b] = c.args;
+      if (b.op === 'const') invert(a, b.value);
+      else if (a.op === 'const') invert(b, a.value);
+      else {
+        invert(a, evaluate(b, env));
+        if (evaluate(c, env) !== 1n) invert(b, evaluate(a, env));
+      }
+    }
+  }
+}
+
 /**
  * The cheap decision procedure: trivially true/false after simplification,
- * otherwise a search over edge and random assignments for a witness.
+ * otherwise a search over edge and random assignments for a witness, each also tried with the
+ * query's equalities solved on it (solveEqualities).
  * Never answers unsat except for the constant false.
  */
 export function quickCheck(cond: Expr, opts: CheckOptions = {}): CheckResult {
@@ -79,7 +155,12 @@ export function quickCheck(cond: Expr, opts: CheckOptions = {}): CheckResult {
   const vars = [...variables(cond)];
   const rng = new Rng(opts.seed ?? 1);
   const tries = opts.tries ?? 256;
-  const test = (env: Map<string, bigint>): boolean => evaluate(cond, env) === 1n;
+  const cs = conjuncts(cond);
+  const test = (env: Map<string, bigint>): boolean => {
+    if (evaluate(cond, env) === 1n) return true;
+    solveEqualities(cs, env);
+    return evaluate(cond, env) === 1n;
+  };
   // All variables at the same edge value, then one-at-a-time edge values.
   const env = new Map<string, bigint>();
   const edges = vars.map(([, w]) => edgeValues(w));

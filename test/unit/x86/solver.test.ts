@@ -28,6 +28,34 @@ describe('solver', () => {
     }
   });
 
+  test('the search solves a path\'s equalities for their variables: a SYSRET-shaped witness without z3', () => {
+    const S = new SymbolicAlgebra();
+    const v = (n: string) => S.fresh(n, 64);
+    const k = (x: bigint) => S.const(64, x);
+    // two paths merged: which frame is read depends on a work-flags bit
+    const flags = v('ti_flags');
+    const slow = S.eq(S.extract(flags, 28, 28), S.const(1, 0n));
+    const pick = (n: string) => S.ite(slow, v(`${n}@L1`), v(`${n}@L2`));
+    const [ip, cx, ss, cs, r11, fl, r10] = ['ip', 'cx', 'ss', 'cs', 'r11', 'flags', 'r10'].map(pick);
+    const sext47 = (x: typeof ip) => S.ashr(S.shl(x, k(16n)), k(16n));
+    const cond = [
+      S.eq(S.or(ss, k(3n)), k(0x2bn)),
+      S.eq(S.or(cs, k(3n)), k(0x33n)),
+      S.eq(r11, fl),
+      S.eq(S.and(r11, k(0x10100n)), k(0n)),
+      S.eq(ip, sext47(cx)),
+      // the RCX == RIP test compares the wrong register: bad when ip != cx
+      S.eq(r10, cx),
+      S.notB(S.eq(ip, cx)),
+    ].reduce((a, b) => S.andB(a, b));
+    const r = quickCheck(cond, { tries: 8 });
+    assert.equal(r.status, 'sat');
+    if (r.status === 'sat') {
+      assert.equal(r.by, 'search');
+      assert.equal(evaluate(cond, r.model), 1n);
+    }
+  });
+
   test('contradictions are unsat by simplification', () => {
     const S = new SymbolicAlgebra();
     const x = S.fresh('x', 64);
