@@ -20,7 +20,7 @@ import { statSync, readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { CodeLens, Diagnostic } from 'vscode-languageserver';
-import { analyze, parseDocument, syntaxOnly, type Analysis, type AnalyzeOptions, type Finding, type Parsed, type ReturnResult } from './analysis';
+import { analyze, checkParsed, parseDocument, reuseChecks, syntaxOnly, type Analysis, type AnalyzeOptions, type Finding, type Parsed, type ReturnResult } from './analysis';
 import { diagnosticsFor } from './features/diagnostics';
 import { hover } from './features/hover';
 import { definition, documentSymbols } from './features/symbols';
@@ -363,9 +363,17 @@ function serve(): void {
   async function analysisFor(input: ThreadInput, files: FileReader, shouldStop: () => boolean): Promise<Analysis | undefined> {
     const hit = last.get(input.uri);
     if (hit && hit.version === input.version) return hit;
+    const parsed = parseDocument({ file: input.file, text: input.text, version: input.version }, input.options, files);
+    // an edit that moved text within its lines only (a comment, spaces): the checks still hold
+    const reuseKey = JSON.stringify(input.open);
+    const reused = hit && reuseChecks(hit, parsed, input.options, reuseKey);
+    if (reused) {
+      last.set(input.uri, reused);
+      return reused;
+    }
     // (an older version's analysis goes first: two programs and their states at once set the peak)
     last.delete(input.uri);
-    const a = await analyze({ file: input.file, text: input.text, version: input.version }, input.options, files, { shouldStop });
+    const a = await checkParsed(parsed, input.options, files, { shouldStop, reuseKey });
     if (a.cancelled) return undefined;
     last.set(input.uri, a);
     return a;

@@ -1,7 +1,7 @@
 // The one entry point of the analysis: text in, Analysis out. No I/O of its own: every file it
 // needs beyond the document comes through the `files` reader, so every layer is testable with
 // plain strings, and the language server and the command line share exactly this code.
-import { parseProgram, type FileReader, type Location, type Program, type Statement } from '../syntax';
+import { parseProgram, type FileReader, type Location, type Operand, type Origin, type Program, type Statement } from '../syntax';
 import { isModelled, type Expr } from '../x86';
 import { runChecks, type ReturnResult } from './checker';
 import { withCSources } from './csource';
@@ -78,6 +78,14 @@ export interface Analysis {
   pending?: boolean;
   /** The checks were stopped (AnalyzeControl.shouldStop) before they finished: not a result to show. */
   cancelled?: boolean;
+  /**
+   * What a later version may take over when its edit moved text within lines only (analyze's
+   * `previous`): the key of what the checks read beside the program (checksKey), and the
+   * checks' own findings.
+   */
+  reusable?: { key: string; checkFindings: Finding[] };
+  /** The checks were not run again: they are those of this earlier version (only columns moved). */
+  reusedFrom?: number;
 }
 
 /**
@@ -103,6 +111,14 @@ export interface AnalyzeControl {
   shouldStop?: () => boolean;
   /** The merge walk's budget in states per entry (default: the checker's WALK_STATE_BUDGET). */
   maxStates?: number;
+  /**
+   * The previous version's analysis: when the new text reads as the same program with every
+   * statement on the same line (an edit in a comment, or spaces), its checks are taken over with
+   * the columns moved instead of being run again.
+   */
+  previous?: Analysis;
+  /** What else the checks read that the caller knows of and the program does not show (the other open editors' texts). */
+  reuseKey?: string;
 }
 
 /**
@@ -111,7 +127,127 @@ export interface AnalyzeControl {
  * `unmodeled` note at the top of the file, and the front end's findings stay.
  */
 export async function analyze(doc: SourceDocument, options: AnalyzeOptions, files: FileReader, control: AnalyzeControl = {}): Promise<Analysis> {
-  return checkParsed(parseDocument(doc, options, files), options, files, control);
+  const parsed = parseDocument(doc, options, files);
+  const reused = control.previous && reuseChecks(control.previous, parsed, options, control.reuseKey);
+  return reused || checkParsed(parsed, options, files, control);
+}
+
+/** JSON of what the checks read beside the statements, positions cut to their lines. */
+function linesJson(v: unknown): string {
+  return JSON.stringify(v, (_k: string, x: unknown): unknown => {
+    if (typeof x === 'bigint') return `${x}n`;
+    if (x instanceof Map || x instanceof Set) return [...x];
+    if (x && typeof x === 'object' && 'start' in x && 'end' in x) {
+      const r = x as { start: { line: number }; end: { line: number } };
+      return `${r.start.line}-${r.end.line}`;
+    }
+    return x;
+  });
+}
+
+/** The key of what the checks read beside the program: the options, the project, what the caller adds. */
+export function checksKey(parsed: Parsed, options: AnalyzeOptions, extra = ''): string {
+  return linesJson([options, parsed.project, extra]);
+}
+
+/**
+ * True when the checks read the same from both programs: the same statements (kind, name,
+ * operands as written and their values, section, ALTERNATIVE arm, text, origin chain), each on the
+ * same line of the same file, and the same labels, constants, ALTERNATIVE sites, exception table,
+ * headers and configuration — columns aside. (`symbols` and the macro expansions serve the
+ * editor's features, not the checks; an operand's value is its text after expansion read with
+ * `constants`, so its text and values stand for its expression.)
+ */
+export function sameForChecks(a: Program, b: Program): boolean {
+  if (a.statements.length !== b.statements.length || a.file !== b.file) return false;
+  const sameLines = (x: Location, y: Location): boolean => x.file === y.file && x.range.start.line === y.range.start.line && x.range.end.line === y.range.end.line;
+  const pairs = new Map<Origin, Origin>();
+  const sameOrigin = (x: Origin | undefined, y: Origin | undefined): boolean => {
+    for (; x && y; x = x.parent, y = y.parent) {
+      if (pairs.get(x) === y) return true;
+      if (x.kind !== y.kind || x.name !== y.name || !sameLines(x.loc, y.loc)) return false;
+      pairs.set(x, y);
+    }
+    return x === undefined && y === undefined;
+  };
+  const sameOperand = (x: Operand, y: Operand): boolean => {
+    if (x.kind !== y.kind || x.text !== y.text || x.indirect !== y.indirect) return false;
+    type Fields = Partial<Record<'reg' | 'value' | 'seg' | 'dispValue' | 'base' | 'index' | 'scale' | 'string', unknown>>;
+    const p = x as Fields;
+    const q = y as Fields;
+    return p.reg === q.reg && p.value === q.value && p.seg === q.seg && p.dispValue === q.dispValue && p.base === q.base && p.index === q.index && p.scale === q.scale && p.string === q.string;
+  };
+  for (let i = 0; i < a.statements.length; i++) {
+    const x = a.statements[i];
+    const y = b.statements[i];
+    if (x.kind !== y.kind || x.name !== y.name || x.written !== y.written || x.section !== y.section || x.text !== y.text) return false;
+    if ((x.prefixes?.join(',') ?? '') !== (y.prefixes?.join(',') ?? '')) return false;
+    if (x.alternative?.group !== y.alternative?.group || x.alternative?.arm !== y.alternative?.arm || x.alternative?.feature !== y.alternative?.feature) return false;
+    if (!sameLines(x.loc, y.loc) || !sameOrigin(x.origin, y.origin)) return false;
+    if (x.operands.length !== y.operands.length || x.operands.some((o, k) => !sameOperand(o, y.operands[k]))) return false;
+  }
+  const rest = (p: Program): string => linesJson([p.labels, p.constants, p.alternatives, p.exceptionTable, p.includes, p.kernelTree, p.configuration]);
+  return rest(a) === rest(b);
+}
+
+/**
+ * The previous analysis's checks for the new parse, when nothing they read changed but columns
+ * (checksKey): its findings and returns with every location moved to the new statement's. Every
+ * location they hold is a statement's (or a macro invocation's above it); one that is not, on a
+ * line whose columns moved, means the old answer cannot be placed: undefined, the checks run.
+ */
+export function reuseChecks(prev: Analysis, parsed: Parsed, options: AnalyzeOptions, extra?: string): Analysis | undefined {
+  if (!prev.reusable || prev.cancelled || prev.pending) return undefined;
+  const key = checksKey(parsed, options, extra);
+  if (key !== prev.reusable.key || !sameForChecks(prev.program, parsed.program)) return undefined;
+  const oldS = prev.program.statements;
+  const newS = parsed.program.statements;
+  const locKey = (l: Location): string => `${l.file}:${l.range.start.line}:${l.range.start.character}:${l.range.end.line}:${l.range.end.character}`;
+  const moved = new Map<string, Location>();
+  const movedLines = new Set<string>();
+  for (let i = 0; i < oldS.length; i++) {
+    for (let a: Origin | undefined = oldS[i].origin, b: Origin | undefined = newS[i].origin; a && b; a = a.parent, b = b.parent) {
+      const ka = locKey(a.loc);
+      if (ka !== locKey(b.loc)) movedLines.add(`${a.loc.file}:${a.loc.range.start.line}`);
+      moved.set(ka, b.loc);
+    }
+    const ka = locKey(oldS[i].loc);
+    if (ka !== locKey(newS[i].loc)) movedLines.add(`${oldS[i].loc.file}:${oldS[i].loc.range.start.line}`);
+    moved.set(ka, newS[i].loc);
+  }
+  let placed = true;
+  const relocate = <T>(v: T): T => {
+    if (Array.isArray(v)) return v.map(relocate) as T;
+    if (!v || typeof v !== 'object') return v;
+    const o = v as Record<string, unknown>;
+    if (typeof o.file === 'string' && o.range && typeof o.range === 'object' && Object.keys(o).length === 2) {
+      const l = o as unknown as Location;
+      const to = moved.get(locKey(l));
+      if (to) return to as T;
+      if (movedLines.has(`${l.file}:${l.range.start.line}`)) placed = false;
+      return v;
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(o)) out[k] = relocate(x);
+    return out as T;
+  };
+  const checkFindings = relocate(prev.reusable.checkFindings);
+  const returns = relocate(prev.returns);
+  if (!placed) return undefined;
+  const findings = [...parsed.findings, ...checkFindings].sort(compareFindings);
+  return {
+    ...prev,
+    file: parsed.doc.file,
+    version: parsed.doc.version,
+    program: parsed.program,
+    findings,
+    returns,
+    project: parsed.project,
+    log: [...prev.log.filter((l) => !l.startsWith('the checks of version ')), `the checks of version ${prev.reusedFrom ?? prev.version} still hold (the edit moved text within its lines): not run again`],
+    stats: { ...prev.stats, instructions: parsed.instructions, millis: Math.round(performance.now() - parsed.started), parseMillis: Math.round(parsed.parseMillis * 10) / 10 },
+    reusable: { key, checkFindings },
+    reusedFrom: prev.reusedFrom ?? prev.version,
+  };
 }
 
 /** The first phase of analyze(): the project file and the front end (preprocessor, macros, parser). */
@@ -183,6 +319,7 @@ export async function checkParsed(parsed: Parsed, options: AnalyzeOptions, files
   let log: string[] = [];
   let paths = 0;
   let solver = newSolverStats();
+  let checkFindings: Finding[] | undefined;
   try {
     // contract functions whose C source is in the tree (or named): run, not trusted
     const cs = await withCSources(program, options, files, project);
@@ -195,8 +332,8 @@ export async function checkParsed(parsed: Parsed, options: AnalyzeOptions, files
     log = c.log;
     paths = c.paths;
     solver = c.solver;
-    findings.push(...c.findings);
-    for (const n of c.notes) findings.push({ code: 'unmodeled', severity: 'info', message: n, loc: topOfFile(doc.file) });
+    checkFindings = [...c.findings, ...c.notes.map((n): Finding => ({ code: 'unmodeled', severity: 'info', message: n, loc: topOfFile(doc.file) }))];
+    findings.push(...checkFindings);
   } catch (e) {
     findings.push({ code: 'unmodeled', severity: 'info', message: `the checker stopped on an internal error (${e instanceof Error ? e.message : String(e)}); only the front end's findings are shown`, loc: topOfFile(doc.file) });
   }
@@ -215,6 +352,8 @@ export async function checkParsed(parsed: Parsed, options: AnalyzeOptions, files
     stats: { paths, instructions: parsed.instructions, millis: Math.round(performance.now() - started), parseMillis: Math.round(parsed.parseMillis * 10) / 10, solver },
   };
   if (control.shouldStop?.()) out.cancelled = true;
+  // (an internal error is not kept: the next version runs the checks again)
+  else if (checkFindings) out.reusable = { key: checksKey(parsed, options, control.reuseKey), checkFindings };
   return out;
 }
 
