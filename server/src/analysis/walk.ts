@@ -23,6 +23,7 @@ import {
   show,
   step,
   syscallEntryState,
+  evaluate,
   variables,
 } from '../x86';
 import type { Cfg } from './cfg';
@@ -234,6 +235,13 @@ interface PathState {
 const RET_BASE = 0xffffffff81f00000n;
 const MAX_VISITS = 8;
 const WIDEN_AT = 3;
+/**
+ * How many times the walk may reach one instruction of a loop in all (every stack, every frame
+ * place, every call stack): far above what real entry code needs (MAX_VISITS per state key).
+ */
+const MAX_POS_VISITS = 64;
+/** How many constants a widened register may stand for before it is any value (widen). */
+const MAX_VALUE_SET = 4;
 const MAX_CALL_DEPTH = 8;
 /** How often (in states) the walk asks `shouldStop`. */
 const STOP_CHECK_EVERY = 64;
@@ -452,6 +460,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   // --- the worklist -----------------------------------------------------------------------------
   const pending = new Map<string, { pos: number; st: PathState }>();
   const visits = new Map<string, number>();
+  const posVisits = new Map<number, number>();
   const seen = new Map<string, Set<string>>();
   const last = new Map<string, PathState>();
   /** Loop heads: keys reached by a jump backwards (only these are widened). */
@@ -516,6 +525,27 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     if (pc) push(e.to, { m: m0.clone(), pc, stack: [], frame: frame0, switched: entry.kind === 'frame', unresolved: false, sticky: S.F, assumes: [], paths: 1, percpuWritten: [] });
   }
 
+  /** The constants a widened register stands for (its loop variable's name → the values). */
+  const valueSets = new Map<string, bigint[]>();
+  /**
+   * The constants `e` can be, at most MAX_VALUE_SET: a constant, an ite of such values, or any
+   * expression of widened registers with a value set alone (`v[31:0] & ~mask` for each of v's
+   * values: a narrowed 32-bit mask is zero-extended, not a constant).
+   */
+  const constantsOf = (e: Expr, out: Set<bigint>): boolean => {
+    const vs = [...variables(e).keys()];
+    if (vs.length <= 2 && vs.every((n) => valueSets.has(n))) {
+      // every combination of the variables' values (at most MAX_VALUE_SET² of them)
+      let envs: Map<string, bigint>[] = [new Map()];
+      for (const n of vs) envs = envs.flatMap((env) => valueSets.get(n)!.map((x) => new Map([...env, [n, x]])));
+      for (const env of envs) out.add(evaluate(e, env));
+    } else if (e.op === 'ite') {
+      // either arm's values, whatever the condition
+      return constantsOf(e.args[1], out) && constantsOf(e.args[2], out);
+    } else return false;
+    return out.size <= MAX_VALUE_SET;
+  };
+
   function widen(prev: PathState, cur: PathState, site: string): PathState {
     const m = cur.m.clone();
     const p = prev.m;
@@ -524,7 +554,25 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       const user = ![...dataVars(a), ...dataVars(b)].some(isKernelVar);
       return S.fresh(`${user ? 'saved.' : ''}loop@${site}.${what}`, a.width);
     };
-    for (const g of GPRS) if (m.regs[g] !== p.regs[g]) m.regs[g] = fresh(g, p.regs[g], m.regs[g]);
+    const pc = cur.pc.filter((c) => prev.pc.includes(c));
+    for (const g of GPRS) {
+      if (m.regs[g] === p.regs[g]) continue;
+      // a register that takes one of a few constants round after round (a work mask narrowed as
+      // the work is done: 4.x's %edi in int_with_check) stays one of them: a variable named by
+      // its values, with that as a fact of the path; the same values give the same variable, so
+      // the loop settles, and a value not seen before gives a new one
+      const values = new Set<bigint>();
+      if (constantsOf(p.regs[g], values) && constantsOf(m.regs[g], values)) {
+        const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        const v = S.fresh(`loop@${site}.${g}{${sorted.map((x) => x.toString(16)).join(',')}}`, 64);
+        valueSets.set(v.name, sorted);
+        m.regs[g] = v;
+        const fact = sorted.map((x) => S.eq(v, S.const(64, x))).reduce((a, b) => S.orB(a, b));
+        if (!pc.includes(fact)) pc.push(fact);
+        continue;
+      }
+      m.regs[g] = fresh(g, p.regs[g], m.regs[g]);
+    }
     for (const f of Object.keys(m.flags) as (keyof typeof m.flags)[]) if (m.flags[f] !== p.flags[f]) m.flags[f] = fresh(f, p.flags[f], m.flags[f]);
     if (m.gsKernel !== p.gsKernel) m.gsKernel = fresh('gsKernel', p.gsKernel, m.gsKernel);
     if (m.cr.cr3 !== p.cr.cr3) m.cr.cr3 = fresh('cr3', p.cr.cr3, m.cr.cr3);
@@ -540,7 +588,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       for (const c of wc.slice(1)) m.mem.write(c.base, c.offset, w0);
     }
     const sticky = cur.sticky === prev.sticky ? cur.sticky : S.eq(S.fresh(`loop@${site}.sticky`, 1), S.const(1, 1n));
-    return { ...cur, m, sticky, pc: cur.pc.filter((c) => prev.pc.includes(c)), assumes: [...new Set([...prev.assumes, ...cur.assumes])] };
+    return { ...cur, m, sticky, pc, assumes: [...new Set([...prev.assumes, ...cur.assumes])] };
   }
 
   function featureCond(f: string): Expr {
@@ -586,6 +634,14 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const st = best.st;
     const n = (visits.get(bestKey) ?? 0) + 1;
     visits.set(bestKey, n);
+    // a loop whose every round runs on another stack (`movq (%rsp), %rsp` in it) is a new key each
+    // round, never widened: bounded by its visits to the instruction, whatever the key
+    const atPos = (posVisits.get(pos) ?? 0) + 1;
+    posVisits.set(pos, atPos);
+    if (atPos > MAX_POS_VISITS && cyclic[pos]) {
+      result.incomplete = `the loop through line ${cfg.stmt(pos).loc.range.start.line + 1} did not settle in ${MAX_POS_VISITS} rounds (its stack is another at every round)`;
+      continue;
+    }
     let st2 = st;
     if (!trace) {
       // From the third visit of a loop head on, what still changes becomes a named unknown of the

@@ -968,7 +968,7 @@ export const PRELUDE_TEXT = String.raw`/* Entry Review built-in prelude: kernel 
 .Ler_trace_iretq_\@:
 .endm
 
-.macro UNWIND_HINT type:req sp_reg=0 sp_offset=0 signal=0
+.macro UNWIND_HINT type:req sp_reg=0 sp_offset=0 signal=0 end=0
 .endm
 .macro UNWIND_HINT_EMPTY
 .endm

@@ -202,3 +202,49 @@ describe('checker: which entries a file has by default', () => {
     assert.deepEqual((await analyseText('\t.text\nasm_exc_page_fault:\n\tiretq\n')).entries, ['asm_exc_page_fault']);
   });
 });
+
+// Linux 3.x/4.x test the work flags in a loop against a mask in %edi that narrows as the work is
+// done (int_with_check: _TIF_ALLWORK_MASK, then without the syscall-exit bits, then
+// _TIF_WORK_MASK). Widened to any value, the mask proves nothing and the returns after the loop
+// were unknown (real 4.2: its SYSRET and IRET); kept as one of the constants it takes, the loop
+// settles and every return is proven.
+describe('checker: an exit-work loop whose mask narrows (3.x/4.x int_with_check)', () => {
+  const file = fixture('kernels', 'linux-2015-entry_64.S');
+  const text = readFileSync(file, 'utf8');
+  const slowCall = '\tTRACE_IRQS_ON\n\tENABLE_INTERRUPTS(CLBR_NONE)\n\tSAVE_EXTRA_REGS\n\tmovq\t%rsp, %rdi\n\tcall\tsyscall_return_slowpath\t\t/* returns with IRQs off */\n\tjmp\treturn_from_SYSCALL_64\n';
+  const loop = [
+    '\tSAVE_EXTRA_REGS',
+    '\tmovl\t$_TIF_ALLWORK_MASK, %edi',
+    '.Lexit_work_check:',
+    '\tDISABLE_INTERRUPTS(CLBR_NONE)',
+    '\tmovq\tPER_CPU_VAR(current_task), %rcx',
+    '\tmovl\tTASK_TI_flags(%rcx), %edx',
+    '\tandl\t%edi, %edx',
+    '\tjz\treturn_from_SYSCALL_64',
+    '\tbt\t$TIF_NEED_RESCHED, %edx',
+    '\tjnc\t.Lexit_no_resched',
+    '\tandl\t$~_TIF_NEED_RESCHED, TASK_TI_flags(%rcx)',
+    '\tjmp\t.Lexit_work_check',
+    '.Lexit_no_resched:',
+    '\ttestl\t$_TIF_WORK_SYSCALL_EXIT, %edx',
+    '\tjz\t.Lexit_signal',
+    '\tandl\t$~(_TIF_WORK_SYSCALL_EXIT|_TIF_SYSCALL_EMU), %edi',
+    '\tjmp\t.Lexit_work_check',
+    '.Lexit_signal:',
+    '\tandl\t$~_TIF_DO_NOTIFY_MASK, TASK_TI_flags(%rcx)',
+    '\tmovl\t$_TIF_WORK_MASK, %edi',
+    '\tjmp\t.Lexit_work_check',
+    '',
+  ].join('\n');
+  test('three masks, each with the bits exit work needs: the loop settles, every return proven', async () => {
+    assert.ok(text.includes(slowCall));
+    const a = await analyze({ file, text: text.replace(slowCall, loop) }, defaultOptions, diskReader);
+    assert.deepEqual(severe(a).map((f) => f.code), []);
+    assert.deepEqual(a.returns.map((r) => [r.kind, r.verdict, r.conditions.filter((c) => c.status !== 'proven').map((c) => c.name)]), [
+      ['sysret', 'ok', []],
+      ['sysret', 'ok', []],
+      ['iret', 'ok', []],
+    ]);
+    assert.ok(!a.returns.some((r) => r.assumes.some((x) => /incomplete/.test(x))));
+  });
+});

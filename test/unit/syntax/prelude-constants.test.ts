@@ -18,3 +18,16 @@ test('prelude supplies bug bits and paravirt clobber masks used by entry code', 
   assert.equal(p.constants.get('CLBR_ANY'), 15n);
   assert.deepEqual(p.alternatives.map((a) => a.arms.map((arm) => arm.feature)).flat().filter(Boolean), ['X86_BUG_NULL_SEG', 'X86_BUG_SWAPGS_FENCE']);
 });
+
+test('the built-in UNWIND_HINT takes every form kernels call it with: 5.x end=, 6.x signal=', () => {
+  // a tree's own unwind_hints.h calls the generic macro, which lives in include/linux/objtool.h:
+  // without that header the prelude's stands in (5.15 passes end=, 6.x signal=)
+  const text = [
+    '\tUNWIND_HINT sp_reg=ORC_REG_SP sp_offset=8 type=UNWIND_HINT_TYPE_CALL end=1',
+    '\tUNWIND_HINT type=UNWIND_HINT_TYPE_REGS sp_reg=ORC_REG_SP sp_offset=0 signal=1',
+    '\tnop',
+  ].join('\n');
+  const p = parseProgram('/alone/e.S', text, {}, { read: () => undefined });
+  assert.deepEqual(p.diagnostics.map((d) => d.message), []);
+  assert.deepEqual(p.statements.filter((s) => s.kind === 'instruction').map((s) => s.name), ['nop']);
+});
