@@ -81,18 +81,28 @@ const PLAIN_INTERRUPT_ENTRIES = [
   'divide_error', 'overflow', 'bounds', 'invalid_op', 'device_not_available', 'coprocessor_segment_overrun', 'spurious_interrupt_bug', 'coprocessor_error', 'simd_coprocessor_error',
 ];
 /**
+ * The vectors on their own IST stacks besides the NMI: #DB, #BP (on an IST stack until 4.15) and
+ * #MC push no error code, #DF pushes 0. From user mode their entries move the frame to the task
+ * stack (sync_regs) and leave through the ordinary return (from the kernel: the paranoid path).
+ * The walk starts them with the frame where that copy puts it, at the top of the task stack, so
+ * the task's thread_info (before 4.9) and the return read what they read after the move.
+ */
+const IST_PLAIN_ENTRIES = ['asm_exc_debug', 'asm_exc_int3', 'asm_exc_machine_check', 'debug', 'int3', 'machine_check'];
+const IST_ERROR_ENTRIES = ['asm_exc_double_fault', 'double_fault'];
+/**
  * Analysed by default besides the system call entries: the NMI and one entry of each shape the
  * exception and interrupt code has (page fault: error code and error_entry; the common interrupt
- * code: a vector stub's push and the IRQ return; invalid opcode: no error code). The others
- * expand from the same macros; name them with --entry (or `--entry LABEL:KIND` for any label).
+ * code: a vector stub's push and the IRQ return; invalid opcode: no error code; #DB: an IST
+ * stack). The others expand from the same macros; name them with --entry (or `--entry LABEL:KIND`
+ * for any label).
  */
-const INTERRUPT_ENTRIES = ['asm_exc_nmi', 'asm_exc_page_fault', 'asm_common_interrupt', 'asm_exc_invalid_op'];
+const INTERRUPT_ENTRIES = ['asm_exc_nmi', 'asm_exc_page_fault', 'asm_common_interrupt', 'asm_exc_invalid_op', 'asm_exc_debug'];
 /**
  * The 3.x–5.7 names of the same entries. Other kernels use them too (Xen's entry.S has its own
  * nmi, page_fault and common_interrupt, entered from guests), so they are taken only in a file
  * that is Linux's by its system call entries.
  */
-const OLD_INTERRUPT_ENTRIES = ['nmi', 'page_fault', 'common_interrupt', 'invalid_op'];
+const OLD_INTERRUPT_ENTRIES = ['nmi', 'page_fault', 'common_interrupt', 'invalid_op', 'debug'];
 /**
  * `int $0x80` from 32-bit user mode: 6.7+'s idtentry (its C, int80_emulation in
  * entry_64_compat.S, ends in do_int80_emulation), 4.x–6.6's entry_INT80_compat and 3.x's
@@ -103,9 +113,9 @@ const KINDS = new Set(['syscall', 'compat', 'sysenter', 'interrupt', 'exception'
 
 /** How a well-known entry is reached (a label that is none of them: a 64-bit SYSCALL entry). */
 export function builtinKind(name: string): Entry['kind'] {
-  if (EXCEPTION_ENTRIES.includes(name)) return 'exception';
+  if (EXCEPTION_ENTRIES.includes(name) || IST_ERROR_ENTRIES.includes(name)) return 'exception';
   if (INT80_ENTRIES.includes(name)) return 'int80';
-  if (PLAIN_INTERRUPT_ENTRIES.includes(name)) return 'interrupt';
+  if (PLAIN_INTERRUPT_ENTRIES.includes(name) || IST_PLAIN_ENTRIES.includes(name)) return 'interrupt';
   if (COMPAT_ENTRIES.includes(name)) return 'compat';
   if (SYSENTER_ENTRIES.includes(name)) return 'sysenter';
   return 'syscall';

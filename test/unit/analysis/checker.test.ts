@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { analyze, defaultOptions, envFromPins, simulate, type Analysis } from '../../../server/src/analysis';
-import { runChecks } from '../../../server/src/analysis/checker';
+import { builtinKind, runChecks } from '../../../server/src/analysis/checker';
 import { parseProgram } from '../../../server/src/syntax';
 import { show } from '../../../server/src/x86';
 import { diskReader } from '../../support/files';
@@ -150,11 +150,12 @@ describe('simulate --set', () => {
 
 describe('checker: exceptions and interrupts from user mode', () => {
   const file = fixture('kernels', 'linux-2025-entry_64.S');
-  test('the page fault (error code), the common interrupt (vector pushed) and #UD (no error code) reach the IRET exit, proven', async () => {
+  test('the page fault (error code), the common interrupt (vector pushed), #UD (no error code) and #DB (an IST vector) reach the IRET exit, proven', async () => {
     const a = await run(file);
     const iret = a.returns.find((r) => r.kind === 'iret');
     assert.ok(iret);
-    assert.deepEqual(iret.entries, ['entry_SYSCALL_64', 'asm_int80_emulation', 'asm_exc_page_fault', 'asm_common_interrupt', 'asm_exc_invalid_op']);
+    assert.deepEqual(iret.entries, ['entry_SYSCALL_64', 'asm_int80_emulation', 'asm_exc_page_fault', 'asm_common_interrupt', 'asm_exc_invalid_op', 'asm_exc_debug']);
+    assert.ok(iret.assumes.some((s) => s.startsWith('exc_debug: an idtentry handler')), iret.assumes.join(' | '));
     // int $0x80 from a 32-bit task: its C runs the exit work
     assert.ok(iret.assumes.some((s) => s.startsWith('int80_emulation: an idtentry handler')), iret.assumes.join(' | '));
     assert.equal(iret.verdict, 'ok');
@@ -200,6 +201,14 @@ describe('checker: which entries a file has by default', () => {
     assert.deepEqual((await analyseText(linux)).entries, ['system_call', 'nmi', 'page_fault', 'common_interrupt', 'invalid_op']);
     // the 5.8+ names are Linux's alone
     assert.deepEqual((await analyseText('\t.text\nasm_exc_page_fault:\n\tiretq\n')).entries, ['asm_exc_page_fault']);
+  });
+  test('the IST vectors: #DB, #BP and #MC push no error code, #DF pushes one; #DB is analysed by default, the others when named', async () => {
+    for (const n of ['asm_exc_debug', 'asm_exc_int3', 'asm_exc_machine_check', 'debug', 'int3', 'machine_check']) assert.equal(builtinKind(n), 'interrupt', n);
+    for (const n of ['asm_exc_double_fault', 'double_fault']) assert.equal(builtinKind(n), 'exception', n);
+    const text = '\t.text\nentry_SYSCALL_64:\n\tswapgs\n\tsysretq\nasm_exc_debug:\n\tiretq\nasm_exc_int3:\n\tiretq\n';
+    assert.deepEqual((await analyseText(text)).entries, ['entry_SYSCALL_64', 'asm_exc_debug']);
+    const named = await analyze({ file: '/tmp/entries-by-default.S', text }, { ...defaultOptions, entries: ['asm_exc_int3'] }, diskReader);
+    assert.deepEqual(named.entries, ['asm_exc_int3']);
   });
 });
 
