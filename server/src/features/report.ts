@@ -203,6 +203,7 @@ export function formatSarif(results: FileResult[], version: string): string {
               shortDescription: { text: c.summary.split(': ')[0].replace(/\.$/, '') },
               fullDescription: { text: c.summary },
               helpUri: `${HELP_BASE}${c.code}`,
+              ...(c.wrong && c.right ? { help: { text: `Wrong: ${c.wrong}\nRight: ${c.right}${c.project ? `\nWhen the verdict rests on C, the project file says: ${c.project}` : ''}` } } : {}),
               ...(c.history ? { properties: { history: c.history } } : {}),
             })),
           },

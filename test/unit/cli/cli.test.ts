@@ -143,6 +143,8 @@ describe('output formats', () => {
     assert.match(rule.fullDescription.text, /^SYSRET reachable with a non-canonical RCX/);
     assert.match(rule.helpUri, /README\.md#sysret-noncanonical-rip$/);
     assert.match(rule.properties.history, /CVE-2012-0217/);
+    // the catalogue's wrong and right way, as a dashboard shows a rule's help
+    assert.match(rule.help.text, /^Wrong: movq RCX\(%rsp\), %rcx; .*\nRight: .*shl \$\(64 - \(__VIRTUAL_MASK_SHIFT\+1\)\), %rcx/);
     const r = s.runs[0].results.find((x: { ruleId: string }) => x.ruleId === 'sysret-noncanonical-rip');
     assert.equal(r.level, 'error');
     assert.equal(r.locations[0].physicalLocation.region.startLine, 211);
