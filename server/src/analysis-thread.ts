@@ -86,7 +86,7 @@ export interface CheckedView {
 }
 
 /** A syntax-level question, answered from the thread's parse of that version. */
-export type SyntaxAsk = { what: 'symbols' } | { what: 'definition'; pos: Pos } | { what: 'hover'; pos: Pos };
+export type SyntaxAsk = { what: 'symbols' } | { what: 'definition'; pos: Pos } | { what: 'hover'; pos: Pos } | { what: 'warm' };
 
 /** What a hover needs of a finished analysis beside the program (the thread merges it into its own parse). */
 export type CheckedState = Pick<CheckedView, 'returns' | 'findings' | 'entries' | 'registers' | 'memory' | 'statements'>;
@@ -426,6 +426,7 @@ function serve(): void {
     const a: Analysis = !state
       ? base
       : { ...base, pending: false, findings: state.findings, returns: state.returns, entries: state.entries, registers: state.statements === p.program.statements.length ? state.registers : new Map(), memory: state.statements === p.program.statements.length ? state.memory : new Map() };
+    if (ask.what === 'warm') return null; // the parse and the state are kept for the asks to come
     if (ask.what === 'symbols') return documentSymbols(a, input.text);
     if (ask.what === 'definition') return definition(a, input.text, ask.pos) ?? null;
     return hover(a, input.text, ask.pos) ?? null;

@@ -37,7 +37,7 @@ import {
   type AnalyzeOptions,
   type Finding,
 } from './analysis';
-import { AnalysisThread, type CheckedView, type JobHandle, type Outcome, type SyntaxAsk, type ThreadInput } from './analysis-thread';
+import { AnalysisThread, type CheckedState, type CheckedView, type JobHandle, type Outcome, type SyntaxAsk, type ThreadInput } from './analysis-thread';
 import { COPY_REPLAY_COMMAND, replayCommandLine, toDiagnostic } from './features/diagnostics';
 import { hoverNeeds, instructionHover } from './features/hover';
 import { FIXABLE, type QuickFix } from './features/quickfix';
@@ -62,6 +62,8 @@ const VIEW_WAIT_MS = 30_000;
  * project's 2-core machine under load, the 100,000-line document's outline came ~30% sooner).
  */
 const CHECKS_NICE = 5;
+/** How long the edits must pause before the syntax thread takes a finished analysis's state. */
+const WARM_AFTER_MS = 250;
 /** The lens shown while the analysis of this version runs. */
 const RUNNING_LENS_TITLE = 'Entry Review: analysis still running';
 
@@ -82,6 +84,8 @@ interface DocState {
   failed?: string;
   /** A CodeLens request was answered before the analysis was done: ask the client to refresh. */
   lensAnswered?: boolean;
+  /** The syntax thread's parse of this version and its copy of the machine state, made ahead of the first hover. */
+  warm?: JobHandle<unknown>;
 }
 
 /** Settings as the client sends them (`entryReview.*`), all optional. */
@@ -185,6 +189,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const old = states.get(doc.uri);
     if (old && old.version === doc.version) return old;
     old?.job.cancel();
+    old?.warm?.cancel();
     const input: ThreadInput = { uri: doc.uri, version: doc.version, file: uriToPath(doc.uri), text: doc.getText(), options, roots: diskRoots(), open: openTexts(doc.uri) };
     const job = thread.analyze(input);
     const st: DocState = {
@@ -195,6 +200,10 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       done: job.promise.then((o: Outcome<CheckedView>) => {
         if (o.status === 'done') {
           st.checked = o.value;
+          // once the edits pause, the syntax thread parses this version and takes its machine
+          // state ahead of the first hover, which would otherwise pay for both (while typing, a
+          // parse per version would compete for the CPU with the next analysis)
+          warmSoon(st);
           if (st.lensAnswered && lensRefresh && states.get(st.uri) === st) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
           return st.checked;
         }
@@ -215,9 +224,20 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   }
 
   /** A syntax-level answer from the syntax thread's parse of this version (with the machine state, when known). */
+  function warmSoon(st: DocState): void {
+    setTimeout(() => {
+      if (states.get(st.uri) === st && st.checked && !st.warm) st.warm = syntaxThread.syntax(st.input, { what: 'warm' }, stateFor(st.checked));
+    }, WARM_AFTER_MS).unref();
+  }
+
+  /** What the syntax thread keeps of a finished analysis (for hovers). */
+  function stateFor(c: CheckedView): CheckedState {
+    return { returns: c.returns, findings: c.findings, entries: c.entries, registers: c.registers, memory: c.memory, statements: c.statements };
+  }
+
   async function askSyntax<T>(st: DocState, ask: SyntaxAsk, token: CancellationToken): Promise<T> {
     const c = st.checked;
-    const job = syntaxThread.syntax(st.input, ask, c && { returns: c.returns, findings: c.findings, entries: c.entries, registers: c.registers, memory: c.memory, statements: c.statements });
+    const job = syntaxThread.syntax(st.input, ask, c && stateFor(c));
     const sub = token.onCancellationRequested(() => job.cancel());
     try {
       const o = await job.promise;

@@ -90,13 +90,99 @@ export function cheapUnsat(S: SymbolicAlgebra, conjuncts: Expr[], bad: Expr): bo
     if (x === S.F) return true;
     conjunctsOf(x, facts);
   }
+  const bits = knownBitsOf(facts);
   return disjunctsOf(sub(bad)).every((d) => {
     if (d === S.F) return true;
     const parts = conjunctsOf(d);
     const known = new Set([...facts, ...parts].map((f) => f.id));
     const all = [...facts, ...parts];
-    return parts.some((p) => isFalse(S, p, known, all));
+    return parts.some((p) => isFalse(S, p, known, all) || contradictsBits(p, bits));
   });
+}
+
+/** Bits of a value known from the facts: where `mask` is 1, the value's bit is `value`'s. */
+interface Bits {
+  mask: bigint;
+  value: bigint;
+}
+
+const ones = (w: number): bigint => (1n << BigInt(w)) - 1n;
+
+/**
+ * The bits of each variable the path's equalities pin: `x == K`, `(x | c) == K` (x's bits outside
+ * c are K's: entry code's `cmpq $__USER_DS, SS(%rsp)` on a frame whose selectors are kept `| 3`),
+ * `(x & m) == K` (x's bits in m), `x[h:l] == K`.
+ */
+function knownBitsOf(facts: Expr[]): Map<string, Bits> {
+  const out = new Map<string, Bits>();
+  const pin = (x: Expr, mask: bigint, value: bigint): void => {
+    if (x.op !== 'var') return;
+    const old = out.get(x.name) ?? { mask: 0n, value: 0n };
+    out.set(x.name, { mask: old.mask | mask, value: (old.value & ~mask) | (value & mask) });
+  };
+  for (const f of facts) {
+    if (f.op !== 'eq' || f.args[1].op !== 'const') continue;
+    const [a, k] = [f.args[0], f.args[1].value];
+    const w = ones(a.width);
+    if (a.op === 'var') pin(a, w, k);
+    else if (a.op === 'or' && a.args[1].op === 'const' && (k & a.args[1].value) === a.args[1].value) pin(a.args[0], w & ~a.args[1].value, k);
+    else if (a.op === 'and' && a.args[1].op === 'const' && (k & ~a.args[1].value) === 0n) pin(a.args[0], a.args[1].value, k);
+    else if (a.op === 'extract') pin(a.args[0], ones(a.hi - a.lo + 1) << BigInt(a.lo), k << BigInt(a.lo));
+  }
+  return out;
+}
+
+/** The known bits of `e` (constants, pinned variables, and what or/and/extract/zext/concat make of them). */
+function bitsOf(e: Expr, vars: Map<string, Bits>): Bits {
+  const w = ones(e.width);
+  switch (e.op) {
+    case 'const':
+      return { mask: w, value: e.value & w };
+    case 'var':
+      return vars.get(e.name) ?? { mask: 0n, value: 0n };
+    case 'or': {
+      const [a, b] = [bitsOf(e.args[0], vars), bitsOf(e.args[1], vars)];
+      const one = (a.mask & a.value) | (b.mask & b.value);
+      const zero = (a.mask & ~a.value) & (b.mask & ~b.value);
+      return { mask: (one | zero) & w, value: one & w };
+    }
+    case 'and': {
+      const [a, b] = [bitsOf(e.args[0], vars), bitsOf(e.args[1], vars)];
+      const zero = (a.mask & ~a.value) | (b.mask & ~b.value);
+      const one = a.mask & a.value & b.mask & b.value;
+      return { mask: (one | zero) & w, value: one & w };
+    }
+    case 'extract': {
+      const a = bitsOf(e.args[0], vars);
+      const m = ones(e.hi - e.lo + 1);
+      return { mask: (a.mask >> BigInt(e.lo)) & m, value: (a.value >> BigInt(e.lo)) & m };
+    }
+    case 'zext': {
+      const a = bitsOf(e.args[0], vars);
+      return { mask: (a.mask | (w & ~ones(e.args[0].width))) & w, value: a.value };
+    }
+    case 'concat': {
+      const [h, l] = [bitsOf(e.args[0], vars), bitsOf(e.args[1], vars)];
+      const lw = BigInt(e.args[1].width);
+      return { mask: ((h.mask << lw) | l.mask) & w, value: ((h.value << lw) | l.value) & w };
+    }
+    default:
+      return { mask: 0n, value: 0n };
+  }
+}
+
+/** `p` cannot hold given the known bits: an equality with a constant, or its negation, that the bits decide the other way. */
+function contradictsBits(p: Expr, vars: Map<string, Bits>): boolean {
+  if (!vars.size) return false;
+  const neg = p.op === 'bnot';
+  const q = neg ? p.args[0] : p;
+  if (q.op !== 'eq' || q.args[1].op !== 'const') return false;
+  const b = bitsOf(q.args[0], vars);
+  const k = q.args[1].value;
+  const differs = ((b.value ^ k) & b.mask) !== 0n;
+  const decided = b.mask === ones(q.args[0].width);
+  // x == k is false when a known bit differs; x != k is false when every bit is known and equal
+  return neg ? decided && !differs : differs;
 }
 
 /** `x[h:l] == 0` as (x, h, l). */

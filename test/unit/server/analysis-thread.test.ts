@@ -42,6 +42,30 @@ describe('analysis thread', () => {
     assert.ok(o.status === 'done' && Array.isArray(o.value) && (o.value as { name: string }[]).some((s) => s.name === 'entry_SYSCALL_64'));
   });
 
+  test('warm: the syntax thread parses a version and keeps its machine state ahead of the first hover, which reads what it kept', async () => {
+    const file = fixture('kernels', 'bugs', 'no-rf-tf-test.S');
+    const text = readFileSync(file, 'utf8');
+    const o = await thread.analyze(input(file, text)).promise;
+    assert.ok(o.status === 'done');
+    if (o.status !== 'done') return;
+    const v = o.value;
+    const syntax = new AnalysisThread(() => undefined);
+    try {
+      const state = { returns: v.returns, findings: v.findings, entries: v.entries, registers: v.registers, memory: v.memory, statements: v.statements };
+      const w = await syntax.syntax(input(file, text), { what: 'warm' }, state).promise;
+      assert.deepEqual(w, { status: 'done', value: null });
+      // the same version's state again, but with no registers: a thread that kept the warm's
+      // copy is sent nothing and answers from it (%r11 at `pushq %r11`: the user's RFLAGS)
+      const line = text.split('\n').findIndex((l) => l.startsWith('\tpushq\t%r11'));
+      const h = await syntax.syntax(input(file, text), { what: 'hover', pos: { line, character: text.split('\n')[line].indexOf('%r11') + 1 } }, { ...state, registers: new Map() }).promise;
+      assert.equal(h.status, 'done');
+      const value = h.status === 'done' ? JSON.stringify(h.value) : '';
+      assert.match(value, /user\.rflags/, value);
+    } finally {
+      syntax.dispose();
+    }
+  });
+
   test('a job that cannot stop (a long parse) is cut off within HARD_STOP_MS; the next job gets a new thread', async () => {
     const base = readFileSync(path.join(repoRoot, 'samples', 'entry_64.S'), 'utf8');
     const huge = Array(250).fill(base).join('\n');
