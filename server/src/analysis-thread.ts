@@ -48,7 +48,7 @@ const YOUNG_GENERATION_MB = 8;
  * grew to ~54 MB each in garbage before a full GC; with this limit the server's peak RSS over 30
  * edits fell from ~210 to ~150 MB. 1 GB is far above what the 100,000-line file needs.
  */
-const OLD_GENERATION_MB = Number(process.env.ENTRY_REVIEW_OLD_GEN_MB) || 1024;
+const OLD_GENERATION_MB = 1024;
 
 /** One document version and everything its analysis may read. */
 export interface ThreadInput {
