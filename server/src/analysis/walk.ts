@@ -188,6 +188,8 @@ export interface WalkResult {
   writesCr3: boolean;
   /** Instructions the model could not run (treated as no-ops). */
   unmodeled: Map<number, string>;
+  /** Jumps out of the file: to a label it does not define (instruction → the label), where the path ends unchecked. */
+  leaves: Map<number, string>;
   /** The general registers before each instruction, as the walk first saw them there (keepStates). */
   before: Map<number, Record<Gpr, Expr>>;
   /** Each memory operand's cell and value before and after each instruction, as the walk first saw them there (keepStates). */
@@ -272,7 +274,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   const env = opts.env;
   const trace = opts.mode === 'trace';
   const prog = cfg.program;
-  const result: WalkResult = { entry, exits: [], accesses: [], states: 0, reached: new Set(), writesCr3: false, unmodeled: new Map(), before: new Map(), memory: new Map(), steps: [], used: new Map(), conjunctSite: new Map() };
+  const result: WalkResult = { entry, exits: [], accesses: [], states: 0, reached: new Set(), writesCr3: false, unmodeled: new Map(), leaves: new Map(), before: new Map(), memory: new Map(), steps: [], used: new Map(), conjunctSite: new Map() };
 
   /** A named unknown: its pinned value in a trace, a fresh variable otherwise. */
   const complete = trace && !!opts.complete;
@@ -782,7 +784,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
         if (target !== undefined) {
           const pcT = addPc(st.pc, out.cond);
           if (pcT) goTo(cfg.enter(target), { ...st, m: m.clone(), pc: pcT });
-        }
+        } else if (S.asBool(out.cond) !== false) result.leaves.set(pos, out.target);
         const pcF = addPc(st.pc, S.notB(out.cond));
         if (pcF) next(pos, { ...st, pc: pcF });
         return;
@@ -801,7 +803,9 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
             return goTo(cfg.enter(back), { ...st, stack: st.stack.slice(0, -1) });
           }
         }
-        return; // to code outside the file (or an indirect jump, a retpoline thunk): the path ends
+        // to code outside the file (or an indirect jump, a retpoline thunk): the path ends
+        if (out.target.kind === 'label' && !/^__x86_indirect_thunk_/.test(out.target.name)) result.leaves.set(pos, out.target.name);
+        return;
       }
       case 'call': {
         let name: string | undefined;

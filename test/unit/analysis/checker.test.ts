@@ -202,6 +202,18 @@ describe('checker: which entries a file has by default', () => {
     // the 5.8+ names are Linux's alone
     assert.deepEqual((await analyseText('\t.text\nasm_exc_page_fault:\n\tiretq\n')).entries, ['asm_exc_page_fault']);
   });
+  test('a path that jumps to a label the file does not define ends there, and the file says so at the jump', async () => {
+    // 4.x-6.6's entry_INT80_compat returns through entry_64.S's swapgs_restore_regs_and_return_to_usermode
+    const text = ['\t.text', 'entry_INT80_compat:', '\tswapgs', '\tpushq\t%rax', '\ttestl\t%eax, %eax', '\tjnz\tint_ret_elsewhere', '\tjmp\tswapgs_restore_regs_and_return_to_usermode', ''].join('\n');
+    const a = await analyseText(text);
+    assert.deepEqual(a.entries, ['entry_INT80_compat']);
+    assert.deepEqual(a.returns, []);
+    const notes = a.findings.filter((f) => f.code === 'unmodeled').map((f) => [f.loc.range.start.line + 1, f.severity, f.message]);
+    assert.deepEqual(notes, [
+      [6, 'info', "paths of entry_INT80_compat leave this file here for int_ret_elsewhere, which it does not define: the return they reach there is not checked (another file's code is not followed)"],
+      [7, 'info', "paths of entry_INT80_compat leave this file here for swapgs_restore_regs_and_return_to_usermode, which it does not define: the return they reach there is not checked (another file's code is not followed)"],
+    ]);
+  });
   test('the IST vectors: #DB, #BP and #MC push no error code, #DF pushes one; #DB is analysed by default, the others when named', async () => {
     for (const n of ['asm_exc_debug', 'asm_exc_int3', 'asm_exc_machine_check', 'debug', 'int3', 'machine_check']) assert.equal(builtinKind(n), 'interrupt', n);
     for (const n of ['asm_exc_double_fault', 'double_fault']) assert.equal(builtinKind(n), 'exception', n);
