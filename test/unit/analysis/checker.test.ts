@@ -168,6 +168,12 @@ describe('checker: exceptions and interrupts from user mode', () => {
     const sim = await simulate(program(file), { ...defaultOptions, vendor: 'intel' }, 'asm_int80_emulation', envFromPins(['rcx=0xffffffff00401000']), undefined, { detail: true });
     const call = sim.paths[0].steps.find((s) => s.text.includes('call int80_emulation'));
     assert.ok(call, sim.paths[0].steps.map((s) => s.text).join('\n'));
+    // the concrete run ends in IRET to the 32-bit task: the EIP the CPU saved is 32 bits (the
+    // pinned value's high half is not the task's), CS __USER32_CS, SS __USER_DS, proven
+    const exit = sim.paths[0].exit;
+    assert.equal(exit?.kind, 'iret');
+    assert.deepEqual([exit?.user.rip, exit?.user.cs, exit?.user.ss, exit?.user.gsBase, exit?.user.cr3], ['0x401000', '0x23', '0x2b', 'user', 'user']);
+    assert.equal(sim.paths[0].verdict, 'ok');
     // the user state it returns to is a 32-bit task's: CS __USER32_CS, a 32-bit EIP
     const c = await runChecks(program(file), { ...defaultOptions, entries: ['asm_int80_emulation'] });
     assert.equal(c.entries[0].kind, 'int80');
@@ -189,6 +195,12 @@ describe('checker: exceptions and interrupts from user mode', () => {
     assert.equal(mentions(xen), true);
     const paths = (a: Analysis) => a.returns.reduce((n, r) => n + r.paths, 0);
     assert.ok(paths(plain) < paths(xen), `${paths(plain)} < ${paths(xen)}`);
+    // the XENPV arms' instructions (the Xen PV return and error entry) are run only when the
+    // configuration allows the feature (registers: the instructions some walk reached)
+    const xenArm = (a: Analysis) => a.program.statements.flatMap((st, i) => (st.kind === 'instruction' && st.alternative?.feature === 'X86_FEATURE_XENPV' && st.alternative.arm > 0 ? [i] : []));
+    assert.ok(xenArm(plain).length >= 3, 'the fixture has XENPV arms');
+    assert.deepEqual(xenArm(plain).filter((i) => plain.registers.has(i)), []);
+    assert.ok(xenArm(xen).some((i) => xen.registers.has(i)), 'an XENPV arm is run under CONFIG_XEN_PV');
   });
 });
 
