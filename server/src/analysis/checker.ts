@@ -139,7 +139,10 @@ export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { en
     // `LABEL:KIND` says how the entry is reached (--entry irq_entry:interrupt)
     const m = /^(.*):(syscall|compat|sysenter|interrupt|exception|int80)$/.exec(spec);
     const name = m && KINDS.has(m[2]) ? m[1] : spec;
-    const pos = cfg.label(name);
+    // a companion file's code is linked in for the jumps into it: its entries are its own
+    const at = cfg.program.labels.get(name);
+    const theirs = cfg.program.companion && at !== undefined && at >= cfg.program.companion.from;
+    const pos = theirs ? undefined : cfg.label(name);
     if (pos === undefined) {
       if (wanted.length) missing.push(name);
       continue;

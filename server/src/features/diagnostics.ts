@@ -39,10 +39,21 @@ function witnessSuffix(f: Finding): string {
 
 /**
  * Diagnostics for the analysed file itself (findings located in other files are not shown
- * here), plus one faded hint per inactive #if/.if region so editors dim it.
+ * here), plus one faded hint per inactive #if/.if region so editors dim it. A finding in a linked
+ * companion's code (syntax/companion.ts: entry_64.S's exit, reached from a compat entry) is shown
+ * at the jump its path left this file by: the return that jump leads to is this file's question.
  */
 export function diagnosticsFor(analysis: Analysis): Diagnostic[] {
   const out = analysis.findings.filter((f) => f.loc.file === analysis.file).map(toDiagnostic);
+  const comp = analysis.program.companion;
+  if (comp) {
+    const name = comp.file.replace(/^.*[\\/]/, '');
+    for (const f of analysis.findings) {
+      if (f.loc.file !== comp.file || f.severity === 'info') continue;
+      const jump = [...(f.path ?? [])].reverse().find((s) => s.loc.file === analysis.file);
+      if (jump) out.push(toDiagnostic({ ...f, loc: jump.loc, message: `${f.message} (in ${name}:${f.loc.range.start.line + 1}, reached through this jump)` }));
+    }
+  }
   for (const range of analysis.program.inactiveRanges) {
     out.push({
       range,

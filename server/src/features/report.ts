@@ -1,4 +1,5 @@
 // Analysis → the command line's output formats: compiler-style text, SPEC's JSON, SARIF 2.1.0.
+import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Analysis, AnalysisStats, Finding, ReturnResult } from '../analysis';
 import type { Program } from '../syntax';
@@ -16,6 +17,8 @@ export interface ReportAnalysis {
   stats: AnalysisStats;
   configuration: Program['configuration'];
   read: { instructions: number; labels: number; macroExpansions: number; alternatives: number; includes: number; coveredHeaders: number };
+  /** A companion file linked in for the jumps to labels this file does not define (syntax/companion.ts). */
+  companion?: { file: string; targets: string[] };
 }
 
 export function reportOf(a: Analysis): ReportAnalysis {
@@ -34,6 +37,7 @@ export function reportOf(a: Analysis): ReportAnalysis {
       includes: p.includes.length,
       coveredHeaders: p.missingIncludes.filter((m) => m.covered).length,
     },
+    ...(p.companion ? { companion: { file: p.companion.file, targets: p.companion.targets } } : {}),
   };
 }
 
@@ -49,8 +53,16 @@ export function span(f: Finding) {
   return { line: r.start.line + 1, column: r.start.character + 1, endLine: r.end.line + 1, endColumn: r.end.character + 1 };
 }
 
-function pathSteps(f: Finding) {
-  return (f.path ?? []).map((p) => ({ line: p.loc.range.start.line + 1, text: p.text }));
+/** A finding's path: line and text; `file` for a step in another file than the one analysed (a linked companion's). */
+function pathSteps(f: Finding, file?: string) {
+  return (f.path ?? []).map((p) => ({ line: p.loc.range.start.line + 1, text: p.text, ...(file !== undefined && p.loc.file !== file ? { file: p.loc.file } : {}) }));
+}
+
+/** Another file's path as the user would write it: beside `shown` when the analysed file's is. */
+function shownOther(file: string, shown: string, analysed: string): string {
+  if (file === analysed) return shown;
+  const rel = path.relative(path.dirname(analysed), file);
+  return path.isAbsolute(rel) ? file : path.join(path.dirname(shown), rel);
 }
 
 export function formatText(results: FileResult[]): string {
@@ -64,7 +76,7 @@ export function formatText(results: FileResult[]): string {
       else if (f.severity === 'warning') warnings++;
       else infos++;
       const s = span(f);
-      const where = f.loc.file === analysis.file ? shown : f.loc.file;
+      const where = shownOther(f.loc.file, shown, analysis.file);
       const sev = f.severity === 'info' ? 'note' : f.severity;
       out.push(`${where}:${s.line}:${s.column}: ${sev}: ${f.message} [${f.code}]`);
       if (f.vendor || f.vaBits) {
@@ -73,20 +85,22 @@ export function formatText(results: FileResult[]): string {
       if (f.witness && Object.keys(f.witness).length) {
         out.push(`    witness: ${Object.entries(f.witness).map(([k, v]) => `${k}=${v}`).join(' ')}`);
       }
-      const steps = pathSteps(f);
+      const steps = pathSteps(f, analysis.file);
       if (steps.length) {
         out.push('    path:');
-        for (const st of steps) out.push(`      ${String(st.line).padStart(5)}  ${st.text}`);
+        for (const st of steps) out.push(`      ${st.file ? `${shownOther(st.file, shown, analysis.file)}:${st.line}` : String(st.line).padStart(5)}  ${st.text}`);
       }
       if (f.assumes?.length) out.push(`    assumes: ${f.assumes.join('; ')}`);
-      if (f.replay) out.push(`    replay: npx entry-review simulate ${shellWord(where)} ${f.replay.map(shellWord).join(' ')}`);
+      // the replay runs the analysed file (its entry), wherever the finding lands
+      if (f.replay) out.push(`    replay: npx entry-review simulate ${shellWord(shown)} ${f.replay.map(shellWord).join(' ')}`);
     }
   }
   for (const { shown, analysis } of results) {
     for (const r of analysis.returns) {
       const proven = r.conditions.filter((c) => c.status === 'proven').length;
       const line = r.loc.range.start.line + 1;
-      out.push(`${shown}:${line}: ${r.kind.toUpperCase()} (${r.entries.join(', ')}): ${r.verdict} · ${proven}/${r.conditions.length} conditions proven · ${count(r.paths, 'path')}`);
+      const where = shownOther(r.loc.file, shown, analysis.file);
+      out.push(`${where}:${line}: ${r.kind.toUpperCase()} (${r.entries.join(', ')}): ${r.verdict} · ${proven}/${r.conditions.length} conditions proven · ${count(r.paths, 'path')}`);
       const bad = r.conditions.filter((c) => c.status !== 'proven');
       if (bad.length) out.push(`    ${bad.map((c) => `${c.name}: ${c.status}`).join('; ')}`);
       out.push(`    taken when: ${r.exitCondition}`);
@@ -113,7 +127,8 @@ export function readSummary(a: ReportAnalysis): string {
     count(r.includes, 'included file'),
   ];
   if (covered) parts.push(`${count(covered, 'header')} supplied by built-in kernel knowledge`);
-  return `read ${parts.join(', ')}`;
+  const linked = a.companion ? `; linked with ${a.companion.file.replace(/^.*[\\/]/, '')} for ${a.companion.targets.join(', ')} (counted in)` : '';
+  return `read ${parts.join(', ')}${linked}`;
 }
 
 /** Options entry code tests, shown on or off in the configuration line. */
@@ -158,7 +173,7 @@ export function toJson(results: FileResult[]) {
         ...(f.loc.file !== analysis.file ? { inFile: f.loc.file } : {}),
         message: f.message,
         ...(f.witness ? { witness: f.witness } : {}),
-        ...(f.path ? { path: pathSteps(f) } : {}),
+        ...(f.path ? { path: pathSteps(f, analysis.file) } : {}),
         ...(f.vendor ? { vendor: f.vendor } : {}),
         ...(f.vaBits ? { vaBits: f.vaBits } : {}),
         ...(f.assumes ? { assumes: f.assumes } : {}),
@@ -167,6 +182,7 @@ export function toJson(results: FileResult[]) {
       configuration: analysis.configuration,
       returns: analysis.returns.map((r) => ({
         line: r.loc.range.start.line + 1,
+        ...(r.loc.file !== analysis.file ? { inFile: r.loc.file } : {}),
         kind: r.kind,
         entries: r.entries,
         verdict: r.verdict,

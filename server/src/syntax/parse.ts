@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import type { Expr, FileReader, Location, MissingInclude, ParseOptions, Program, SymbolInfo, SyntaxDiagnostic } from './types';
 import { Assembler, type MacroDef } from './gas';
+import { linkCompanion } from './companion';
 import { Preprocessor, type CppHost, type CppMacro } from './cpp';
 import { builtinHeader, builtinMacros, isCoveredHeader, LOCKED_DEFINES, PRELUDE_FILE, PRELUDE_TEXT } from './prelude';
 import { lex } from './lexer';
@@ -115,7 +116,9 @@ function emptyProgram(file: string, message: string): Program {
 
 export function parseProgram(file: string, text: string, options: ParseOptions, files: FileReader): Program {
   try {
-    return parseUnsafe(file, typeof text === 'string' ? text : String(text ?? ''), options ?? {}, files);
+    const o = options ?? {};
+    const program = parseUnsafe(file, typeof text === 'string' ? text : String(text ?? ''), o, files);
+    return o.companion === false ? program : linkCompanion(program, files, (f, t) => parseUnsafe(f, t, { ...o, companion: false }, files));
   } catch (e) {
     // Never let an internal error escape: report it and return an empty program.
     const message = e instanceof Error ? e.message : String(e);

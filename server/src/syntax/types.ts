@@ -21,6 +21,11 @@ export interface ParseOptions {
    * (lower-case), which the assembler reads directly, as `gcc -c` does.
    */
   preprocess?: boolean;
+  /**
+   * Default true: when the file's jumps lead to labels it does not define and a companion file
+   * defines them (entry_64.S beside a compat entry file; syntax/companion.ts), link its code in.
+   */
+  companion?: boolean;
 }
 
 export interface Pos {
@@ -185,6 +190,11 @@ export interface Program {
   exceptionTable: ExceptionTableEntry[];
   /** #include lines that could not be resolved. */
   missingIncludes: MissingInclude[];
+  /**
+   * Another file's code linked in (ParseOptions.companion): the statements from `from` on are
+   * `file`'s, appended for the jumps to `targets`, which this file does not define.
+   */
+  companion?: { file: string; from: number; targets: string[] };
   /** The kernel tree root used for includes, when one was found. */
   kernelTree?: string;
   /**
