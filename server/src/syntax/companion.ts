@@ -97,6 +97,8 @@ function merge(main: Program, other: Program, targets: string[]): Program {
     symbols: [...main.symbols, ...other.symbols.filter((s) => s.kind === 'label' && targets.includes(s.name))],
     alternatives: [...main.alternatives, ...other.alternatives.map((a) => ({ ...a, group: a.group + groups }))],
     exceptionTable: [...main.exceptionTable, ...other.exceptionTable.map((e) => ({ ...e, from: rename.get(e.from) ?? e.from, to: rename.get(e.to) ?? e.to }))],
+    // files read: the companion and its headers too (an edit of them is an edit of this analysis)
+    includes: [...new Set([...main.includes, other.file, ...other.includes])],
     companion: { file: other.file, from, targets },
   };
 }
