@@ -64,7 +64,12 @@ export function linkCompanion(program: Program, files: FileReader, parse: (file:
       text = undefined;
     }
     if (text === undefined) continue;
-    const other = parse(file, text);
+    let other: Program;
+    try {
+      other = parse(file, text);
+    } catch {
+      continue; // the companion's trouble is not this file's: read it alone
+    }
     const found = targets.filter((t) => other.labels.has(t));
     if (!found.length) continue;
     return merge(program, other, found);
