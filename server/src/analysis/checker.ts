@@ -204,7 +204,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
   const started = performance.now();
   const byReturn = new Map<number, { events: { entry: Entry; ev: ExitEvent; walk: WalkResult }[] }>();
   const walks: { entry: Entry; S: SymbolicAlgebra; w: WalkResult }[] = [];
-  const reportedLeaves = new Set<string>();
+  const reportedLeaves = new Set<number>();
   for (const entry of entries) {
     if (budget.shouldStop?.()) break;
     const S = new SymbolicAlgebra();
@@ -216,9 +216,8 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
     // is in another file (4.x-6.6's entry_INT80_compat into entry_64.S), unchecked here — said so
     for (const [pos, target] of w.leaves) {
       const stmt = cfg.stmt(pos);
-      const key = `leaves:${pos}`;
-      if (reportedLeaves.has(key)) continue;
-      reportedLeaves.add(key);
+      if (reportedLeaves.has(pos)) continue;
+      reportedLeaves.add(pos);
       out.findings.push({ code: 'unmodeled', severity: 'info', message: `paths of ${entry.name} leave this file here for ${target}, which it does not define: the return they reach there is not checked (another file's code is not followed)`, loc: stmt.loc });
     }
     // for display: a value merged from several calls reads as the one it is (readable())

@@ -3,7 +3,7 @@
 // bit-range and canonical-range facts that entry code's tests produce), then the cheap witness
 // search, then Z3. Answers are cached by the query's structure across analyses, so an edit that
 // does not touch a path re-solves nothing.
-import { type CheckResult, type Expr, SymbolicAlgebra, quickCheck, z3Check } from '../x86';
+import { type CheckResult, type Expr, SymbolicAlgebra, conjunctsOf, mask, quickCheck, z3Check } from '../x86';
 import { rebuild } from './properties';
 
 const CACHE_LIMIT = 20000;
@@ -41,12 +41,6 @@ function contains(e: Expr, target: Expr, seen = new Set<number>()): boolean {
   if (seen.has(e.id)) return false;
   seen.add(e.id);
   return e.args.some((a) => contains(a, target, seen));
-}
-
-function conjunctsOf(e: Expr, out: Expr[] = []): Expr[] {
-  if (e.op === 'band') for (const a of e.args) conjunctsOf(a, out);
-  else out.push(e);
-  return out;
 }
 
 function disjunctsOf(e: Expr, out: Expr[] = []): Expr[] {
@@ -106,8 +100,6 @@ interface Bits {
   value: bigint;
 }
 
-const ones = (w: number): bigint => (1n << BigInt(w)) - 1n;
-
 /**
  * The bits of each variable the path's equalities pin: `x == K`, `(x | c) == K` (x's bits outside
  * c are K's: entry code's `cmpq $__USER_DS, SS(%rsp)` on a frame whose selectors are kept `| 3`),
@@ -115,26 +107,26 @@ const ones = (w: number): bigint => (1n << BigInt(w)) - 1n;
  */
 function knownBitsOf(facts: Expr[]): Map<string, Bits> {
   const out = new Map<string, Bits>();
-  const pin = (x: Expr, mask: bigint, value: bigint): void => {
+  const pin = (x: Expr, bits: bigint, value: bigint): void => {
     if (x.op !== 'var') return;
     const old = out.get(x.name) ?? { mask: 0n, value: 0n };
-    out.set(x.name, { mask: old.mask | mask, value: (old.value & ~mask) | (value & mask) });
+    out.set(x.name, { mask: old.mask | bits, value: (old.value & ~bits) | (value & bits) });
   };
   for (const f of facts) {
     if (f.op !== 'eq' || f.args[1].op !== 'const') continue;
     const [a, k] = [f.args[0], f.args[1].value];
-    const w = ones(a.width);
+    const w = mask(a.width);
     if (a.op === 'var') pin(a, w, k);
     else if (a.op === 'or' && a.args[1].op === 'const' && (k & a.args[1].value) === a.args[1].value) pin(a.args[0], w & ~a.args[1].value, k);
     else if (a.op === 'and' && a.args[1].op === 'const' && (k & ~a.args[1].value) === 0n) pin(a.args[0], a.args[1].value, k);
-    else if (a.op === 'extract') pin(a.args[0], ones(a.hi - a.lo + 1) << BigInt(a.lo), k << BigInt(a.lo));
+    else if (a.op === 'extract') pin(a.args[0], mask(a.hi - a.lo + 1) << BigInt(a.lo), k << BigInt(a.lo));
   }
   return out;
 }
 
 /** The known bits of `e` (constants, pinned variables, and what or/and/extract/zext/concat make of them). */
 function bitsOf(e: Expr, vars: Map<string, Bits>): Bits {
-  const w = ones(e.width);
+  const w = mask(e.width);
   switch (e.op) {
     case 'const':
       return { mask: w, value: e.value & w };
@@ -154,12 +146,12 @@ function bitsOf(e: Expr, vars: Map<string, Bits>): Bits {
     }
     case 'extract': {
       const a = bitsOf(e.args[0], vars);
-      const m = ones(e.hi - e.lo + 1);
+      const m = mask(e.hi - e.lo + 1);
       return { mask: (a.mask >> BigInt(e.lo)) & m, value: (a.value >> BigInt(e.lo)) & m };
     }
     case 'zext': {
       const a = bitsOf(e.args[0], vars);
-      return { mask: (a.mask | (w & ~ones(e.args[0].width))) & w, value: a.value };
+      return { mask: (a.mask | (w & ~mask(e.args[0].width))) & w, value: a.value };
     }
     case 'concat': {
       const [h, l] = [bitsOf(e.args[0], vars), bitsOf(e.args[1], vars)];
@@ -180,7 +172,7 @@ function contradictsBits(p: Expr, vars: Map<string, Bits>): boolean {
   const b = bitsOf(q.args[0], vars);
   const k = q.args[1].value;
   const differs = ((b.value ^ k) & b.mask) !== 0n;
-  const decided = b.mask === ones(q.args[0].width);
+  const decided = b.mask === mask(q.args[0].width);
   // x == k is false when a known bit differs; x != k is false when every bit is known and equal
   return neg ? decided && !differs : differs;
 }

@@ -26,7 +26,7 @@
 
 export { Algebra, AddressKey, ConcreteAlgebra, CV, concrete, mask, toSigned, isSet, isZero, ne, bitOf, resize, isCanonical } from './algebra';
 export { SymbolicAlgebra, Expr, Op, show, evaluate, variables } from './symbolic';
-export { CheckResult, CheckOptions, check, quickCheck, z3Check, z3IsLoaded, toSmtLib, edgeValues, Rng } from './solver';
+export { CheckResult, CheckOptions, check, conjunctsOf, quickCheck, z3Check, z3IsLoaded, toSmtLib, edgeValues, Rng } from './solver';
 export {
   Vendor,
   VaBits,

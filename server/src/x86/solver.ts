@@ -68,9 +68,9 @@ export function edgeValues(width: number): bigint[] {
   return [...out].map((v) => v & m);
 }
 
-/** The top-level conjuncts of a boolean. */
-function conjuncts(e: Expr, out: Expr[] = []): Expr[] {
-  if (e.op === 'band') for (const a of e.args) conjuncts(a, out);
+/** The top-level conjuncts of a boolean (the analysis's cheap proof reads them too). */
+export function conjunctsOf(e: Expr, out: Expr[] = []): Expr[] {
+  if (e.op === 'band') for (const a of e.args) conjunctsOf(a, out);
   else out.push(e);
   return out;
 }
@@ -155,7 +155,7 @@ export function quickCheck(cond: Expr, opts: CheckOptions = {}): CheckResult {
   const vars = [...variables(cond)];
   const rng = new Rng(opts.seed ?? 1);
   const tries = opts.tries ?? 256;
-  const cs = conjuncts(cond);
+  const cs = conjunctsOf(cond);
   const test = (env: Map<string, bigint>): boolean => {
     if (evaluate(cond, env) === 1n) return true;
     solveEqualities(cs, env);
