@@ -128,6 +128,8 @@ export class AnalysisThread {
   started = 0;
   /** Which version's machine state the (current) thread keeps, by document. */
   private readonly stateSent = new Map<string, { version: number; returns: CheckedState['returns']; thread: number }>();
+  /** Which version each document's last finished analysis was, on which thread (the thread keeps it). */
+  private readonly analysed = new Map<string, { version: number; thread: number }>();
 
   /**
    * `nice`: the thread's scheduling priority (Linux keeps one per thread): the checks thread runs
@@ -140,7 +142,21 @@ export class AnalysisThread {
   ) {}
 
   analyze(input: ThreadInput): JobHandle<CheckedView> {
-    return this.submit({ kind: 'analyze', input });
+    const job = this.submit<CheckedView>({ kind: 'analyze', input });
+    const thread = this.started;
+    void job.promise.then((o) => {
+      if (o.status === 'done' && this.started === thread) this.analysed.set(input.uri, { version: input.version, thread });
+    });
+    return job;
+  }
+
+  /**
+   * Whether the thread holds its analysis of this version (it answers a syntax question about it
+   * from that analysis: its parse and machine states, nothing parsed or sent again).
+   */
+  holds(uri: string, version: number): boolean {
+    const a = this.analysed.get(uri);
+    return !!a && a.version === version && a.thread === this.started;
   }
 
   simulate(input: ThreadInput, params: SimulateParams): JobHandle<{ view: SimulationView; millis: number }> {
@@ -170,12 +186,19 @@ export class AnalysisThread {
   /** The thread may drop what it keeps of this document (closed, or its settings changed). */
   forget(uri: string): void {
     this.stateSent.delete(uri);
+    this.analysed.delete(uri);
     this.worker?.postMessage({ forget: uri } satisfies ToThread);
   }
 
   /** Files on disk changed: the thread's file cache goes. */
   flush(): void {
+    this.analysed.clear();
     this.worker?.postMessage({ flush: true } satisfies ToThread);
+  }
+
+  /** No job runs or waits: a question asked now is answered at once. */
+  idle(): boolean {
+    return !this.running && this.queue.length === 0 && !this.disposed;
   }
 
   /** Starts the thread ahead of the first job (it loads the analysis once). */
@@ -408,6 +431,10 @@ function serve(): void {
 
   function answerSyntax(job: Extract<Job, { kind: 'syntax' }>, files: FileReader): unknown {
     const { input, ask } = job;
+    // the checks thread, asked about the version it analysed: its analysis answers (its parse, its
+    // machine states; nothing parsed again, nothing sent)
+    const done = last.get(input.uri);
+    if (done && done.version === input.version) return answer(done, ask, input.text);
     let state: CheckedState | undefined;
     if (job.state === 'kept') {
       const k = states.get(input.uri);
@@ -426,10 +453,14 @@ function serve(): void {
     const a: Analysis = !state
       ? base
       : { ...base, pending: false, findings: state.findings, returns: state.returns, entries: state.entries, registers: state.statements === p.program.statements.length ? state.registers : new Map(), memory: state.statements === p.program.statements.length ? state.memory : new Map() };
+    return answer(a, ask, input.text);
+  }
+
+  function answer(a: Analysis, ask: SyntaxAsk, text: string): unknown {
     if (ask.what === 'warm') return null; // the parse and the state are kept for the asks to come
-    if (ask.what === 'symbols') return documentSymbols(a, input.text);
-    if (ask.what === 'definition') return definition(a, input.text, ask.pos) ?? null;
-    return hover(a, input.text, ask.pos) ?? null;
+    if (ask.what === 'symbols') return documentSymbols(a, text);
+    if (ask.what === 'definition') return definition(a, text, ask.pos) ?? null;
+    return hover(a, text, ask.pos) ?? null;
   }
 
   async function drain(): Promise<void> {

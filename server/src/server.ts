@@ -237,7 +237,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   async function askSyntax<T>(st: DocState, ask: SyntaxAsk, token: CancellationToken): Promise<T> {
     const c = st.checked;
-    const job = syntaxThread.syntax(st.input, ask, c && stateFor(c));
+    // the checks thread, idle, holding this version's analysis: it answers from that (hot, parsed,
+    // with every machine state); otherwise the syntax thread, from its own parse of the version
+    const job = c && thread.idle() && thread.holds(st.uri, st.version) ? thread.syntax(st.input, ask) : syntaxThread.syntax(st.input, ask, c && stateFor(c));
     const sub = token.onCancellationRequested(() => job.cancel());
     try {
       const o = await job.promise;

@@ -66,6 +66,32 @@ describe('analysis thread', () => {
     }
   });
 
+  test('the checks thread answers a hover about the version it analysed from that analysis: its machine state, with none sent', async () => {
+    const file = fixture('kernels', 'bugs', 'no-rf-tf-test.S');
+    const text = readFileSync(file, 'utf8');
+    const checks = new AnalysisThread(() => undefined);
+    try {
+      const uri = `file://${file}`;
+      assert.equal(checks.holds(uri, 3), false);
+      assert.equal((await checks.analyze(input(file, text, 3)).promise).status, 'done');
+      assert.equal(checks.holds(uri, 3), true);
+      assert.equal(checks.holds(uri, 4), false, 'another version: not held');
+      assert.equal(checks.idle(), true);
+      const line = text.split('\n').findIndex((l) => l.startsWith('\tpushq\t%r11'));
+      const h = await checks.syntax(input(file, text, 3), { what: 'hover', pos: { line, character: text.split('\n')[line].indexOf('%r11') + 1 } }).promise;
+      const value = h.status === 'done' ? JSON.stringify(h.value) : '';
+      assert.match(value, /user\.rflags/, value);
+      // forgotten (closed): no longer held, and a hover is answered from a parse alone
+      checks.forget(uri);
+      assert.equal(checks.holds(uri, 3), false);
+      const g = await checks.syntax(input(file, text, 3), { what: 'hover', pos: { line, character: text.split('\n')[line].indexOf('%r11') + 1 } }).promise;
+      const parsedOnly = g.status === 'done' ? JSON.stringify(g.value) : '';
+      assert.doesNotMatch(parsedOnly, /user\.rflags/, parsedOnly);
+    } finally {
+      checks.dispose();
+    }
+  });
+
   test('a job that cannot stop (a long parse) is cut off within HARD_STOP_MS; the next job gets a new thread', async () => {
     const base = readFileSync(path.join(repoRoot, 'samples', 'entry_64.S'), 'utf8');
     const huge = Array(250).fill(base).join('\n');
