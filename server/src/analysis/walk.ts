@@ -645,7 +645,9 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       continue;
     }
     let st2 = st;
-    if (!trace) {
+    // (a position on no cycle is left once, in the flow's order: nothing comes back to it, so its
+    // state needs no signature)
+    if (!trace && cyclic[pos]) {
       // From the third visit of a loop head on, what still changes becomes a named unknown of the
       // loop (a sound widening): the next round then finds exactly these values and stops.
       const prev = last.get(bestKey);

@@ -243,6 +243,11 @@ export class Memory<V, B> {
     const A = this.A;
     const size = A.width(value) / 8;
     const r = this.region(base);
+    // the cell there has this size: cells never overlap, so it is the only one the write touches
+    if (r.get(offset)?.size === size) {
+      this.set(r, offset, { size, value });
+      return;
+    }
     const end = offset + BigInt(size);
     for (const [o, c] of this.overlapping(r, offset, size)) {
       this.del(r, o);
@@ -532,7 +537,7 @@ export function mergeStates<V, B>(A: Algebra<V, B>, cond: B, a: MachineState<V, 
   const c = A.asBool(cond);
   if (c === true) return a.clone();
   if (c === false) return b.clone();
-  const out = a.clone();
+  const out = a.cloneRegisters();
   const pick = (x: V, y: V): V => (x === y ? x : A.ite(cond, x, y));
   for (const g of GPRS) out.regs[g] = pick(a.regs[g], b.regs[g]);
   for (const f of FLAGS) out.flags[f] = pick(a.flags[f], b.flags[f]);
@@ -543,19 +548,44 @@ export function mergeStates<V, B>(A: Algebra<V, B>, cond: B, a: MachineState<V, 
   for (const k of CONTROL_REGS) out.cr[k] = pick(a.cr[k], b.cr[k]);
   out.cpl = pick(a.cpl, b.cpl);
   out.lastCompare = a.lastCompare === b.lastCompare ? a.lastCompare : undefined;
+  // (reads below may fill in cells or MSRs never touched: on copies, never on the states merged)
   const names = new Set([...a.msrs.keys(), ...b.msrs.keys()]);
-  const ac = a.clone();
-  const bc = b.clone();
-  for (const n of names) out.msrs.set(n, pick(ac.msr(n), bc.msr(n)));
-  // memory: every cell of either side, read from both
+  const sameMsrs = a.msrs.size === b.msrs.size && [...a.msrs].every(([n, v]) => b.msrs.get(n) === v);
+  let copies: [MachineState<V, B>, MachineState<V, B>] | undefined;
+  const copy = (): [MachineState<V, B>, MachineState<V, B>] => (copies ??= [a.clone(), b.clone()]);
+  if (!sameMsrs) {
+    const [ac, bc] = copy();
+    for (const n of names) out.msrs.set(n, pick(ac.msr(n), bc.msr(n)));
+  }
+  // memory: a region laid out alike on both sides (the same cells at the same offsets: the usual
+  // case, both sides grew from one state) merges cell by cell; any other, every cell of either
+  // side read from both
   const mem = new Memory<V, B>(A, a.mem.init);
   const seen: { base: string; offset: bigint; size: number }[] = [];
-  for (const { base, offset, cell } of a.mem.cells()) seen.push({ base, offset, size: cell.size });
-  for (const { base, offset, cell } of b.mem.cells()) seen.push({ base, offset, size: cell.size });
-  for (const { base, offset, size } of seen) {
-    const x = ac.mem.read(base, offset, size);
-    const y = bc.mem.read(base, offset, size);
-    mem.write(base, offset, pick(x, y));
+  for (const base of new Set([...a.mem.regions.keys(), ...b.mem.regions.keys()])) {
+    const ra = a.mem.regions.get(base) ?? new Map<bigint, Cell<V>>();
+    const rb = b.mem.regions.get(base) ?? new Map<bigint, Cell<V>>();
+    let alike = ra.size === rb.size;
+    if (alike) for (const [o, c] of ra) if (rb.get(o)?.size !== c.size) { alike = false; break; }
+    if (alike) {
+      const r = new Map<bigint, Cell<V>>();
+      for (const [o, c] of ra) {
+        const d = rb.get(o)!;
+        r.set(o, c === d || c.value === d.value ? c : { size: c.size, value: A.ite(cond, c.value, d.value) });
+      }
+      mem.regions.set(base, r);
+      continue;
+    }
+    for (const [offset, cell] of ra) seen.push({ base, offset, size: cell.size });
+    for (const [offset, cell] of rb) seen.push({ base, offset, size: cell.size });
+  }
+  if (seen.length) {
+    const [ac, bc] = copy();
+    for (const { base, offset, size } of seen) {
+      const x = ac.mem.read(base, offset, size);
+      const y = bc.mem.read(base, offset, size);
+      mem.write(base, offset, pick(x, y));
+    }
   }
   out.mem = mem;
   return out;

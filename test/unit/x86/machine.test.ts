@@ -150,6 +150,33 @@ describe('merging states', () => {
     assert.equal(S.show(m.load(S.add(base.regs.rax, S.const(64, 8n)), 64)), '(ti_flags == 0 ? mem[user.rax+0x8]:64 : 2)');
     assert.equal(mergeStates(S, S.T, a, b).regs.rcx, a.regs.rcx);
   });
+
+  test('memory laid out alike merges cell by cell; laid out apart, byte by byte; the states merged are left as they were', () => {
+    const S = new SymbolicAlgebra();
+    const c = S.eq(S.fresh('ti_flags', 32), S.const(32, 0n));
+    const sp = S.fresh('kstack', 64);
+    const at = (d: bigint): Expr => S.add(sp, S.const(64, d));
+    const base = new MachineState(S, { regs: { rsp: sp } });
+    base.store(at(0n), S.fresh('user.rip', 64));
+    base.store(at(8n), S.fresh('user.cs', 64));
+    const a = base.clone();
+    const b = base.clone();
+    // alike: both sides hold 8-byte cells at 0 and 8; b rewrote the one at 8
+    b.store(at(8n), S.const(64, 0x33n));
+    const m = mergeStates(S, c, a, b);
+    assert.equal(m.load(at(0n), 64), base.load(at(0n), 64), 'the cell both sides share is the same value');
+    assert.equal(S.show(m.load(at(8n), 64)), '(ti_flags == 0 ? user.cs : 0x33)');
+    // apart: d wrote 4 bytes over the upper half of the cell at 0 (its cells: 0:4, 4:4, 8:8)
+    const d = base.clone();
+    d.store(at(4n), S.const(32, 0xffffffffn));
+    const cellsBefore = [...a.mem.cells()].length;
+    const n = mergeStates(S, c, a, d);
+    assert.equal([...a.mem.cells()].length, cellsBefore, 'the merge read copies, not the state merged');
+    const low = S.extract(base.load(at(0n), 64), 31, 0);
+    assert.equal(S.show(n.load(at(0n), 32)), S.show(low), 'the low half, untouched on both sides');
+    assert.equal(S.show(n.load(at(4n), 32)), S.show(S.ite(c, S.extract(base.load(at(0n), 64), 63, 32), S.const(32, 0xffffffffn))));
+    assert.equal(n.load(at(8n), 64), base.load(at(8n), 64));
+  });
 });
 
 describe('outcomes', () => {
