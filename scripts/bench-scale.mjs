@@ -64,9 +64,9 @@ if (values.child !== undefined) {
   // GC cost of every file small enough for its run to fit the young generation — N = 80 and
   // below — and of none above: a step at 80 -> 160 of the GC's making, not the analysis's.)
   let a;
-  const c0 = performance.now();
+  const cold0 = performance.now();
   a = await analyze({ file, text, version: 10 }, defaultOptions, none);
-  const coldMs = performance.now() - c0;
+  const coldMs = performance.now() - cold0;
   let runs = 0;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();

@@ -662,7 +662,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
         result.incomplete = `the loop through line ${cfg.stmt(pos).loc.range.start.line + 1} did not settle in ${MAX_VISITS} iterations`;
         continue;
       }
-    } else if (cyclic[pos] && heads.has(bestKey)) {
+    } else if (trace && cyclic[pos] && heads.has(bestKey)) {
       // a concrete run that comes back to a loop head in a state it was in before loops forever
       // (registers and memory: a flag left undefined is a fresh unknown at every round)
       const m = st.m;

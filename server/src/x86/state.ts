@@ -571,7 +571,7 @@ export function mergeStates<V, B>(A: Algebra<V, B>, cond: B, a: MachineState<V, 
       const r = new Map<bigint, Cell<V>>();
       for (const [o, c] of ra) {
         const d = rb.get(o)!;
-        r.set(o, c === d || c.value === d.value ? c : { size: c.size, value: A.ite(cond, c.value, d.value) });
+        r.set(o, c === d || c.value === d.value ? c : { size: c.size, value: pick(c.value, d.value) });
       }
       mem.regions.set(base, r);
       continue;
