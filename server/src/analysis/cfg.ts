@@ -125,7 +125,7 @@ export class Cfg {
   }
 
   /** The instruction a label names, when the label is defined in this program. */
-  private faults?: Map<number, number>;
+  private faults?: Map<number, { to: number; name: string }>;
 
   /**
    * The fixup a fault at `pos` goes to (an exception-table entry whose faulting address is this
@@ -137,10 +137,16 @@ export class Cfg {
       for (const e of this.program.exceptionTable) {
         const from = this.label(e.from);
         const to = this.label(e.to);
-        if (from !== undefined && to !== undefined && from < this.insns.length && to < this.insns.length) this.faults.set(from, to);
+        if (from !== undefined && to !== undefined && from < this.insns.length && to < this.insns.length) this.faults.set(from, { to, name: e.to });
       }
     }
-    return this.faults.get(pos);
+    return this.faults.get(pos)?.to;
+  }
+
+  /** The label of the fixup a fault at `pos` goes to (as the exception table names it). */
+  faultLabel(pos: number): string | undefined {
+    this.faultTarget(pos);
+    return this.faults?.get(pos)?.name;
   }
 
   label(name: string): number | undefined {
@@ -192,6 +198,9 @@ export class Cfg {
       if (p !== undefined) for (const e of this.enter(p)) out.push(e.to);
     };
     if (/^(ret|sysret|iret|sysexit|ud2|hlt)/.test(m)) return out;
+    // a fault of an instruction with an exception-table entry goes to its fixup (an IRET's fixup
+    // is walked as an entry of its own)
+    to(this.faultTarget(pos));
     if (/^jmp/.test(m)) {
       to(target);
       return out;

@@ -2,7 +2,7 @@
 // decided (cheap procedure first, Z3 for the rest, answers cached across analyses), and every
 // violation replayed on the concrete machine along its path before it is shown (witness.ts).
 import type { Location, Program } from '../syntax';
-import { type CheckResult, type Expr, SymbolicAlgebra, evaluate, show } from '../x86';
+import { type CheckResult, type Expr, SymbolicAlgebra, evaluate, faultCondition, show, variables } from '../x86';
 import { cheapUnsat, decide, newSolverStats, type SolverStats } from './decide';
 import type { Finding, PathStep } from './analyze';
 import { Cfg } from './cfg';
@@ -109,7 +109,7 @@ const OLD_INTERRUPT_ENTRIES = ['nmi', 'page_fault', 'common_interrupt', 'invalid
  * ia32_syscall (both return through entry_64.S: in their own file the walk ends at that jump).
  */
 const INT80_ENTRIES = ['asm_int80_emulation', 'entry_INT80_compat', 'ia32_syscall'];
-const KINDS = new Set(['syscall', 'compat', 'sysenter', 'interrupt', 'exception', 'int80']);
+const KINDS = new Set(['syscall', 'compat', 'sysenter', 'interrupt', 'exception', 'int80', 'iret-fault']);
 
 /** How a well-known entry is reached (a label that is none of them: a 64-bit SYSCALL entry). */
 export function builtinKind(name: string): Entry['kind'] {
@@ -137,7 +137,7 @@ export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { en
   const missing: string[] = [];
   for (const spec of names) {
     // `LABEL:KIND` says how the entry is reached (--entry irq_entry:interrupt)
-    const m = /^(.*):(syscall|compat|sysenter|interrupt|exception|int80)$/.exec(spec);
+    const m = /^(.*):(syscall|compat|sysenter|interrupt|exception|int80|iret-fault)$/.exec(spec);
     const name = m && KINDS.has(m[2]) ? m[1] : spec;
     // a companion file's code is linked in for the jumps into it: its entries are its own
     const at = cfg.program.labels.get(name);
@@ -151,9 +151,58 @@ export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { en
     const implied = d?.kind ?? builtinKind(name);
     const kind = (m?.[2] as Entry['kind'] | undefined) ?? implied;
     // (a kind other than the label's own must be said again to replay a witness)
-    entries.push({ name, pos, kind, layout: d?.layout, ...(kind !== implied ? { spec: `${name}:${kind}` } : {}), ...(NMI_ENTRIES.includes(name) ? { ist: true } : {}) });
+    entries.push({ name, pos, kind, layout: d?.layout, ...(kind !== implied ? { spec: `${name}:${kind}` } : {}), ...(NMI_ENTRIES.includes(name) ? { ist: true } : {}), ...(kind === 'iret-fault' ? { faultOf: iretsFaultingTo(cfg, pos) } : {}) });
+  }
+  // An IRET with an exception-table entry (Linux 3.x `_ASM_EXTABLE(irq_return, bad_iret)`) may
+  // fault in ring 0 on the frame it pops, and its fixup goes on from there (3.x: back into
+  // general_protection as if user mode had faulted): the fixup is an entry of its own, walked
+  // from every frame the C may leave, which covers every fault of that IRET, the second of a
+  // path included. (With --entry only when named: `bad_iret:iret-fault`.)
+  if (!wanted.length && !described.size && entries.length) {
+    for (let pos = 0; pos < cfg.insns.length; pos++) {
+      if (!cfg.instruction[pos]?.mnemonic.startsWith('iret')) continue;
+      const to = cfg.faultTarget(pos);
+      const name = cfg.faultLabel(pos);
+      if (to === undefined || name === undefined || entries.some((e) => e.pos === to)) continue;
+      entries.push({ name, pos: to, kind: 'iret-fault', spec: `${name}:iret-fault`, faultOf: iretsFaultingTo(cfg, to) });
+    }
   }
   return { entries, missing };
+}
+
+/**
+ * A model of `q` made from `model` by giving the IRET's popped frame what a user frame has (the
+ * search's first values, zeros, make a selector IRET refuses): 64- or 32-bit user CS, user SS, a
+ * canonical RIP, in the variables each is made of. Undefined when no such change satisfies `q`.
+ */
+function userFrameModel(ev: ExitEvent, q: Expr, fault: Expr, model: Map<string, bigint>): CheckResult | undefined {
+  const u = ev.rec.user;
+  // (what the fault depends on gets a value, so that a replay decides it: a RIP the query did
+  // not constrain a canonical one)
+  const ripVars = new Set(variables(u.rip).keys());
+  model = new Map(model);
+  for (const n of variables(fault).keys()) if (!model.has(n)) model.set(n, ripVars.has(n) ? 0x401000n : 0n);
+  const choices: [Expr, bigint[]][] = [
+    [u.cs, [0x33n, 0x30n, 0x23n, 0x20n]],
+    [u.ss, [0x2bn, 0x28n]],
+    [u.rip, [0x401000n]],
+  ];
+  let envs = [new Map(model)];
+  for (const [e, values] of choices) {
+    const vs = [...variables(e).keys()];
+    envs = envs.flatMap((env) => [env, ...values.map((v) => new Map([...env, ...vs.map((n): [string, bigint] => [n, v])]))]);
+  }
+  const hit = envs.find((env) => evaluate(q, env) === 1n);
+  return hit ? { status: 'sat', model: hit, by: 'search' } : undefined;
+}
+
+/** The lines of the IRETs whose exception-table entry sends a fault to `fixup`. */
+function iretsFaultingTo(cfg: Cfg, fixup: number): number[] {
+  const out: number[] = [];
+  for (let pos = 0; pos < cfg.insns.length; pos++) {
+    if (cfg.instruction[pos]?.mnemonic.startsWith('iret') && cfg.faultTarget(pos) === fixup) out.push(cfg.stmt(pos).loc.range.start.line + 1);
+  }
+  return out;
 }
 
 /**
@@ -198,7 +247,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
   const { entries, missing } = findEntries(cfg, options.entries, project);
   const notes = missing.map((m) => `--entry ${m}: no such label in this file`);
 
-  const out: CheckOutput = { entries, registers: new Map(), memory: new Map(), findings: [], returns: [], walks: [], exits: [], paths: 0, instructions: 0, notes, log: [], solver: newSolverStats() };
+  const out: CheckOutput = { entries: [...entries], registers: new Map(), memory: new Map(), findings: [], returns: [], walks: [], exits: [], paths: 0, instructions: 0, notes, log: [], solver: newSolverStats() };
   const vendors: ('intel' | 'amd')[] = options.vendor === 'both' ? ['intel', 'amd'] : [options.vendor];
   const vaBits: (48 | 57)[] = options.vaBits === 'both' ? [48, 57] : [options.vaBits];
   const started = performance.now();
@@ -209,8 +258,14 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
     if (budget.shouldStop?.()) break;
     const S = new SymbolicAlgebra();
     const w = walk(S, cfg, entry, { mode: 'merge', vendor: options.vendor, maxStates: budget.maxStates ?? WALK_STATE_BUDGET, deadline: started + (budget.millis ?? WALK_BACKSTOP_MS), shouldStop: budget.shouldStop, ...setting(cfg, project), keepStates: true });
-    walks.push({ entry, S, w });
-    out.walks.push(w);
+    // an IRET's fixup found on its own whose paths all leave the file (into a general_protection
+    // defined elsewhere) has nothing to show but that: the note below, and no entry
+    const dropped = entry.kind === 'iret-fault' && !options.entries.length && !w.exits.length && !w.incomplete;
+    if (dropped) out.entries = out.entries.filter((e) => e !== entry);
+    else {
+      walks.push({ entry, S, w });
+      out.walks.push(w);
+    }
     if (w.incomplete) out.log.push(`${entry.name}: the walk was cut short (${w.incomplete}); what it did not reach has no verdict`);
     // a path that jumps to a label this file does not define ends there: what it returns through
     // is in another file (4.x-6.6's entry_INT80_compat into entry_64.S), unchecked here — said so
@@ -284,7 +339,16 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
           out.solver.queries++;
           out.solver.cheap++;
         }
-        const r: CheckResult = cheap ? { status: 'unsat', by: 'simplifier' } : await decide(q, 2000, out.solver);
+        let r: CheckResult = cheap ? { status: 'unsat', by: 'simplifier' } : await decide(q, 2000, out.solver);
+        // an IRET that faults in ring 0 on what it pops does not return to user mode (its fixup
+        // or an oops runs instead): a model of that kind is asked again without the fault
+        if (r.status === 'sat' && ev.rec.kind === 'iret') {
+          const fault = faultCondition(S, ev.rec, 'intel', 0);
+          if (evaluate(fault, r.model) === 1n) {
+            const q2 = conj(S, [...ev.pc, p.bad, ...(p.extra ?? []), S.notB(fault)]);
+            r = userFrameModel(ev, q2, fault, r.model) ?? (await decide(q2, 2000, out.solver));
+          }
+        }
         let status: ConditionStatus = r.status === 'unsat' ? 'proven' : r.status === 'sat' ? 'broken' : 'unknown';
         if (status === 'proven' && w.incomplete) status = 'unknown';
         // the NMI returns without exit work by design: a note, and the condition holds by that rule

@@ -41,9 +41,11 @@ import { noteOperand, type OperandState } from './memstate';
  * interrupt: a hardware frame on RSP0; exception: the same with an error code (or a vector stub's
  * push) below it; int80: `int $0x80` from 32-bit user mode (an interrupt frame with the 32-bit CS
  * and EIP); frame: kernel code that returns to user mode from a saved
- * frame RSP points at, every field of it user-controlled (Xen's restore_all_guest).
+ * frame RSP points at, every field of it user-controlled (Xen's restore_all_guest); iret-fault:
+ * the exception-table fixup of an IRET that faulted in ring 0 on the frame it popped (Linux 3.x's
+ * bad_iret), that frame still at RSP.
  */
-export type EntryKind = 'syscall' | 'compat' | 'sysenter' | 'interrupt' | 'exception' | 'int80' | 'frame';
+export type EntryKind = 'syscall' | 'compat' | 'sysenter' | 'interrupt' | 'exception' | 'int80' | 'frame' | 'iret-fault';
 
 export interface Entry {
   name: string;
@@ -55,6 +57,8 @@ export interface Entry {
   spec?: string;
   /** An interrupt entry on an IST stack (the NMI): its hardware frame is not on the task's stack. */
   ist?: boolean;
+  /** An `iret-fault` entry: the lines of the IRETs whose exception-table entry names it. */
+  faultOf?: number[];
 }
 
 /** A word of memory named the way the walk names it: a region (e.g. `percpu.current_task`) and an offset. */
@@ -316,7 +320,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   };
   const userRflags = S.or(S.and(val('user.rflags', 64), S.const(64, USER_RFLAGS_MASK)), S.const(64, 0x202n));
   /** The CPU left a hardware frame on RSP0 (an interrupt or exception from user mode). */
-  const hardwareFrame = entry.kind === 'interrupt' || entry.kind === 'exception' || entry.kind === 'int80';
+  const hardwareFrame = entry.kind === 'interrupt' || entry.kind === 'exception' || entry.kind === 'int80' || entry.kind === 'iret-fault';
   /** The user task is a 32-bit one (CS __USER32_CS, a 32-bit EIP). */
   const user32 = entry.kind === 'compat' || entry.kind === 'sysenter' || entry.kind === 'int80';
   /** The user RIP at entry, as the returns compare it (a frame entry has none of its own). */
@@ -374,8 +378,19 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     const rsp0 = onTaskStack ?? val('kernel.tss_rsp0', 64);
     const hw: [number, Expr][] = [[-8, S.const(64, 0x2bn)], [-16, val('user.rsp', 64)], [-24, userRflags], [-32, S.const(64, user32 ? 0x23n : 0x33n)], [-40, userRip]];
     if (entry.kind === 'exception') hw.push([-48, val('cpu.error_code', 64)]);
+    // The fixup of an IRET that faulted: the frame it could not return through is still at RSP,
+    // as the C (ptrace, sigreturn) left it: any selectors with RPL 3 (a bad one is why it
+    // faulted), any RIP; the registers are the user's (restored from the frame), and the GS
+    // base is the kernel's (the #GP entry swapped it back for a fault at this IRET)
+    if (entry.kind === 'iret-fault') {
+      const masked = (v: Expr): Expr => S.or(S.and(v, S.const(64, USER_RFLAGS_MASK)), S.const(64, 0x202n));
+      // (the selectors as the contracts' frame rewrite leaves them: `x | 3`; a pinned ptregs.cs
+      // of 0x33 is 0x33)
+      const rpl3 = (f: string): Expr => S.or(val('ptregs.' + f, 64), S.const(64, 3n));
+      hw.splice(0, hw.length, [-8, rpl3('ss')], [-16, val('ptregs.sp', 64)], [-24, masked(val('ptregs.flags', 64))], [-32, rpl3('cs')], [-40, val('ptregs.ip', 64)]);
+    }
     regs.rsp = S.sub(rsp0, S.const(64, BigInt(8 * hw.length)));
-    m0 = new MachineState(S, { regs, rflags: S.const(64, 0x2n), cs: S.const(16, 0x10n), ss: S.const(16, 0x0n), cpl: S.const(2, 0n), gsKernel: S.const(1, 0n), cr3: S.or(val('user.cr3', 64), S.const(64, 0x1000n)), memInit });
+    m0 = new MachineState(S, { regs, rflags: S.const(64, 0x2n), cs: S.const(16, 0x10n), ss: S.const(16, 0x0n), cpl: S.const(2, 0n), gsKernel: S.const(1, entry.kind === 'iret-fault' ? 1n : 0n), cr3: S.or(val('user.cr3', 64), S.const(64, 0x1000n)), memInit });
     const k = S.addressKey(rsp0);
     for (const [off, v] of hw) m0.mem.write(k.base, k.offset + BigInt(off), v);
     frame0 = { base: k.base, offset: k.offset - layout.size, fields: layout.fields };
@@ -524,7 +539,11 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   for (const e of cfg.enter(entry.pos)) {
     let pc: Expr[] | undefined = [];
     for (const f of e.features) pc = pc && addPc(pc, featureCond(f));
-    if (pc) push(e.to, { m: m0.clone(), pc, stack: [], frame: frame0, switched: entry.kind === 'frame', unresolved: false, sticky: S.F, assumes: [], paths: 1, percpuWritten: [] });
+    const assumes =
+      entry.kind === 'iret-fault'
+        ? [`${entry.name}: the exception-table fixup of the IRET at line ${(entry.faultOf ?? []).join(', ')}, run when it faults in ring 0 on the frame it pops (a bad CS or SS selector, a non-canonical RIP): entered with the kernel GS base (the #GP entry restores it for a fault at that IRET) and that frame at RSP, any selectors with RPL 3 and any RIP in it`]
+        : [];
+    if (pc) push(e.to, { m: m0.clone(), pc, stack: [], frame: frame0, switched: entry.kind === 'frame', unresolved: false, sticky: S.F, assumes, paths: 1, percpuWritten: [] });
   }
 
   /** The constants a widened register stands for (its loop variable's name → the values). */
@@ -657,6 +676,9 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
       if (!set) seen.set(bestKey, (set = new Set()));
       if (set.has(sig)) continue; // this loop head has been here with exactly these values
       set.add(sig);
+      // (not a copy: the walk goes on from st2 and changes its machine in place, so the next
+      // widening compares with what this round's state became further on, and widens more than
+      // it must — soundly; a copy here made the real kernels' walks 10-15 % slower)
       last.set(bestKey, st2);
       if (n > MAX_VISITS && cyclic[pos]) {
         result.incomplete = `the loop through line ${cfg.stmt(pos).loc.range.start.line + 1} did not settle in ${MAX_VISITS} iterations`;

@@ -77,7 +77,8 @@ describe('checker: the log', () => {
   test('a clean file logs nothing; a walk cut short by its budget says so, and claims nothing', async () => {
     assert.deepEqual((await run(fixture('kernels', 'linux-2015-entry_64.S'))).log, []);
     const c = await runChecks(program(fixture('kernels', 'linux-2015-entry_64.S')), defaultOptions, undefined, { millis: 0 });
-    assert.deepEqual(c.log, ["entry_SYSCALL_64: the walk was cut short (time budget exhausted); what it did not reach has no verdict"]);
+    // (and the IRET's fixup, walked as an entry of its own, is cut short too)
+    assert.deepEqual(c.log, ['entry_SYSCALL_64', 'bad_iret'].map((e) => `${e}: the walk was cut short (time budget exhausted); what it did not reach has no verdict`));
     assert.deepEqual([c.returns, c.findings.filter((f) => f.severity !== 'info')], [[], []]);
   });
 });
@@ -279,5 +280,54 @@ describe('checker: an exit-work loop whose mask narrows (3.x/4.x int_with_check)
       ['iret', 'ok', []],
     ]);
     assert.ok(!a.returns.some((r) => r.assumes.some((x) => /incomplete/.test(x))));
+  });
+});
+
+describe('checker: the IRET fault path (an exception-table fixup on the IRET)', () => {
+  const sample = path.join(repoRoot, 'samples', 'entry_64.S');
+  const text = readFileSync(sample, 'utf8');
+  /** The sample with bad_iret's SWAPGS left out (the line kept, empty): the shape of CVE-2014-9322's wrong-GS fixup. */
+  const noSwapgs = (): string => {
+    const at = text.indexOf('\nbad_iret:');
+    const i = text.indexOf('\tSWAPGS\n', at);
+    assert.ok(at > 0 && i > at && i - at < 1200, 'bad_iret still has its SWAPGS');
+    return text.slice(0, i) + '\n' + text.slice(i + '\tSWAPGS\n'.length);
+  };
+  test('the fixup is walked as an entry of its own: from any RPL-3 frame with the kernel GS base, back through general_protection to the IRET, proven', async () => {
+    const a = await run(sample);
+    assert.deepEqual(severe(a), []);
+    const iret = a.returns.find((r) => r.kind === 'iret');
+    assert.ok(iret);
+    assert.ok(iret.entries.includes('bad_iret'), iret.entries.join(' '));
+    assert.equal(iret.verdict, 'ok');
+    assert.ok(iret.assumes.some((s) => s.startsWith('bad_iret: the exception-table fixup of the IRET at line 646, run when it faults in ring 0')), iret.assumes.join(' | '));
+    // its walk starts at the fixup, with the kernel GS base and the frame at RSP
+    const c = await runChecks(program(sample), defaultOptions);
+    const e = c.entries.find((x) => x.name === 'bad_iret');
+    assert.deepEqual([e?.kind, e?.spec, e?.faultOf], ['iret-fault', 'bad_iret:iret-fault', [646]]);
+  });
+  test('a fixup that enters general_protection on the kernel GS base: the return runs on it (gs-not-user at the IRET), with a witness that replays from the fixup', async () => {
+    const buggy = noSwapgs();
+    const a = await analyze({ file: sample, text: buggy }, defaultOptions, diskReader);
+    assert.deepEqual(severe(a).map((f) => `${f.code}@${f.loc.range.start.line + 1}`), ['gs-not-user@646']);
+    const f = severe(a)[0];
+    assert.deepEqual(f.replay?.slice(0, 2), ['--entry', 'bad_iret:iret-fault']);
+    assert.equal(f.path?.[0].text, 'pushq $0');
+    assert.ok(f.assumes?.some((s) => s.startsWith('bad_iret: the exception-table fixup')));
+    const pins = f.replay!.filter((_, i, xs) => xs[i - 1] === '--set');
+    const sim = await simulate(parseProgram(sample, buggy, {}, diskReader), defaultOptions, 'bad_iret:iret-fault', envFromPins(pins));
+    // (one run per vendor: both return through the IRET on the kernel GS base)
+    assert.deepEqual(sim.paths.map((p) => [p.exit.line, p.exit.kind, p.codes, 'user' in p.exit ? p.exit.user.gsBase : '']), [
+      [646, 'iret', ['gs-not-user'], 'kernel'],
+      [646, 'iret', ['gs-not-user'], 'kernel'],
+    ]);
+  });
+  test('a fixup whose path leaves the file (general_protection defined elsewhere) is no entry, and a note says where its paths go', async () => {
+    const file = fixture('kernels', 'linux-2015-entry_64.S');
+    const a = await run(file);
+    assert.ok(!a.returns.some((r) => r.entries.includes('bad_iret')));
+    const note = a.findings.find((x) => x.message.startsWith('paths of bad_iret leave this file here for general_protection'));
+    assert.equal(note?.severity, 'info');
+    assert.equal(note?.loc.range.start.line + 1, 307);
   });
 });
