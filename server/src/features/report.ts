@@ -104,6 +104,11 @@ export function formatText(results: FileResult[]): string {
       const bad = r.conditions.filter((c) => c.status !== 'proven');
       if (bad.length) out.push(`    ${bad.map((c) => `${c.name}: ${c.status}`).join('; ')}`);
       out.push(`    taken when: ${r.exitCondition}`);
+      // what the verdict rests on (the contracts of the C it calls, the built-in rules), one a line
+      if (r.assumes.length) {
+        out.push('    rests on:');
+        for (const a of r.assumes) out.push(`      - ${a}`);
+      }
     }
   }
   for (const { shown, analysis } of results) {

@@ -92,6 +92,19 @@ describe('exit codes and messages', () => {
 describe('output formats', () => {
   const file = path.relative(repoRoot, fixture('lsp', 'basic.S'));
 
+  test('text: a return that is ok says what it rests on, one assumption a line (the fast path: the CVE-2014-4699 fix)', async () => {
+    const c = capture();
+    assert.equal(await main(['check', 'samples/entry_64.S'], c.io), 0);
+    const lines = c.out().split('\n');
+    const at = lines.findIndex((l) => l.startsWith('samples/entry_64.S:268: SYSRET (entry_SYSCALL_64): ok'));
+    assert.ok(at >= 0, c.out());
+    assert.match(lines[at + 1], /^ {4}taken when: /);
+    assert.equal(lines[at + 2], '    rests on:');
+    assert.match(lines[at + 3], /^ {6}- sys_call_table\[\] entries: cannot rewrite pt_regs .*CVE-2014-4699 fix/);
+    // the next return's header follows the last assumption
+    assert.match(lines[at + 4], /^samples\/entry_64\.S:361: SYSRET/);
+  });
+
   test('text: FILE:LINE:COL: error: MESSAGE [parse]', async () => {
     const c = capture();
     await main(['check', file], c.io);
