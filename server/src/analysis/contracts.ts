@@ -147,6 +147,22 @@ for (const name of ['schedule', 'schedule_user', 'preempt_schedule_irq']) {
   });
 }
 
+// The NMI handler (3.x-5.7 do_nmi, 5.8+ exc_nmi) reads pt_regs and never writes it: an NMI is no
+// ptrace stop and delivers no signal. (3.x's NMI returns through a copy of the hardware frame it
+// made before the call, below the IST stack's top, which a frame rewrite placed at the top would
+// not reach: with the default contract the return would compare the wrong cells.)
+for (const name of ['do_nmi', 'exc_nmi']) {
+  BUILTINS.push({
+    name,
+    clobbers: CALLER_SAVED,
+    frame: 'never',
+    interrupts: 'off',
+    exitWorkDone: false,
+    describe: `${name}: handles the NMI with interrupts off; pt_regs is read, never rewritten (an NMI is no ptrace stop and delivers no signal)`,
+    builtin: true,
+  });
+}
+
 // The 3.x/4.x tracing slow path at system call entry (ptrace, seccomp, audit, tracepoints). A
 // ptrace stop in it may rewrite pt_regs, and since the CVE-2014-4699 fix (3.16, backported to
 // stable) every ptrace stop sets TIF_NOTIFY_RESUME, so the return meets the work-flag test.

@@ -764,10 +764,15 @@ const H: Record<string, Handler> = {
   swapgs: (x) => {
     x.arity(0);
     const s = x.s;
-    s.gsKernel = x.A.not(s.gsKernel);
+    // (bases no code has written follow gsKernel: the toggle swaps them; written ones are swapped)
+    const written = s.msrs.has('GS_BASE') || s.msrs.has('KERNEL_GS_BASE');
     const g = s.msr('GS_BASE');
-    s.msrs.set('GS_BASE', s.msr('KERNEL_GS_BASE'));
-    s.msrs.set('KERNEL_GS_BASE', g);
+    const k = s.msr('KERNEL_GS_BASE');
+    s.gsKernel = x.A.not(s.gsKernel);
+    if (written) {
+      s.msrs.set('GS_BASE', k);
+      s.msrs.set('KERNEL_GS_BASE', g);
+    }
   },
   syscall: (x) => {
     x.arity(0);

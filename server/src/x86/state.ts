@@ -271,6 +271,9 @@ export class Memory<V, B> {
   }
 }
 
+/** The kernel's per-CPU GS base in a concrete run (a direct-map address, as Linux's are). */
+const KERNEL_GS_BASE_VALUE = 0xffff888000000000n;
+
 /** `base+0x10`, `base-0x20` or `0x1000`: a readable name for a memory location. */
 export function cellName(base: string, offset: bigint): string {
   const hex = (v: bigint): string => '0x' + v.toString(16);
@@ -503,6 +506,18 @@ export class MachineState<V, B> {
   }
 
   msr(name: string): V {
+    // The GS bases as the CPU holds them, until code writes one: the active one (GS_BASE) is the
+    // kernel's per-CPU base — a kernel address, bit 63 set — when gsKernel says so, else the
+    // user's, which arch_prctl keeps below 2^47; SWAPGS exchanges it with KERNEL_GS_BASE. So the
+    // paranoid entries' `rdmsr MSR_GS_BASE; testl %edx,%edx; js` (3.x-5.8) tells the two apart.
+    if ((name === 'GS_BASE' || name === 'KERNEL_GS_BASE') && !this.msrs.has(name)) {
+      const A = this.A;
+      const symbolic = A.kind === 'symbolic';
+      const kernel = symbolic ? A.or(A.fresh('kernel.gs_base', 64), A.const(64, 1n << 63n)) : A.const(64, KERNEL_GS_BASE_VALUE);
+      const user = symbolic ? A.and(A.fresh('user.gs_base', 64), A.const(64, (1n << 47n) - 1n)) : A.const(64, 0n);
+      const active = A.eq(this.gsKernel, A.const(1, 1n));
+      return name === 'GS_BASE' ? A.ite(active, kernel, user) : A.ite(active, user, kernel);
+    }
     let v = this.msrs.get(name);
     if (v === undefined) {
       v = this.A.kind === 'symbolic' ? this.A.fresh('msr.' + name, 64) : this.A.const(64, 0n);

@@ -331,3 +331,31 @@ describe('checker: the IRET fault path (an exception-table fixup on the IRET)', 
     assert.equal(note?.loc.range.start.line + 1, 307);
   });
 });
+
+describe('checker: the 3.x NMI (its IST stack, two copies of the frame, the GS base read from MSR_GS_BASE)', () => {
+  const file = fixture('kernels', 'linux-2014-nmi.S');
+  const text = readFileSync(file, 'utf8');
+  const options = { ...defaultOptions, entries: ['nmi'] };
+  test('the IRET pops the copied frame: RSP, GS base proven; the exit work is the NMI rule note; do_nmi never rewrites pt_regs', async () => {
+    const a = await analyze({ file, text }, options, diskReader);
+    assert.deepEqual(severe(a), []);
+    assert.deepEqual(a.findings.map((f) => `${f.code}@${f.loc.range.start.line + 1}:${f.severity}`), ['exit-work-unchecked@118:info']);
+    const iret = a.returns.find((r) => r.kind === 'iret');
+    assert.deepEqual(iret?.conditions.map((c) => [c.name, c.status]), [['rsp == ptregs.sp', 'proven'], ['user GS base', 'proven'], ['no exit work pending', 'proven']]);
+    assert.ok(iret?.assumes.some((s) => s.startsWith('do_nmi: handles the NMI with interrupts off; pt_regs is read, never rewritten')), iret?.assumes.join(' | '));
+  });
+  test('the way-out test inverted (jz for jnz): the return keeps the kernel GS base, and the witness replays through the MSR_GS_BASE test', async () => {
+    const i = text.indexOf('\tjnz\tnmi_restore\n');
+    assert.ok(i > 0);
+    const buggy = text.slice(0, i) + '\tjz\tnmi_restore\n' + text.slice(i + '\tjnz\tnmi_restore\n'.length);
+    const a = await analyze({ file, text: buggy }, options, diskReader);
+    assert.deepEqual(severe(a).map((f) => `${f.code}@${f.loc.range.start.line + 1}`), ['gs-not-user@118']);
+    const f = severe(a)[0];
+    const pins = f.replay!.filter((_, k, xs) => xs[k - 1] === '--set');
+    const sim = await simulate(parseProgram(file, buggy, {}, diskReader), options, 'nmi', envFromPins(pins));
+    assert.deepEqual(sim.paths.map((p) => [p.exit.line, p.exit.kind, p.codes, 'user' in p.exit ? p.exit.user.gsBase : '']), [
+      [118, 'iret', ['gs-not-user'], 'kernel'],
+      [118, 'iret', ['gs-not-user'], 'kernel'],
+    ]);
+  });
+});

@@ -316,6 +316,30 @@ describe('other privileged instructions', () => {
     assert.equal(s.gsBaseKind(), 'user');
     assert.equal(s.msr('GS_BASE').value, 0x1000n);
   });
+  test('unwritten GS bases follow the GS base in use: rdmsr MSR_GS_BASE has bit 63 set exactly on the kernel one (3.x-5.8 paranoid_entry tests it), SWAPGS swaps them', () => {
+    const S = new SymbolicAlgebra();
+    const s = new MachineState(S, { gsKernel: S.const(1, 0n) });
+    const sign = (): string => {
+      s.write('ecx', S.const(32, 0xc0000101n));
+      step(s, insn('rdmsr'), S);
+      return S.show(S.extract(s.read('edx'), 31, 31));
+    };
+    assert.equal(sign(), '0');
+    s.write('ecx', S.const(32, 0xc0000102n));
+    step(s, insn('rdmsr'), S);
+    assert.equal(S.show(S.extract(s.read('edx'), 31, 31)), '1', 'KERNEL_GS_BASE: the kernel base while the user one is active');
+    step(s, insn('swapgs'), S);
+    assert.equal(sign(), '1');
+    assert.equal(S.show(s.msr('GS_BASE')), 'kernel.gs_base | 0x8000000000000000');
+    step(s, insn('swapgs'), S);
+    assert.equal(sign(), '0');
+    assert.equal(S.show(s.msr('GS_BASE')), 'user.gs_base & 0x7fffffffffff');
+    // a base the code wrote is the value written, and SWAPGS swaps it
+    s.msrs.set('GS_BASE', S.const(64, 0x1234n));
+    step(s, insn('swapgs'), S);
+    assert.equal(S.show(s.msr('KERNEL_GS_BASE')), '0x1234');
+    assert.equal(S.show(s.msr('GS_BASE')), 'kernel.gs_base | 0x8000000000000000');
+  });
   test('rdmsr/wrmsr go through named MSRs', () => {
     const s = kernelState();
     s.write('ecx', A.const(32, 0x48n));
