@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { analyze, defaultOptions, envFromPins, findProjectFile, projectPreprocess, readProject, parseDefine, parseVaBits, parseVendor, simulate, withCSources, type AnalyzeOptions, type SimPath, type Simulation } from './analysis';
 import { parseProgram } from './syntax';
 import { diffAnalyses, formatDiffText } from './features/diff';
-import { formatJson, formatSarif, formatText } from './features/report';
+import { formatJson, formatSarif, formatText, shownOther } from './features/report';
 import { execFileSync } from 'node:child_process';
 import { cliConfinement, confinedReader, diskReader } from './files';
 import { defaultJobs, runJobs, type CheckJob } from './jobs';
@@ -160,7 +160,7 @@ export async function runSimulate(args: string[], io: CliIO): Promise<number> {
   } catch (e) {
     throw new UsageError(e instanceof Error ? e.message : String(e));
   }
-  io.stdout(parsed.format === 'json' ? JSON.stringify(sim, null, 2) + '\n' : formatSimulation(shown, sim));
+  io.stdout(parsed.format === 'json' ? JSON.stringify(sim, null, 2) + '\n' : formatSimulation(shown, abs, sim));
   return sim.paths.some((p) => p.verdict === 'finding') ? 1 : 0;
 }
 
@@ -208,25 +208,28 @@ export async function runDiff(args: string[], io: CliIO): Promise<number> {
   return d.worse ? 1 : 0;
 }
 
-function formatSimulation(file: string, sim: Simulation): string {
+function formatSimulation(file: string, abs: string, sim: Simulation): string {
   const out: string[] = [];
   for (const p of sim.paths) {
     if (p.steps.length && p === sim.paths[0]) {
       out.push(`${file}: ${sim.entry}, one path:`);
       for (const s of p.steps) {
         const ch = Object.entries(s.changed).map(([k, v]) => `${k}=${v.length > 40 ? v.slice(0, 40) + '…' : v}`).join(' ');
-        out.push(`  ${String(s.line).padStart(5)}  ${s.text.length > 60 ? s.text.slice(0, 60) + '…' : s.text.padEnd(60)}${ch ? '  ' + ch : ''}`);
+        // (a step in a linked companion file: its name before the line)
+        const at = s.file ? `${shownOther(s.file, file, abs)}:${s.line}` : String(s.line).padStart(5);
+        out.push(`  ${at}  ${s.text.length > 60 ? s.text.slice(0, 60) + '…' : s.text.padEnd(60)}${ch ? '  ' + ch : ''}`);
       }
     }
     const e = p.exit;
+    const where = e.file ? shownOther(e.file, file, abs) : file;
     if (e.kind === 'unknown' && 'reason' in e) {
-      out.push(`${file}:${e.line}: ${p.verdict}: ${e.reason}${e.missing.length ? ` (pin ${e.missing.join(', ')} with --set)` : ''}${p.codes.length ? ` [${p.codes.join(', ')}]` : ''}`);
+      out.push(`${where}:${e.line}: ${p.verdict}: ${e.reason}${e.missing.length ? ` (pin ${e.missing.join(', ')} with --set)` : ''}${p.codes.length ? ` [${p.codes.join(', ')}]` : ''}`);
       if (p.exitCondition) out.push(`    taken when: ${p.exitCondition}${p.paths ? ` (${p.paths} paths)` : ''}`);
       continue;
     }
     const x = e as Exclude<SimPath['exit'], { reason: string }>;
     const how = x.fault ? `fault #${x.fault.vector === 13 ? 'GP' : x.fault.vector} (vector ${x.fault.vector}) in ring ${x.fault.ring}` : `${x.kind.toUpperCase()} to user mode`;
-    out.push(`${file}:${x.line}: ${x.vendor}: ${how} — ${p.verdict}${p.codes.length ? ` [${p.codes.join(', ')}]` : ''}`);
+    out.push(`${where}:${x.line}: ${x.vendor}: ${how} — ${p.verdict}${p.codes.length ? ` [${p.codes.join(', ')}]` : ''}`);
     const u = x.user;
     out.push(`    rip=${u.rip} rsp=${u.rsp} rflags=${u.rflags} cs=${u.cs} ss=${u.ss} gs=${u.gsBase} cr3=${u.cr3}`);
   }

@@ -14,6 +14,8 @@ import { walk } from './walk';
 
 export interface SimStep {
   line: number;
+  /** The file of the line when it is not the simulated one (a companion file linked in: entry_64.S). */
+  file?: string;
   text: string;
   changed: Record<string, string>;
   /** With `detail`: every register, the flags, the GS base after the step and the frame fields it wrote. */
@@ -34,7 +36,7 @@ export interface SimulateOptions {
 }
 
 export interface SimPath {
-  exit: (ExitSummary & { line: number; vendor: 'intel' | 'amd' }) | { kind: 'unknown'; line: number; reason: string; missing: string[] };
+  exit: ((ExitSummary & { line: number; vendor: 'intel' | 'amd' }) | { kind: 'unknown'; line: number; reason: string; missing: string[] }) & { file?: string };
   verdict: 'ok' | 'finding' | 'unknown';
   codes: string[];
   steps: SimStep[];
@@ -111,6 +113,12 @@ export async function simulate(program: Program, options: AnalyzeOptions, entryN
     }
     return { entry: entryName, paths };
   }
+  // a line in another file (a companion linked in for its jumps) says which
+  const home = cfg.stmt(entry.pos).loc.file;
+  const fileOf = (pos: number): { file?: string } => {
+    const f = cfg.stmt(pos).loc.file;
+    return f === home ? {} : { file: f };
+  };
   const vendors: ('intel' | 'amd')[] = options.vendor === 'both' ? ['intel', 'amd'] : [options.vendor];
   const vaBits: (48 | 57)[] = options.vaBits === 'both' ? [48, 57] : [options.vaBits];
   const paths: SimPath[] = [];
@@ -120,7 +128,7 @@ export async function simulate(program: Program, options: AnalyzeOptions, entryN
     const tr = walk(T, cfg, entry, { mode: 'trace', env, vendor, ...TRACE_BUDGET(), ...setting(cfg, project), detail: sim.detail });
     const steps: SimStep[] = tr.steps.map((s) => {
       const st = cfg.stmt(s.pos);
-      const step: SimStep = { line: st.loc.range.start.line + 1, text: (st.text ?? st.name).trim(), changed: s.changed };
+      const step: SimStep = { line: st.loc.range.start.line + 1, ...fileOf(s.pos), text: (st.text ?? st.name).trim(), changed: s.changed };
       if (sim.detail) Object.assign(step, { regs: s.regs, flags: s.flags, frame: s.frame, gs: s.gs });
       return step;
     });
@@ -131,6 +139,7 @@ export async function simulate(program: Program, options: AnalyzeOptions, entryN
         exit: {
           kind: 'unknown',
           line: stop ? cfg.stmt(stop.pos).loc.range.start.line + 1 : steps[steps.length - 1]?.line ?? 0,
+          ...(stop ? fileOf(stop.pos) : steps[steps.length - 1]?.file ? { file: steps[steps.length - 1].file } : {}),
           reason: stop ? stop.reason : tr.incomplete ?? 'the path left the file without returning to user mode',
           missing: (stop?.missing ?? []).map(pinName),
         },
@@ -145,7 +154,7 @@ export async function simulate(program: Program, options: AnalyzeOptions, entryN
     const open = props.filter((p) => T.asBool(p.bad) === undefined && p.code !== 'kernel-value-leak');
     const line = cfg.stmt(ev.pos).loc.range.start.line + 1;
     paths.push({
-      exit: { ...summarizeExit(T, ev.rec, vendor), line, vendor },
+      exit: { ...summarizeExit(T, ev.rec, vendor), line, ...fileOf(ev.pos), vendor },
       verdict: broken.length ? 'finding' : open.length ? 'unknown' : 'ok',
       codes: [...new Set(broken.map((p) => p.code))],
       steps,

@@ -59,7 +59,8 @@ function pathSteps(f: Finding, file?: string) {
 }
 
 /** Another file's path as the user would write it: beside `shown` when the analysed file's is. */
-function shownOther(file: string, shown: string, analysed: string): string {
+/** How to show `file` beside the analysed file, shown to the user as `shown` (a companion linked in: its path from there). */
+export function shownOther(file: string, shown: string, analysed: string): string {
   if (file === analysed) return shown;
   const rel = path.relative(path.dirname(analysed), file);
   return path.isAbsolute(rel) ? file : path.join(path.dirname(shown), rel);

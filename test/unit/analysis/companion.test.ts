@@ -10,7 +10,8 @@ import { analyze, defaultOptions, envFromPins, simulate } from '../../../server/
 import { diagnosticsFor } from '../../../server/src/features/diagnostics';
 import { parseProgram, type FileReader } from '../../../server/src/syntax';
 import { diskReader } from '../../support/files';
-import { fixture } from '../../support/paths';
+import { main } from '../../../server/src/cli';
+import { fixture, repoRoot } from '../../support/paths';
 
 const compat = fixture('companion', 'entry_64_compat.S');
 const entry64 = fixture('companion', 'entry_64.S');
@@ -67,5 +68,26 @@ describe('a companion file linked for the jumps out of a compat entry file', () 
     assert.equal(sim.paths[0].exit.kind, 'iret');
     assert.deepEqual(sim.paths[0].codes, ['gs-not-user']);
     assert.equal(path.basename(f.loc.file), 'entry_64.S');
+    // the trace says which file each step is in: the compat file's steps no file, entry_64.S's its own
+    const steps = sim.paths[0].steps;
+    assert.equal(steps[0].file, undefined);
+    assert.ok(steps.some((s) => s.file === entry64));
+    assert.equal(sim.paths[0].exit.file, entry64);
+  });
+  test('simulate\'s text trace names the linked file on its steps and at the exit', async () => {
+    const a = await analyze({ file: compat, text: compatText }, defaultOptions, diskReader);
+    const ret = a.returns.find((r) => r.loc.file === entry64);
+    assert.ok(ret);
+    const sim = await simulate(parseProgram(compat, compatText, {}, diskReader), defaultOptions, 'entry_INT80_compat', undefined, undefined, { witnesses: true });
+    const pins = Object.entries(sim.paths.find((p) => p.pins)?.pins ?? {}).map(([k, v]) => `${k}=${v}`);
+    assert.ok(pins.length, 'pins that reach the return');
+    const out: string[] = [];
+    const shown = path.relative(repoRoot, compat);
+    const code = await main(['simulate', shown, '--entry', 'entry_INT80_compat', '--vendor', 'intel', ...pins.flatMap((p) => ['--set', p])], { stdout: (t) => out.push(t), stderr: (t) => out.push(t), cwd: repoRoot });
+    const text = out.join('');
+    assert.equal(code, 0, text);
+    const other = path.join(path.dirname(shown), 'entry_64.S');
+    assert.ok(text.split('\n').some((l) => l.startsWith(`  ${other}:`)), text);
+    assert.match(text, new RegExp(`^${other.replace(/[.]/g, '\\.')}:${ret.loc.range.start.line + 1}: intel: IRET to user mode — ok$`, 'm'));
   });
 });
