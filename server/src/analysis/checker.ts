@@ -148,7 +148,8 @@ export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { en
       continue;
     }
     const d = described.get(name);
-    const implied = d?.kind ?? builtinKind(name);
+    // (an IRET's exception-table fixup is reached as one: bad_iret)
+    const implied = d?.kind ?? (iretsFaultingTo(cfg, pos).length ? 'iret-fault' : builtinKind(name));
     const kind = (m?.[2] as Entry['kind'] | undefined) ?? implied;
     // (a kind other than the label's own must be said again to replay a witness)
     entries.push({ name, pos, kind, layout: d?.layout, ...(kind !== implied ? { spec: `${name}:${kind}` } : {}), ...(NMI_ENTRIES.includes(name) ? { ist: true } : {}), ...(kind === 'iret-fault' ? { faultOf: iretsFaultingTo(cfg, pos) } : {}) });
@@ -157,14 +158,14 @@ export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { en
   // fault in ring 0 on the frame it pops, and its fixup goes on from there (3.x: back into
   // general_protection as if user mode had faulted): the fixup is an entry of its own, walked
   // from every frame the C may leave, which covers every fault of that IRET, the second of a
-  // path included. (With --entry only when named: `bad_iret:iret-fault`.)
+  // path included. (With --entry only when named: `--entry bad_iret`.)
   if (!wanted.length && !described.size && entries.length) {
     for (let pos = 0; pos < cfg.insns.length; pos++) {
       if (!cfg.instruction[pos]?.mnemonic.startsWith('iret')) continue;
       const to = cfg.faultTarget(pos);
       const name = cfg.faultLabel(pos);
       if (to === undefined || name === undefined || entries.some((e) => e.pos === to)) continue;
-      entries.push({ name, pos: to, kind: 'iret-fault', spec: `${name}:iret-fault`, faultOf: iretsFaultingTo(cfg, to) });
+      entries.push({ name, pos: to, kind: 'iret-fault', faultOf: iretsFaultingTo(cfg, to) });
     }
   }
   return { entries, missing };

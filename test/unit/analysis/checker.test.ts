@@ -304,18 +304,21 @@ describe('checker: the IRET fault path (an exception-table fixup on the IRET)', 
     // its walk starts at the fixup, with the kernel GS base and the frame at RSP
     const c = await runChecks(program(sample), defaultOptions);
     const e = c.entries.find((x) => x.name === 'bad_iret');
-    assert.deepEqual([e?.kind, e?.spec, e?.faultOf], ['iret-fault', 'bad_iret:iret-fault', [646]]);
+    assert.deepEqual([e?.kind, e?.spec, e?.faultOf], ['iret-fault', undefined, [646]]);
+    // named alone (the editor's simulation view, `simulate --entry bad_iret`), it is the same entry
+    const named = (await runChecks(program(sample), { ...defaultOptions, entries: ['bad_iret'] })).entries;
+    assert.deepEqual(named.map((x) => [x.name, x.kind, x.faultOf]), [['bad_iret', 'iret-fault', [646]]]);
   });
   test('a fixup that enters general_protection on the kernel GS base: the return runs on it (gs-not-user at the IRET), with a witness that replays from the fixup', async () => {
     const buggy = noSwapgs();
     const a = await analyze({ file: sample, text: buggy }, defaultOptions, diskReader);
     assert.deepEqual(severe(a).map((f) => `${f.code}@${f.loc.range.start.line + 1}`), ['gs-not-user@646']);
     const f = severe(a)[0];
-    assert.deepEqual(f.replay?.slice(0, 2), ['--entry', 'bad_iret:iret-fault']);
+    assert.deepEqual(f.replay?.slice(0, 2), ['--entry', 'bad_iret']);
     assert.equal(f.path?.[0].text, 'pushq $0');
     assert.ok(f.assumes?.some((s) => s.startsWith('bad_iret: the exception-table fixup')));
     const pins = f.replay!.filter((_, i, xs) => xs[i - 1] === '--set');
-    const sim = await simulate(parseProgram(sample, buggy, {}, diskReader), defaultOptions, 'bad_iret:iret-fault', envFromPins(pins));
+    const sim = await simulate(parseProgram(sample, buggy, {}, diskReader), defaultOptions, 'bad_iret', envFromPins(pins));
     // (one run per vendor: both return through the IRET on the kernel GS base)
     assert.deepEqual(sim.paths.map((p) => [p.exit.line, p.exit.kind, p.codes, 'user' in p.exit ? p.exit.user.gsBase : '']), [
       [646, 'iret', ['gs-not-user'], 'kernel'],
