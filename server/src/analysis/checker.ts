@@ -165,6 +165,9 @@ export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { en
       const to = cfg.faultTarget(pos);
       const name = cfg.faultLabel(pos);
       if (to === undefined || name === undefined || entries.some((e) => e.pos === to)) continue;
+      // (a companion file's fixup is that file's entry, checked with it)
+      const at = cfg.program.labels.get(name);
+      if (cfg.program.companion && at !== undefined && at >= cfg.program.companion.from) continue;
       entries.push({ name, pos: to, kind: 'iret-fault', faultOf: iretsFaultingTo(cfg, to) });
     }
   }

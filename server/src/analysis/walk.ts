@@ -31,6 +31,7 @@ import { contractFor, type Contract } from './contracts';
 import { cUnknownName, runCFunction, PT_REGS_FIELDS, type CPath } from './cverify';
 import type { CFunction } from '../csrc/reader';
 import { noteOperand, type OperandState } from './memstate';
+import { rebuild } from './rebuild';
 
 /**
  * `syscall`: the state a 64-bit SYSCALL leaves; `compat`: a SYSCALL from 32-bit user mode (RCX =
@@ -563,6 +564,17 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     } else if (e.op === 'ite') {
       // either arm's values, whatever the condition
       return constantsOf(e.args[1], out) && constantsOf(e.args[2], out);
+    } else if (e.args.length && e.args.filter((a) => a.op !== 'const').length === 1) {
+      // an operation on one such value and constants (a 32-bit `andl $~…, %edi` of either arm:
+      // zext64(ite(c, a, b)[31:0] & mask)): the operation on each of its values
+      const child = e.args.find((a) => a.op !== 'const')!;
+      const values = new Set<bigint>();
+      if (!constantsOf(child, values)) return false;
+      for (const v of values) {
+        const r = S.asConst(rebuild(S, e, (x) => (x === child ? S.const(child.width, v) : undefined)));
+        if (r === undefined) return false;
+        out.add(r);
+      }
     } else return false;
     return out.size <= MAX_VALUE_SET;
   };

@@ -281,6 +281,20 @@ describe('checker: an exit-work loop whose mask narrows (3.x/4.x int_with_check)
     ]);
     assert.ok(!a.returns.some((r) => r.assumes.some((x) => /incomplete/.test(x))));
   });
+  test('a mask narrowed after a join (3.14: the 32-bit andl of a mask that is one of two on the way in): still one of a few constants, every return proven', async () => {
+    const joined = loop.replace(
+      '\tandl\t$~(_TIF_WORK_SYSCALL_EXIT|_TIF_SYSCALL_EMU), %edi\n',
+      '\ttestl\t$_TIF_NOTIFY_RESUME, %edx\n\tjz\t1f\n\tmovl\t$_TIF_WORK_MASK, %edi\n1:\tandl\t$~(_TIF_WORK_SYSCALL_EXIT|_TIF_SYSCALL_EMU), %edi\n',
+    );
+    assert.notEqual(joined, loop);
+    const a = await analyze({ file, text: text.replace(slowCall, joined) }, defaultOptions, diskReader);
+    assert.deepEqual(severe(a).map((f) => f.code), []);
+    assert.deepEqual(a.returns.map((r) => [r.kind, r.verdict, r.conditions.filter((c) => c.status !== 'proven').map((c) => c.name)]), [
+      ['sysret', 'ok', []],
+      ['sysret', 'ok', []],
+      ['iret', 'ok', []],
+    ]);
+  });
 });
 
 describe('checker: the IRET fault path (an exception-table fixup on the IRET)', () => {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { analyze, defaultOptions, envFromPins, simulate } from '../../../server/src/analysis';
+import { runChecks } from '../../../server/src/analysis/checker';
 import { diagnosticsFor } from '../../../server/src/features/diagnostics';
 import { parseProgram, type FileReader } from '../../../server/src/syntax';
 import { diskReader } from '../../support/files';
@@ -73,6 +74,22 @@ describe('a companion file linked for the jumps out of a compat entry file', () 
     assert.equal(steps[0].file, undefined);
     assert.ok(steps.some((s) => s.file === entry64));
     assert.equal(sim.paths[0].exit.file, entry64);
+  });
+  test('an IRET fixup in the companion is its file\'s entry, not walked from the compat file', async () => {
+    const withFixup = entry64Text
+      .replace('#include "calling.h"', '#include "calling.h"\n#include <asm/asm.h>')
+      .replace('\tiretq\n', '.Liret:\n\tiretq\n\t_ASM_EXTABLE(.Liret, bad_iret)\nbad_iret:\n\tpushq\t$0\n\tswapgs\n\tjmp\tgeneral_protection\n');
+    assert.notEqual(withFixup, entry64Text);
+    // (in its own file the fixup is an entry)
+    const own = parseProgram(entry64, withFixup, {}, diskReader);
+    assert.deepEqual(own.exceptionTable.map((e) => `${e.from}->${e.to}`), ['.Liret->bad_iret']);
+    // (its paths leave that file for general_protection: a note there)
+    const alone = await runChecks(own, defaultOptions);
+    assert.ok(alone.findings.some((f) => f.message.startsWith('paths of bad_iret leave this file here for general_protection')));
+    const c = await runChecks(parseProgram(compat, compatText, {}, withEntry64(withFixup)), defaultOptions);
+    assert.ok(c.entries.length > 0);
+    assert.ok(!c.entries.some((e) => e.name === 'bad_iret'), c.entries.map((e) => e.name).join(' '));
+    assert.ok(!c.findings.some((f) => f.message.includes('bad_iret')), c.findings.map((f) => f.message).join(' | '));
   });
   test('simulate\'s text trace names the linked file on its steps and at the exit', async () => {
     const a = await analyze({ file: compat, text: compatText }, defaultOptions, diskReader);
