@@ -591,6 +591,7 @@ async function confirm(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, options: Anal
   } else {
     ok = tr.accesses.some((a) => a.pos === pos && T.asConst(a.gsKernel) === 0n);
   }
+  if (!ok && process.env.ER_DEBUG) console.error('NOREPLAY', entry.name, p.code, tr.stop?.reason, tr.stop?.missing, tr.incomplete, tr.exits.map((x) => x.pos).length, 'steps', tr.steps.map((s) => cfg.stmt(s.pos).loc.range.start.line + 1).filter((l, i, a) => l !== a[i - 1]).join(' ').slice(-400));
   if (!ok) return undefined;
   const facts = ev ? witnessFacts(S, ev, model) : {};
   // only what the replay read: the rest of the model is about other paths

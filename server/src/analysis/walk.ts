@@ -24,6 +24,7 @@ import {
   step,
   syscallEntryState,
   evaluate,
+  kernelGsBase,
   variables,
 } from '../x86';
 import type { Cfg } from './cfg';
@@ -317,6 +318,9 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   // --- the entry state --------------------------------------------------------------------
   const memInit = (base: string, off: bigint, size: number): Expr => {
     if (base.startsWith('gs:')) return val(`percpu.${cellName(base.slice(3), off)}`, size * 8);
+    // the per-CPU offsets table, at the index the code computes from its CPU number (5.9+
+    // GET_PERCPU_BASE: RDPID or LSL, then __per_cpu_offset(, %reg, 8)): this CPU's GS base
+    if (size === 8 && (base.split(' + ').includes('__per_cpu_offset') || base === 'pcpu_unit_offsets')) return kernelGsBase(S);
     return val(`mem[${cellName(base, off)}]:${size * 8}`, size * 8);
   };
   const userRflags = S.or(S.and(val('user.rflags', 64), S.const(64, USER_RFLAGS_MASK)), S.const(64, 0x202n));

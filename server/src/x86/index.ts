@@ -53,6 +53,8 @@ export {
   StateInit,
   MachineState,
   mergeStates,
+  kernelGsBase,
+  userGsBase,
 } from './state';
 export { Operand, RegOperand, ImmOperand, MemOperand, LabelOperand, IndirectOperand, Instruction, reg, imm, mem, label, insn } from './insn';
 export { InstructionInfo, ParsedMnemonic, describeInstruction, parseMnemonic, canonicalMnemonics, conditionCodes, CONDITIONS } from './describe';

@@ -4,7 +4,7 @@ import { AddressKey, Algebra, isSet, isZero, mask, toSigned } from './algebra';
 import { CONDITIONS, parseMnemonic, ParsedMnemonic } from './describe';
 import { applySyscall, ExitRecord, Fault, iret, LINUX_SELECTORS, Selectors, sysexit, sysret } from './exits';
 import { Instruction, MemOperand, Operand } from './insn';
-import { CONTROL_REGS, ControlReg, Flag, lookupRegister, MachineState, MSR_NAMES, RegRef, Segment, SEGMENTS, STATUS_FLAGS, VaBits } from './state';
+import { CONTROL_REGS, ControlReg, Flag, lookupRegister, MachineState, MSR_NAMES, noteGsBaseWrite, RegRef, Segment, SEGMENTS, STATUS_FLAGS, VaBits } from './state';
 
 export interface MemoryAccess<V> {
   kind: 'read' | 'write';
@@ -811,6 +811,7 @@ const H: Record<string, Handler> = {
     const name = msrName(x);
     const v = x.A.concat(x.s.read('edx'), x.s.read('eax'));
     x.s.msrs.set(name, v);
+    if (name === 'GS_BASE') noteGsBaseWrite(x.s, v);
   },
   rdfsbase: (x) => baseRegister(x, 'FS_BASE', false),
   rdgsbase: (x) => baseRegister(x, 'GS_BASE', false),
@@ -896,7 +897,11 @@ function baseRegister<V, B>(x: Exec<V, B>, msr: string, write: boolean): void {
   x.arity(1);
   const r = x.gprRef(x.ops[0]);
   if (!r || r.width < 32) x.fail(`${x.insn.mnemonic} needs a 32- or 64-bit register`);
-  if (write) x.s.msrs.set(msr, x.A.zext(x.s.readRef(r), 64));
+  if (write) {
+    const v = x.A.zext(x.s.readRef(r), 64);
+    x.s.msrs.set(msr, v);
+    if (msr === 'GS_BASE') noteGsBaseWrite(x.s, v);
+  }
   else x.s.writeRef(r, r.width === 64 ? x.s.msr(msr) : x.A.extract(x.s.msr(msr), 31, 0));
 }
 

@@ -274,6 +274,40 @@ export class Memory<V, B> {
 /** The kernel's per-CPU GS base in a concrete run (a direct-map address, as Linux's are). */
 const KERNEL_GS_BASE_VALUE = 0xffff888000000000n;
 
+/** The kernel's per-CPU GS base: a kernel address (bit 63 set), the same value wherever it is made. */
+export function kernelGsBase<V, B>(A: Algebra<V, B>): V {
+  return A.kind === 'symbolic' ? A.or(A.fresh('kernel.gs_base', 64), A.const(64, 1n << 63n)) : A.const(64, KERNEL_GS_BASE_VALUE);
+}
+
+/** The user's GS base as arch_prctl leaves it: below 2^47. */
+export function userGsBase<V, B>(A: Algebra<V, B>): V {
+  return A.kind === 'symbolic' ? A.and(A.fresh('user.gs_base', 64), A.const(64, (1n << 47n) - 1n)) : A.const(64, 0n);
+}
+
+/**
+ * After code wrote GS_BASE (wrgsbase, wrmsr): the kernel's base is active when the value is the
+ * kernel's per-CPU base (5.9+ paranoid_entry's `wrgsbase` of `__per_cpu_offset[cpu]`), the user's
+ * when it is the user's (its exit's `wrgsbase` of what `rdgsbase` read); otherwise as it was.
+ * (A `wrmsr` rebuilds its value from EDX:EAX, which the algebra does not fold back into the base:
+ * in practice only `wrgsbase` is recognised.)
+ */
+export function noteGsBaseWrite<V, B>(s: MachineState<V, B>, v: V): void {
+  const A = s.A;
+  const kind = (x: V, depth: number): V | undefined => {
+    if (A.asBool(A.eq(x, kernelGsBase(A))) === true) return A.const(1, 1n);
+    if (A.asBool(A.eq(x, userGsBase(A))) === true) return A.const(1, 0n);
+    // a value merged from paths (ALTERNATIVE arms): each arm's base, under its condition
+    const e = x as unknown as { op?: string; args?: V[] };
+    if (A.kind !== 'symbolic' || e.op !== 'ite' || !e.args || depth > 8) return undefined;
+    const [c, a, b] = e.args;
+    const ka = kind(a, depth + 1);
+    const kb = kind(b, depth + 1);
+    return ka === undefined || kb === undefined ? undefined : A.ite(c as unknown as B, ka, kb);
+  };
+  const k = kind(v, 0);
+  if (k !== undefined) s.gsKernel = k;
+}
+
 /** `base+0x10`, `base-0x20` or `0x1000`: a readable name for a memory location. */
 export function cellName(base: string, offset: bigint): string {
   const hex = (v: bigint): string => '0x' + v.toString(16);
@@ -512,9 +546,8 @@ export class MachineState<V, B> {
     // paranoid entries' `rdmsr MSR_GS_BASE; testl %edx,%edx; js` (3.x-5.8) tells the two apart.
     if ((name === 'GS_BASE' || name === 'KERNEL_GS_BASE') && !this.msrs.has(name)) {
       const A = this.A;
-      const symbolic = A.kind === 'symbolic';
-      const kernel = symbolic ? A.or(A.fresh('kernel.gs_base', 64), A.const(64, 1n << 63n)) : A.const(64, KERNEL_GS_BASE_VALUE);
-      const user = symbolic ? A.and(A.fresh('user.gs_base', 64), A.const(64, (1n << 47n) - 1n)) : A.const(64, 0n);
+      const kernel = kernelGsBase(A);
+      const user = userGsBase(A);
       const active = A.eq(this.gsKernel, A.const(1, 1n));
       return name === 'GS_BASE' ? A.ite(active, kernel, user) : A.ite(active, user, kernel);
     }

@@ -376,3 +376,20 @@ describe('checker: the 3.x NMI (its IST stack, two copies of the frame, the GS b
     ]);
   });
 });
+
+describe('checker: a GS base set with wrgsbase (5.9+ paranoid_entry with FSGSBASE)', () => {
+  const file = path.join(repoRoot, 'test', 'fixtures', 'kernels', 'inline-wrgsbase.S');
+  /** An interrupt entry that sets the kernel's base from the per-CPU offsets table, reads per-CPU data, and puts the user's back. */
+  const source = (table: string): string =>
+    ['.text', '.globl asm_exc_foo', 'asm_exc_foo:', '\trdgsbase %rbx', '\tmovq\t%rdi, %rax', '\tandq\t$0xfff, %rax', `\tmovq\t${table}(, %rax, 8), %rax`, '\twrgsbase %rax', '\tmovq\t%gs:some_var, %rcx', '\twrgsbase %rbx', '\tiretq', ''].join('\n');
+  const options = { ...defaultOptions, entries: ['asm_exc_foo:interrupt'] };
+  test('this CPU\'s base from __per_cpu_offset: the per-CPU read runs on the kernel base, the return on the user\'s', async () => {
+    const a = await analyze({ file, text: source('__per_cpu_offset') }, options, diskReader);
+    const codes = a.findings.map((f) => `${f.code}@${f.loc.range.start.line + 1}`);
+    assert.ok(!codes.some((c) => c.startsWith('percpu-user-gs') || c.startsWith('gs-not-user')), codes.join(' '));
+  });
+  test('a base read from anywhere else is not known to be the kernel\'s: the per-CPU read is flagged', async () => {
+    const a = await analyze({ file, text: source('some_table') }, options, diskReader);
+    assert.ok(a.findings.some((f) => f.code === 'percpu-user-gs' && f.loc.range.start.line + 1 === 9), a.findings.map((f) => `${f.code}@${f.loc.range.start.line + 1}`).join(' '));
+  });
+});

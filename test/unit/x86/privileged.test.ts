@@ -23,6 +23,9 @@ import {
   syscallEntryState,
   pinnedUser,
   freshUser,
+  kernelGsBase,
+  userGsBase,
+  reg,
 } from '../../../server/src/x86';
 
 const EDGES: { v: bigint; c48: boolean; c57: boolean }[] = [
@@ -339,6 +342,25 @@ describe('other privileged instructions', () => {
     step(s, insn('swapgs'), S);
     assert.equal(S.show(s.msr('KERNEL_GS_BASE')), '0x1234');
     assert.equal(S.show(s.msr('GS_BASE')), 'kernel.gs_base | 0x8000000000000000');
+  });
+  test('a GS base written (wrgsbase, wrmsr) makes the base in use the kernel\'s or the user\'s by its value: 5.9+ paranoid_entry and paranoid_exit', () => {
+    const S = new SymbolicAlgebra();
+    const s = new MachineState(S, { gsKernel: S.const(1, 0n) });
+    step(s, insn('rdgsbase', reg('rbx')), S);
+    s.regs.rax = kernelGsBase(S);
+    step(s, insn('wrgsbase', reg('rax')), S);
+    assert.equal(S.show(s.gsKernel), '1');
+    step(s, insn('wrgsbase', reg('rbx')), S);
+    assert.equal(S.show(s.gsKernel), '0');
+    // merged arms: each arm's base under its condition
+    s.regs.rax = S.ite(S.eq(S.fresh('feature.X86_FEATURE_FSGSBASE', 1), S.const(1, 1n)), kernelGsBase(S), userGsBase(S));
+    step(s, insn('wrgsbase', reg('rax')), S);
+    assert.equal(S.show(s.gsKernel), 'feature.X86_FEATURE_FSGSBASE');
+    // a value that is neither leaves it as it was
+    s.gsKernel = S.const(1, 0n);
+    s.regs.rax = S.fresh('something', 64);
+    step(s, insn('wrgsbase', reg('rax')), S);
+    assert.equal(S.show(s.gsKernel), '0');
   });
   test('rdmsr/wrmsr go through named MSRs', () => {
     const s = kernelState();
