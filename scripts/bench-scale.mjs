@@ -9,7 +9,7 @@
 // Fails (exit 1) when doubling N costs more than 2.2x the time, or a generated file gets a
 // warning. In each process the analysis runs in a batch (at least 5 runs, at least 1 s, no
 // collection forced between them: each run pays for its garbage) and its figure is the batch's
-// mean; each figure is the least of --runs fresh processes (default 5), run with the V8 settings
+// mean; each figure is the least of --runs fresh processes (default 5, in rounds over every N), run with the V8 settings
 // the server's threads have (the defaults); the growth test uses the analysis's CPU time, which
 // other processes on a shared machine disturb least.
 // Usage: node scripts/bench-scale.mjs [--max 640] [--runs 3] [--json]
@@ -110,18 +110,29 @@ stubHeaders(inc);
 const toolchain = spawnSync('sh', ['-c', 'command -v gcc && command -v as'], { encoding: 'utf8' }).status === 0;
 const runs = Math.max(1, Number(values.runs));
 const series = [];
+const sizes = [];
 for (let n = 10; n <= Number(values.max); n *= 2) {
-  const file = join(dir, `entry-${n}.S`);
-  writeFileSync(file, generateEntry(n));
-  const samples = [];
-  for (let r = 0; r < runs; r++) {
+  sizes.push(n);
+  writeFileSync(join(dir, `entry-${n}.S`), generateEntry(n));
+}
+// the processes run in rounds, each round every N once, so that a spell of load on the machine
+// falls on every N alike rather than on the few processes of one N (a 2.3x step from one N's
+// five processes meeting a busy minute)
+const samplesOf = new Map(sizes.map((n) => [n, []]));
+for (let r = 0; r < runs; r++) {
+  for (const n of sizes) {
     const c = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', String(n), '--dir', dir], { encoding: 'utf8', maxBuffer: 64 << 20 });
     if (c.status !== 0) {
       console.error(`bench-scale: N=${n} failed:\n${c.stderr}`);
       process.exit(2);
     }
-    samples.push(JSON.parse(c.stdout));
+    samplesOf.get(n).push(JSON.parse(c.stdout));
   }
+  if (!values.json) process.stderr.write(`round ${r + 1}/${runs} done\n`);
+}
+for (const n of sizes) {
+  const file = join(dir, `entry-${n}.S`);
+  const samples = samplesOf.get(n);
   const s = samples[0];
   const row = {
     n, lines: s.lines, instructions: s.instructions, alternatives: s.alternatives,
