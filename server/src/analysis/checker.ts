@@ -135,6 +135,7 @@ export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { en
   const names = wanted.length ? wanted : described.size ? [...described.keys()] : [...SYSCALL_ENTRIES, ...COMPAT_ENTRIES, ...SYSENTER_ENTRIES, ...INT80_ENTRIES, ...INTERRUPT_ENTRIES, ...(linux ? OLD_INTERRUPT_ENTRIES : [])];
   const entries: Entry[] = [];
   const missing: string[] = [];
+  const fixups = iretFixups(cfg);
   for (const spec of names) {
     // `LABEL:KIND` says how the entry is reached (--entry irq_entry:interrupt)
     const m = /^(.*):(syscall|compat|sysenter|interrupt|exception|int80|iret-fault)$/.exec(spec);
@@ -149,10 +150,10 @@ export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { en
     }
     const d = described.get(name);
     // (an IRET's exception-table fixup is reached as one: bad_iret)
-    const implied = d?.kind ?? (iretsFaultingTo(cfg, pos).length ? 'iret-fault' : builtinKind(name));
+    const implied = d?.kind ?? (fixups.has(pos) ? 'iret-fault' : builtinKind(name));
     const kind = (m?.[2] as Entry['kind'] | undefined) ?? implied;
     // (a kind other than the label's own must be said again to replay a witness)
-    entries.push({ name, pos, kind, layout: d?.layout, ...(kind !== implied ? { spec: `${name}:${kind}` } : {}), ...(NMI_ENTRIES.includes(name) ? { ist: true } : {}), ...(kind === 'iret-fault' ? { faultOf: iretsFaultingTo(cfg, pos) } : {}) });
+    entries.push({ name, pos, kind, layout: d?.layout, ...(kind !== implied ? { spec: `${name}:${kind}` } : {}), ...(NMI_ENTRIES.includes(name) ? { ist: true } : {}), ...(kind === 'iret-fault' ? { faultOf: fixups.get(pos)?.lines ?? [] } : {}) });
   }
   // An IRET with an exception-table entry (Linux 3.x `_ASM_EXTABLE(irq_return, bad_iret)`) may
   // fault in ring 0 on the frame it pops, and its fixup goes on from there (3.x: back into
@@ -160,18 +161,30 @@ export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { en
   // from every frame the C may leave, which covers every fault of that IRET, the second of a
   // path included. (With --entry only when named: `--entry bad_iret`.)
   if (!wanted.length && !described.size && entries.length) {
-    for (let pos = 0; pos < cfg.insns.length; pos++) {
-      if (!cfg.instruction[pos]?.mnemonic.startsWith('iret')) continue;
-      const to = cfg.faultTarget(pos);
-      const name = cfg.faultLabel(pos);
-      if (to === undefined || name === undefined || entries.some((e) => e.pos === to)) continue;
+    for (const [pos, { name, lines }] of fixups) {
+      if (entries.some((e) => e.pos === pos)) continue;
       // (a companion file's fixup is that file's entry, checked with it)
       const at = cfg.program.labels.get(name);
       if (cfg.program.companion && at !== undefined && at >= cfg.program.companion.from) continue;
-      entries.push({ name, pos: to, kind: 'iret-fault', faultOf: iretsFaultingTo(cfg, to) });
+      entries.push({ name, pos, kind: 'iret-fault', faultOf: lines });
     }
   }
   return { entries, missing };
+}
+
+/** The fixups of IRETs with an exception-table entry: by the fixup's position, its label and the IRETs' lines. */
+function iretFixups(cfg: Cfg): Map<number, { name: string; lines: number[] }> {
+  const out = new Map<number, { name: string; lines: number[] }>();
+  for (let pos = 0; pos < cfg.insns.length; pos++) {
+    if (!cfg.instruction[pos]?.mnemonic.startsWith('iret')) continue;
+    const to = cfg.faultTarget(pos);
+    const name = cfg.faultLabel(pos);
+    if (to === undefined || name === undefined) continue;
+    const f = out.get(to) ?? { name, lines: [] };
+    f.lines.push(cfg.stmt(pos).loc.range.start.line + 1);
+    out.set(to, f);
+  }
+  return out;
 }
 
 /**
@@ -184,29 +197,20 @@ function userFrameModel(ev: ExitEvent, q: Expr, fault: Expr, model: Map<string, 
   // (what the fault depends on gets a value, so that a replay decides it: a RIP the query did
   // not constrain a canonical one)
   const ripVars = new Set(variables(u.rip).keys());
-  model = new Map(model);
-  for (const n of variables(fault).keys()) if (!model.has(n)) model.set(n, ripVars.has(n) ? 0x401000n : 0n);
+  const base = new Map(model);
+  for (const n of variables(fault).keys()) if (!base.has(n)) base.set(n, ripVars.has(n) ? 0x401000n : 0n);
   const choices: [Expr, bigint[]][] = [
     [u.cs, [0x33n, 0x30n, 0x23n, 0x20n]],
     [u.ss, [0x2bn, 0x28n]],
     [u.rip, [0x401000n]],
   ];
-  let envs = [new Map(model)];
+  let envs = [base];
   for (const [e, values] of choices) {
     const vs = [...variables(e).keys()];
     envs = envs.flatMap((env) => [env, ...values.map((v) => new Map([...env, ...vs.map((n): [string, bigint] => [n, v])]))]);
   }
   const hit = envs.find((env) => evaluate(q, env) === 1n);
   return hit ? { status: 'sat', model: hit, by: 'search' } : undefined;
-}
-
-/** The lines of the IRETs whose exception-table entry sends a fault to `fixup`. */
-function iretsFaultingTo(cfg: Cfg, fixup: number): number[] {
-  const out: number[] = [];
-  for (let pos = 0; pos < cfg.insns.length; pos++) {
-    if (cfg.instruction[pos]?.mnemonic.startsWith('iret') && cfg.faultTarget(pos) === fixup) out.push(cfg.stmt(pos).loc.range.start.line + 1);
-  }
-  return out;
 }
 
 /**
@@ -591,7 +595,6 @@ async function confirm(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, options: Anal
   } else {
     ok = tr.accesses.some((a) => a.pos === pos && T.asConst(a.gsKernel) === 0n);
   }
-  if (!ok && process.env.ER_DEBUG) console.error('NOREPLAY', entry.name, p.code, tr.stop?.reason, tr.stop?.missing, tr.incomplete, tr.exits.map((x) => x.pos).length, 'steps', tr.steps.map((s) => cfg.stmt(s.pos).loc.range.start.line + 1).filter((l, i, a) => l !== a[i - 1]).join(' ').slice(-400));
   if (!ok) return undefined;
   const facts = ev ? witnessFacts(S, ev, model) : {};
   // only what the replay read: the rest of the model is about other paths

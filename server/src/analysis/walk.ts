@@ -323,7 +323,11 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     if (size === 8 && (base.split(' + ').includes('__per_cpu_offset') || base === 'pcpu_unit_offsets')) return kernelGsBase(S);
     return val(`mem[${cellName(base, off)}]:${size * 8}`, size * 8);
   };
-  const userRflags = S.or(S.and(val('user.rflags', 64), S.const(64, USER_RFLAGS_MASK)), S.const(64, 0x202n));
+  /** RFLAGS as user mode may hold them (what SYSCALL saved, what ptrace may write): the user-changeable bits, IF and bit 1 set. */
+  const userFlags = (v: Expr): Expr => S.or(S.and(v, S.const(64, USER_RFLAGS_MASK)), S.const(64, 0x202n));
+  /** A selector as the C that rewrites a frame leaves it (ptrace, sigreturn): RPL 3. */
+  const rpl3 = (v: Expr): Expr => S.or(v, S.const(64, 3n));
+  const userRflags = userFlags(val('user.rflags', 64));
   /** The CPU left a hardware frame on RSP0 (an interrupt or exception from user mode). */
   const hardwareFrame = entry.kind === 'interrupt' || entry.kind === 'exception' || entry.kind === 'int80' || entry.kind === 'iret-fault';
   /** The user task is a 32-bit one (CS __USER32_CS, a 32-bit EIP). */
@@ -388,11 +392,10 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     // faulted), any RIP; the registers are the user's (restored from the frame), and the GS
     // base is the kernel's (the #GP entry swapped it back for a fault at this IRET)
     if (entry.kind === 'iret-fault') {
-      const masked = (v: Expr): Expr => S.or(S.and(v, S.const(64, USER_RFLAGS_MASK)), S.const(64, 0x202n));
       // (the selectors as the contracts' frame rewrite leaves them: `x | 3`; a pinned ptregs.cs
       // of 0x33 is 0x33)
-      const rpl3 = (f: string): Expr => S.or(val('ptregs.' + f, 64), S.const(64, 3n));
-      hw.splice(0, hw.length, [-8, rpl3('ss')], [-16, val('ptregs.sp', 64)], [-24, masked(val('ptregs.flags', 64))], [-32, rpl3('cs')], [-40, val('ptregs.ip', 64)]);
+      const f = (name: string): Expr => val('ptregs.' + name, 64);
+      hw.splice(0, hw.length, [-8, rpl3(f('ss'))], [-16, f('sp')], [-24, userFlags(f('flags'))], [-32, rpl3(f('cs'))], [-40, f('ip')]);
     }
     regs.rsp = S.sub(rsp0, S.const(64, BigInt(8 * hw.length)));
     m0 = new MachineState(S, { regs, rflags: S.const(64, 0x2n), cs: S.const(16, 0x10n), ss: S.const(16, 0x0n), cpl: S.const(2, 0n), gsKernel: S.const(1, entry.kind === 'iret-fault' ? 1n : 0n), cr3: S.or(val('user.cr3', 64), S.const(64, 0x1000n)), memInit });
@@ -951,7 +954,7 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
         let fresh = havoc(`ptregs.${field}@${site}`, 64, old);
         // what rewrites a Linux frame (ptrace's putreg, sigreturn) keeps it a user frame: CS and
         // SS with RPL 3
-        if (!entry.layout && (field === 'cs' || field === 'ss')) fresh = S.or(fresh, S.const(64, 3n));
+        if (!entry.layout && (field === 'cs' || field === 'ss')) fresh = rpl3(fresh);
         m.mem.write(f.base, off, changed === undefined ? fresh : S.ite(changed, fresh, old));
       }
     }
