@@ -327,7 +327,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
       const key = `percpu-user-gs:${a.pos}`;
       if (reported.has(key)) continue;
       const q = conj(S, [...a.pc, prop.bad]);
-      const r = await decide(q, 2000, out.solver);
+      const r = await decide(S, q, 2000, out.solver);
       if (r.status !== 'sat') continue;
       const f = await confirm(S, cfg, entry, options, prop, a.pos, r.model, undefined, project);
       if (f) {
@@ -347,14 +347,14 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
           out.solver.queries++;
           out.solver.cheap++;
         }
-        let r: CheckResult = cheap ? { status: 'unsat', by: 'simplifier' } : await decide(q, 2000, out.solver);
+        let r: CheckResult = cheap ? { status: 'unsat', by: 'simplifier' } : await decide(S, q, 2000, out.solver);
         // an IRET that faults in ring 0 on what it pops does not return to user mode (its fixup
         // or an oops runs instead): a model of that kind is asked again without the fault
         if (r.status === 'sat' && ev.rec.kind === 'iret') {
           const fault = faultCondition(S, ev.rec, 'intel', 0);
           if (evaluate(fault, r.model) === 1n) {
             const q2 = conj(S, [...ev.pc, p.bad, ...(p.extra ?? []), S.notB(fault)]);
-            r = userFrameModel(ev, q2, fault, r.model) ?? (await decide(q2, 2000, out.solver));
+            r = userFrameModel(ev, q2, fault, r.model) ?? (await decide(S, q2, 2000, out.solver));
           }
         }
         let status: ConditionStatus = r.status === 'unsat' ? 'proven' : r.status === 'sat' ? 'broken' : 'unknown';
@@ -465,7 +465,7 @@ async function canonicalWidth(S: SymbolicAlgebra, cfg: Cfg, w: WalkResult, ev: E
   for (const c of ev.pc) {
     const pos = w.conjunctSite.get(c.id);
     if (pos === undefined) continue;
-    const r = await decide(conj(S, [...ev.pc.filter((x) => x !== c), p57.bad]), 2000, solver);
+    const r = await decide(S, conj(S, [...ev.pc.filter((x) => x !== c), p57.bad]), 2000, solver);
     if (r.status === 'sat') {
       at = pos;
       break;

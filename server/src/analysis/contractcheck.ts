@@ -80,7 +80,7 @@ async function checkFlagContract(cfg: Cfg, c: Contract, cFields: Readonly<Record
     for (const p of res.paths) {
       const ip = p.frame.get('ip')!;
       const q = [p.cond, S.notB(p.flag ?? S.F), S.notB(S.ult(ip, S.const(64, 1n << BigInt(width - 1))))].reduce((a, b) => S.andB(a, b));
-      const r = await decide(q, 4000);
+      const r = await decide(S, q, 4000);
       if (r.status === 'unknown') unknown = true;
       if (r.status !== 'sat') continue;
       const v = evaluate(ip, r.model);
@@ -195,7 +195,7 @@ async function checkCompatContract(cfg: Cfg, c: Contract, entries: { entry: Entr
       for (const p of res.paths.filter((x) => S.asConst(x.ret) !== 0n)) {
         const frame = (n: string): Expr => p.frame.get(n) ?? input(n);
         const bad = conds.map((x) => S.notB(x.holds(frame))).reduce((a, b) => S.orB(a, b));
-        const r = await decide([p.cond, S.notB(S.eq(p.ret, S.const(64, 0n))), bad].reduce((a, b) => S.andB(a, b)), 4000);
+        const r = await decide(S, [p.cond, S.notB(S.eq(p.ret, S.const(64, 0n))), bad].reduce((a, b) => S.andB(a, b)), 4000);
         if (r.status === 'unknown') {
           unknown = 'the solver did not decide the question';
           continue;
@@ -289,7 +289,7 @@ export async function checkCContracts(cfg: Cfg, contracts: Iterable<Contract>, e
             const conds = sysretConditions(S, width);
             const bad = conds.map((x) => S.notB(x.holds(frame))).reduce((a, b) => S.orB(a, b));
             const q = [p.cond, S.notB(S.eq(p.ret, S.const(64, 0n))), tie, bad].reduce((a, b) => S.andB(a, b));
-            const r = await decide(q, 4000);
+            const r = await decide(S, q, 4000);
             if (r.status === 'unknown') {
               unknown = `the solver did not decide the ${width}-bit question`;
               continue;

@@ -101,8 +101,8 @@ export async function simulate(program: Program, options: AnalyzeOptions, entryN
           const want = /^ptregs\.cs(@|$)/.test(name) ? 0x33n : /^ptregs\.ss(@|$)/.test(name) ? 0x2bn : undefined;
           if (want !== undefined && width === 64) liked.push(S.eq(S.fresh(name, 64), S.const(64, want)));
         }
-        let res = liked.length ? await decide(liked.reduce((a, b) => S.andB(a, b), q), 2000) : undefined;
-        if (res?.status !== 'sat') res = await decide(q, 2000);
+        let res = liked.length ? await decide(S, liked.reduce((a, b) => S.andB(a, b), q), 2000) : undefined;
+        if (res?.status !== 'sat') res = await decide(S, q, 2000);
         if (res.status !== 'sat') continue;
         const T = new SymbolicAlgebra();
         const tr = walk(T, cfg, entry, { mode: 'trace', env: res.model, complete: true, vendor: options.vendor === 'amd' ? 'amd' : 'intel', ...TRACE_BUDGET(), ...setting(cfg, project) });
