@@ -383,6 +383,29 @@ class CExpr {
 
 // ---- the preprocessor ------------------------------------------------------------------------
 
+/**
+ * How many leading lines of a main file's tokenized lines are its preamble: directives, comments
+ * and blank lines, ending where no #if is open — what the preamble cache (parse.ts) stands for.
+ * 0 when they hold no #include (nothing worth keeping).
+ */
+export function preambleLength(lines: PPLine[]): number {
+  let depth = 0;
+  let end = 0;
+  let includes = false;
+  for (let i = 0; i < lines.length; i++) {
+    const pl = lines[i];
+    if (pl.directive) {
+      const name = pl.toks[1]?.t ?? '';
+      if (name === 'if' || name === 'ifdef' || name === 'ifndef') depth++;
+      else if (name === 'endif') depth--;
+      else if (name === 'include' || name === 'include_next') includes = true;
+      if (depth < 0) break;
+    } else if (pl.toks.length > 0) break;
+    if (depth === 0) end = i + 1;
+  }
+  return includes ? end : 0;
+}
+
 export interface IncludeResult {
   path: string;
   text: string;
@@ -473,6 +496,21 @@ export class Preprocessor {
   }
 
   /** Runs a whole file. */
+  /**
+   * Runs lines of the main file, a part of it: `lines` as tokenizeFile gave them, or a run of them
+   * that leaves no #if open (a preamble, and then the rest).
+   */
+  runSource(file: string, all: PPLine[], lines: PPLine[] = all): void {
+    const ctx: Ctx = { file, kind: 'source', isMain: true };
+    this.tokCache.set(file, all);
+    this.includeStack.push(file);
+    try {
+      this.runLines(lines, ctx);
+    } finally {
+      this.includeStack.pop();
+    }
+  }
+
   run(file: string, text: string, kind: Origin['kind'], parent?: Origin): void {
     const ctx: Ctx = { file, kind, isMain: kind === 'source' && !parent };
     if (parent) ctx.parent = parent;

@@ -260,6 +260,18 @@ export class Assembler {
     this.mainFile = mainFile;
   }
 
+  /**
+   * Nothing emitted (statements, labels, ALTERNATIVE sites, exception-table entries) and nothing
+   * open that a later line continues (a macro body, an .if, an ALTERNATIVE): a state a saved copy
+   * may stand for (parse.ts, the preamble cache), since what it holds is never changed later.
+   */
+  get quiescent(): boolean {
+    return (
+      this.statements.length === 0 && this.labels.size === 0 && this.alternatives.length === 0 && this.exceptionTable.length === 0 && this.pendingExtable.length === 0 &&
+      this.numericRefs.length === 0 && !this.capture && this.conds.length === 0 && this.macroDepth === 0 && this.includeDepth === 0 && !this.altTag
+    );
+  }
+
   // ---- diagnostics and locations -------------------------------------------------------------
 
   private isMainLine(line: LogicalLine): boolean {

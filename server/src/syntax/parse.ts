@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import type { Expr, FileReader, Location, MissingInclude, ParseOptions, Program, SymbolInfo, SyntaxDiagnostic } from './types';
 import { Assembler, type MacroDef } from './gas';
 import { linkCompanion } from './companion';
-import { Preprocessor, type CppHost, type CppMacro } from './cpp';
+import { Preprocessor, preambleLength, tokenizeFile, type CppHost, type CppMacro } from './cpp';
+import { restoreState, saveState, type State } from './snapshot';
 import { builtinHeader, builtinMacros, isCoveredHeader, LOCKED_DEFINES, PRELUDE_FILE, PRELUDE_TEXT } from './prelude';
 import { lex } from './lexer';
 import { plainLines } from './lines';
@@ -130,7 +131,17 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
   const p = pathApi(file);
   const asm = new Assembler(file);
   const readCache = new Map<string, string | undefined>();
+  // what the preamble read, while it runs (the preamble cache checks it all again on its next use)
+  let reads: [string, string | undefined][] | undefined;
   const read = (f: string): string | undefined => {
+    if (reads) {
+      const t = readCached(f);
+      reads.push([f, t]);
+      return t;
+    }
+    return readCached(f);
+  };
+  const readCached = (f: string): string | undefined => {
     if (readCache.has(f)) return readCache.get(f);
     let t: string | undefined;
     try {
@@ -307,19 +318,42 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
   const preludeSnap = snap;
 
   if (options.preprocess ?? !/\.s$/.test(file)) {
-    // A kernel build force-includes linux/kconfig.h (IS_ENABLED and friends) before every file;
-    // Xen's build force-includes xen/config.h (its kconfig.h, asm/config.h, NDEBUG).
-    if (tree) {
-      for (const forced of ['include/linux/kconfig.h', 'include/xen/config.h']) {
-        const forcedPath = p.join(tree, forced);
-        const forcedText = read(forcedPath);
-        if (forcedText === undefined) continue;
-        pp.included.push(forcedPath);
-        pp.run(forcedPath, forcedText, 'include');
-        break;
+    const lines = tokenizeFile(text);
+    // The preamble (the forced includes, then the file's leading directives: its #includes) is run
+    // once and its end state kept: the next parse of this file whose prelude, include paths and
+    // preamble text are the same, and whose every file the preamble read reads the same, starts
+    // from that state (re-parsing after an edit below the #includes no longer preprocesses them).
+    const pre = preambleLength(lines);
+    const preKey = pre ? `${key}\u0002${JSON.stringify([searchDirs, tree, links, options.preprocess])}\u0002${text.slice(0, lineEndOffset(text, lines[pre - 1].el))}` : '';
+    const kept = pre ? preambleCache.get(file) : undefined;
+    if (kept && kept.key === preKey && kept.reads.every(([f, t]) => readCached(f) === t)) {
+      restoreState(pp, kept.pp);
+      restoreState(asm, kept.asm);
+      missingIncludes.push(...kept.missing);
+      preambleCounts.hits++;
+    } else {
+      if (pre) reads = [];
+      // A kernel build force-includes linux/kconfig.h (IS_ENABLED and friends) before every file;
+      // Xen's build force-includes xen/config.h (its kconfig.h, asm/config.h, NDEBUG).
+      if (tree) {
+        for (const forced of ['include/linux/kconfig.h', 'include/xen/config.h']) {
+          const forcedPath = p.join(tree, forced);
+          const forcedText = read(forcedPath);
+          if (forcedText === undefined) continue;
+          pp.included.push(forcedPath);
+          pp.run(forcedPath, forcedText, 'include');
+          break;
+        }
       }
+      pp.runSource(file, lines, lines.slice(0, pre));
+      if (reads && asm.quiescent) {
+        if (preambleCache.size >= 8 && !preambleCache.has(file)) preambleCache.delete(preambleCache.keys().next().value as string);
+        preambleCache.set(file, { key: preKey, reads, pp: saveState(pp, PP_OWN), asm: saveState(asm, ASM_OWN), missing: [...missingIncludes] });
+        preambleCounts.misses++;
+      }
+      reads = undefined;
     }
-    pp.run(file, text, 'source');
+    pp.runSource(file, lines, lines.slice(pre));
   } else {
     // A .s file goes straight to the assembler, as `gcc -c x.s` does: no #include, no cpp macros;
     // a line starting with '#' is a comment.
@@ -376,6 +410,36 @@ interface PreludeSnapshot {
   defineInfo: Map<string, SymbolInfo>;
 }
 const preludeCache = new Map<string, PreludeSnapshot>();
+
+/** A file's preamble and the state after it (parseUnsafe), by file. */
+interface PreambleSnapshot {
+  key: string;
+  reads: [string, string | undefined][];
+  pp: State;
+  asm: State;
+  missing: MissingInclude[];
+}
+const preambleCache = new Map<string, PreambleSnapshot>();
+const preambleCounts = { hits: 0, misses: 0 };
+/** Fields each parse sets for itself: the host and sink (closures of this parse), the builtins bound to its preprocessor, what it reads off the whole text. */
+const PP_OWN = ['host', 'sink', 'mainFile'];
+const ASM_OWN = ['builtins', 'cppExpand', 'includeFile', 'usesKernelStackVar', 'mainFile'];
+
+/** How often a parse started from a kept preamble (hits) and kept one (misses): for tests. */
+export function preambleCacheStats(): { hits: number; misses: number } {
+  return { ...preambleCounts };
+}
+
+/** The offset just past line `line` (0-based) of `text`, its newline included. */
+function lineEndOffset(text: string, line: number): number {
+  let at = 0;
+  for (let i = 0; i <= line; i++) {
+    const nl = text.indexOf('\n', at);
+    if (nl < 0) return text.length;
+    at = nl + 1;
+  }
+  return at;
+}
 /** A #define whose expansion is longer than this is not evaluated for Program.constants. */
 const VALUE_TOKENS = 2000;
 
@@ -428,4 +492,9 @@ function mergeRanges(rs: import('./types').Range[]): import('./types').Range[] {
     } else out.push({ start: { ...r.start }, end: { ...r.end } });
   }
   return out;
+}
+
+/** Forgets every kept preamble (tests compare a parse from a kept one with a parse from none). */
+export function clearPreambleCache(): void {
+  preambleCache.clear();
 }
