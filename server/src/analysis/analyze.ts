@@ -186,8 +186,21 @@ export function sameForChecks(a: Program, b: Program): boolean {
     if (!sameLines(x.loc, y.loc) || !sameOrigin(x.origin, y.origin)) return false;
     if (x.operands.length !== y.operands.length || x.operands.some((o, k) => !sameOperand(o, y.operands[k]))) return false;
   }
-  const rest = (p: Program): string => linesJson([p.labels, p.constants, p.alternatives, p.exceptionTable, p.includes, p.kernelTree, p.configuration]);
+  // labels and constants (thousands, from the headers) entry by entry; the rest as JSON
+  if (!sameMap(a.labels, b.labels) || !sameMap(a.constants, b.constants)) return false;
+  const rest = (p: Program): string => linesJson([p.alternatives, p.exceptionTable, p.includes, p.kernelTree, p.configuration]);
   return rest(a) === rest(b);
+}
+
+/** The same keys with the same (primitive) values, in the same order. */
+function sameMap<V>(a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>): boolean {
+  if (a.size !== b.size) return false;
+  const ib = b.entries();
+  for (const [k, v] of a) {
+    const n = ib.next();
+    if (n.done || n.value[0] !== k || n.value[1] !== v) return false;
+  }
+  return true;
 }
 
 /**
@@ -203,17 +216,30 @@ export function reuseChecks(prev: Analysis, parsed: Parsed, options: AnalyzeOpti
   const oldS = prev.program.statements;
   const newS = parsed.program.statements;
   const locKey = (l: Location): string => `${l.file}:${l.range.start.line}:${l.range.start.character}:${l.range.end.line}:${l.range.end.character}`;
+  const sameLoc = (x: Location, y: Location): boolean =>
+    x.file === y.file && x.range.start.line === y.range.start.line && x.range.start.character === y.range.start.character && x.range.end.line === y.range.end.line && x.range.end.character === y.range.end.character;
+  // only what moved is mapped: a location found nowhere in it stands where it stood, unless its
+  // line is one that moved (then it cannot be placed)
   const moved = new Map<string, Location>();
   const movedLines = new Set<string>();
+  const note = (a: Location, b: Location): void => {
+    if (sameLoc(a, b)) return;
+    movedLines.add(`${a.file}:${a.range.start.line}`);
+    moved.set(locKey(a), b);
+  };
   for (let i = 0; i < oldS.length; i++) {
-    for (let a: Origin | undefined = oldS[i].origin, b: Origin | undefined = newS[i].origin; a && b; a = a.parent, b = b.parent) {
-      const ka = locKey(a.loc);
-      if (ka !== locKey(b.loc)) movedLines.add(`${a.loc.file}:${a.loc.range.start.line}`);
-      moved.set(ka, b.loc);
+    for (let a: Origin | undefined = oldS[i].origin, b: Origin | undefined = newS[i].origin; a && b; a = a.parent, b = b.parent) note(a.loc, b.loc);
+    note(oldS[i].loc, newS[i].loc);
+  }
+  // on a line that moved, what stayed is placed where it stands
+  if (movedLines.size) {
+    const stay = (a: Location): void => {
+      if (movedLines.has(`${a.file}:${a.range.start.line}`) && !moved.has(locKey(a))) moved.set(locKey(a), a);
+    };
+    for (let i = 0; i < oldS.length; i++) {
+      for (let a: Origin | undefined = oldS[i].origin, b: Origin | undefined = newS[i].origin; a && b; a = a.parent, b = b.parent) if (sameLoc(a.loc, b.loc)) stay(a.loc);
+      if (sameLoc(oldS[i].loc, newS[i].loc)) stay(oldS[i].loc);
     }
-    const ka = locKey(oldS[i].loc);
-    if (ka !== locKey(newS[i].loc)) movedLines.add(`${oldS[i].loc.file}:${oldS[i].loc.range.start.line}`);
-    moved.set(ka, newS[i].loc);
   }
   let placed = true;
   const relocate = <T>(v: T): T => {

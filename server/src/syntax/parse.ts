@@ -317,6 +317,7 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
   }
   const preludeSnap = snap;
 
+  let preamble: PreambleSnapshot | undefined;
   if (options.preprocess ?? !/\.s$/.test(file)) {
     const lines = tokenizeFile(text);
     // The preamble (the forced includes, then the file's leading directives: its #includes) is run
@@ -327,6 +328,7 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
     const preKey = pre ? `${key}\u0002${JSON.stringify([searchDirs, tree, links, options.preprocess])}\u0002${text.slice(0, lineEndOffset(text, lines[pre - 1].el))}` : '';
     const kept = pre ? preambleCache.get(file) : undefined;
     if (kept && kept.key === preKey && kept.reads.every(([f, t]) => readCached(f) === t)) {
+      preamble = kept;
       restoreState(pp, kept.pp);
       restoreState(asm, kept.asm);
       missingIncludes.push(...kept.missing);
@@ -348,7 +350,8 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
       pp.runSource(file, lines, lines.slice(0, pre));
       if (reads && asm.quiescent) {
         if (preambleCache.size >= 8 && !preambleCache.has(file)) preambleCache.delete(preambleCache.keys().next().value as string);
-        preambleCache.set(file, { key: preKey, reads, pp: saveState(pp, PP_OWN), asm: saveState(asm, ASM_OWN), missing: [...missingIncludes] });
+        preamble = { key: preKey, reads, pp: saveState(pp, PP_OWN), asm: saveState(asm, ASM_OWN), missing: [...missingIncludes], macros: new Map(pp.macros), defines: { infos: new Map() } };
+        preambleCache.set(file, preamble);
         preambleCounts.misses++;
       }
       reads = undefined;
@@ -373,9 +376,24 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
       break;
     }
   }
+  // A kept preamble's macros keep the values an earlier parse found for them, unless their
+  // expansion reads a name this parse defined otherwise (a header included further down) or an
+  // assembler symbol.
+  const memo = preamble?.defines;
+  const base = preamble?.macros;
+  const affected = memo && base ? affectedMacros(base, pp.macros, memo) : undefined;
   for (const [name, m] of pp.macros) {
-    const cached = preludeIntact && preludeSnap.ppMacros.get(name) === m ? preludeSnap.defineInfo.get(name) : undefined;
-    const info = cached ?? defineSymbol(name, m, pp, asm);
+    let info = preludeIntact && preludeSnap.ppMacros.get(name) === m ? preludeSnap.defineInfo.get(name) : undefined;
+    const keep = memo && affected && base?.get(name) === m && !affected.has(name);
+    if (!info && keep) {
+      const e = memo.infos.get(name);
+      if (e?.m === m) info = e.info;
+    }
+    if (!info) {
+      const pure = { symbols: false };
+      info = defineSymbol(name, m, pp, asm, pure);
+      if (keep && !pure.symbols) memo.infos.set(name, { m, info });
+    }
     if (info.value !== undefined && !constants.has(name)) constants.set(name, info.value);
     symbols.push(info);
   }
@@ -418,6 +436,15 @@ interface PreambleSnapshot {
   pp: State;
   asm: State;
   missing: MissingInclude[];
+  /** The preprocessor's macros after the preamble. */
+  macros: ReadonlyMap<string, CppMacro>;
+  defines: DefineMemo;
+}
+
+/** The values of a kept preamble's macros as a parse found them, and which macros' bodies name each name. */
+interface DefineMemo {
+  infos: Map<string, { m: CppMacro; info: SymbolInfo }>;
+  readers?: Map<string, string[]>;
 }
 const preambleCache = new Map<string, PreambleSnapshot>();
 const preambleCounts = { hits: 0, misses: 0 };
@@ -450,20 +477,54 @@ function preludeKey(pp: Preprocessor): string {
 }
 
 /** The symbol-table entry of a #define, with its value when it is a constant expression. */
-function defineSymbol(name: string, m: CppMacro, pp: Preprocessor, asm: Assembler): SymbolInfo {
+function defineSymbol(name: string, m: CppMacro, pp: Preprocessor, asm: Assembler, read?: { symbols: boolean }): SymbolInfo {
   const info: SymbolInfo = { name, kind: 'define', loc: m.loc, detail: m.text };
   if (m.weak || m.loc.file === PRELUDE_FILE) info.builtin = true;
   if (!m.fn && m.body.length > 0) {
-    const v = evalText(pp.expandText(name, VALUE_TOKENS), asm);
+    const v = evalText(pp.expandText(name, VALUE_TOKENS), asm, read);
     if (v !== undefined) info.value = v;
   }
   return info;
 }
 
-/** Evaluates assembler expression text with the assembler's constants. */
-function evalText(text: string, asm: Assembler): bigint | undefined {
+/**
+ * The names in `now` whose value may differ from what `base`'s macros give: each defined otherwise
+ * than in `base` (or not at all), the ones whose expansion changes with where it happens
+ * (__COUNTER__, __LINE__, __FILE__), and every macro of `base` whose body names one of them,
+ * through any chain of bodies.
+ */
+function affectedMacros(base: ReadonlyMap<string, CppMacro>, now: ReadonlyMap<string, CppMacro>, memo: DefineMemo): Set<string> {
+  if (!memo.readers) {
+    const readers = new Map<string, string[]>();
+    for (const [name, m] of base) {
+      for (const t of m.body) {
+        if (t.k !== 'id') continue;
+        const list = readers.get(t.t);
+        if (!list) readers.set(t.t, [name]);
+        else if (list[list.length - 1] !== name) list.push(name);
+      }
+    }
+    memo.readers = readers;
+  }
+  const out = new Set<string>(['__COUNTER__', '__LINE__', '__FILE__']);
+  for (const [name, m] of now) if (base.get(name) !== m) out.add(name);
+  for (const name of base.keys()) if (!now.has(name)) out.add(name);
+  const work = [...out];
+  while (work.length) {
+    for (const r of memo.readers.get(work.pop() as string) ?? []) {
+      if (out.has(r)) continue;
+      out.add(r);
+      work.push(r);
+    }
+  }
+  return out;
+}
+
+/** Evaluates assembler expression text with the assembler's constants (`read.symbols`: it named one). */
+function evalText(text: string, asm: Assembler, read?: { symbols: boolean }): bigint | undefined {
   if (!text.trim()) return undefined;
   const toks = lex(text);
+  if (read && toks.some((t) => t.k === 'id')) read.symbols = true;
   const r = parseExprTokens(toks, 0, toks.length);
   return r.expr ? asm.evaluate(r.expr) : undefined;
 }

@@ -41,6 +41,24 @@ describe('re-analysis after an edit that moved text within its lines', () => {
     assert.deepEqual(seen(v3), seen(await run(edited.replace('/* here */', '/* there */'), 3)));
   });
 
+  test('two instructions on one line, a comment typed between them: the first stays, the second moves, as fresh', async () => {
+    const lines = text.split('\n');
+    const at = lines.findIndex((l) => l === '\tmovq\tRCX(%rsp), %rcx');
+    assert.equal(lines[at + 1], '\tmovq\tRIP(%rsp), %r11');
+    lines[at] = '\tmovq\tRCX(%rsp), %rcx; movq RIP(%rsp), %r11';
+    lines[at + 1] = '';
+    const joined = lines.join('\n');
+    const v1 = await run(joined, 1);
+    const edited = joined.replace('%rcx; movq RIP', '%rcx; /* rip */ movq RIP');
+    const v2 = await run(edited, 2, v1);
+    assert.equal(v2.reusedFrom, 1);
+    assert.deepEqual(seen(v2), seen(await run(edited, 2)));
+    // the witness path's step on that line is the first instruction's, where it was (placing it
+    // is what lets the checks be taken over: its line moved)
+    const steps = canonical(v2)!.path!.filter((s) => s.loc.range.start.line === at);
+    assert.deepEqual(steps.map((s) => s.loc.range.start.character), [1]);
+  });
+
   test('a comment turned into text the parser rejects: the statements are the same, the checks are taken over, the parse error is shown', async () => {
     const v1 = await run(text, 1);
     const broken = text.replace('\tUSERGS_SYSRET64\n', '\tUSERGS_SYSRET64\n\t/* the label only */ @@@\n');

@@ -57,6 +57,24 @@ describe('preamble cache', () => {
     assert.equal(warm.constants.get('__USER_CS'), 0x33n);
   });
 
+  test('a macro the body redefines: the headers\' macros that read it get their new value, the rest keep theirs', () => {
+    const text = readFileSync(TREE_ENTRY, 'utf8');
+    const lines = text.split('\n');
+    const code = lines.findIndex((l) => /^\s*\.(code64|text|section)/.test(l));
+    assert.ok(code > 0);
+    // below the preamble: GDT_ENTRY_DEFAULT_USER_CS (read by __USER_CS) becomes 7
+    lines.splice(code + 1, 0, '#undef GDT_ENTRY_DEFAULT_USER_CS', '#define GDT_ENTRY_DEFAULT_USER_CS 7');
+    const redefined = lines.join('\n');
+    const { warm, cold, hit } = warmAndCold(TREE_ENTRY, text, redefined);
+    assert.equal(hit, true);
+    assert.equal(warm.constants.get('__USER_CS'), 7n * 8n + 3n);
+    assert.equal(warm.constants.get('__USER_DS'), 0x2bn);
+    assert.equal(json(warm), json(cold));
+    // and back: the kept values were not overwritten by that parse
+    const back = parseProgram(TREE_ENTRY, `${text}\n`, {}, diskReader);
+    assert.equal(back.constants.get('__USER_CS'), 0x33n);
+  });
+
   describe('a header changed between two parses is read again', () => {
     const tmp = mkdtempSync(path.join(tmpdir(), 'er-preamble-'));
     after(() => rmSync(tmp, { recursive: true, force: true }));
