@@ -501,14 +501,8 @@ export class Preprocessor {
    * that leaves no #if open (a preamble, and then the rest).
    */
   runSource(file: string, all: PPLine[], lines: PPLine[] = all): void {
-    const ctx: Ctx = { file, kind: 'source', isMain: true };
     this.tokCache.set(file, all);
-    this.includeStack.push(file);
-    try {
-      this.runLines(lines, ctx);
-    } finally {
-      this.includeStack.pop();
-    }
+    this.runFile(file, lines, { file, kind: 'source', isMain: true });
   }
 
   run(file: string, text: string, kind: Origin['kind'], parent?: Origin): void {
@@ -519,6 +513,11 @@ export class Preprocessor {
       lines = tokenizeFile(text);
       this.tokCache.set(file, lines);
     }
+    this.runFile(file, lines, ctx);
+  }
+
+  /** Runs a file's lines with the file on the include stack. */
+  private runFile(file: string, lines: PPLine[], ctx: Ctx): void {
     this.includeStack.push(file);
     try {
       this.runLines(lines, ctx);
