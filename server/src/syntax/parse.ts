@@ -350,7 +350,10 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
       pp.runSource(file, lines, lines.slice(0, pre));
       if (reads && asm.quiescent) {
         if (preambleCache.size >= 8 && !preambleCache.has(file)) preambleCache.delete(preambleCache.keys().next().value as string);
-        preamble = { key: preKey, reads, pp: saveState(pp, PP_OWN), asm: saveState(asm, ASM_OWN), missing: [...missingIncludes], macros: new Map(pp.macros), defines: { infos: new Map() } };
+        const ppState = saveState(pp, PP_OWN);
+        // (the saved state's own copy of the macros: restoring copies it again, so it stays as it is)
+        const macros = ppState.get('macros') as ReadonlyMap<string, CppMacro>;
+        preamble = { key: preKey, reads, pp: ppState, asm: saveState(asm, ASM_OWN), missing: [...missingIncludes], macros, defines: { infos: new Map() } };
         preambleCache.set(file, preamble);
         preambleCounts.misses++;
       }
