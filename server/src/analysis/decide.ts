@@ -295,6 +295,8 @@ function largest(e: Expr): bigint {
   }
 }
 
+const NO_BITS = new Map<string, Bits>();
+
 /** Case splits one refutation may make before it gives up (the witness search and Z3 go on). */
 const SPLIT_BUDGET = 512;
 
@@ -321,6 +323,15 @@ function forSplits(S: SymbolicAlgebra, e: Expr): Expr {
       const parts = [...new Map(leaves.map((x) => [x.id, x])).values()].sort((a, b) => a.id - b.id);
       const join = (a: Expr, b: Expr): Expr => (n.op === 'band' ? S.andB(a, b) : S.orB(a, b));
       return parts.reduceRight((acc, x) => join(x, acc));
+    }
+    if (n.op === 'eq' && n.args[0].width > 0) {
+      // an equality its two sides' bits decide (`(x | 2) == 0`: bit 1 differs)
+      const e = S.eq(norm(n.args[0]), norm(n.args[1]));
+      if (e.op !== 'eq') return norm(e);
+      if (bitwiseFalse(e, NO_BITS)) return S.F;
+      if (bitwiseFalse(S.notB(e), NO_BITS)) return S.T;
+      if (e.args[0].op !== 'ite' || e.args[1].op !== 'const') return e;
+      n = e;
     }
     if (n.op === 'ule') return S.notB(S.ult(norm(n.args[1]), norm(n.args[0])));
     if (n.op === 'sle') return S.notB(S.slt(norm(n.args[1]), norm(n.args[0])));

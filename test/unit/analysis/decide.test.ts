@@ -89,6 +89,15 @@ describe('refutation by case splits', () => {
     assert.equal(refuteBySplits(S, all([pc, S.notB(S.eq(S.and(merged, k(0x0en)), k(0n)))]), 1), false);
   });
 
+  test('an equality its bits decide is folded before any split: (x | 2) == 0 is false', () => {
+    const x = v('x', 8);
+    const never = S.eq(S.or(x, k(2n, 8)), k(0n, 8));
+    const [a, b] = [S.eq(v('y', 8), k(1n, 8)), S.eq(v('z', 8), k(1n, 8))];
+    const q = all([S.orB(never, a), S.orB(never, b), S.orB(S.notB(a), S.notB(b))]);
+    // one case: the two disjunctions are a and b, the third contradicts them
+    assert.equal(refuteBySplits(S, q, 1), true);
+  });
+
   test('equal values in two forms: a mask of the 32-bit copy, a variable equal to another', () => {
     const rf = v('user.rflags');
     const full = S.or(S.and(rf, k(0x244cd5n)), k(0x202n));
