@@ -302,7 +302,8 @@ const SPLIT_BUDGET = 512;
 
 /**
  * The query rewritten so that case analysis sees its comparisons: `a <= b` as `!(b < a)` (signed
- * alike), chains of `&&` (`||`) in one order, and a comparison of an ite holding a constant with a constant as the choice it makes —
+ * alike), chains of `&&` (`||`) in one order, an equality its two sides' bits decide as true or false,
+ * and a comparison of an ite holding a constant with a constant as the choice it makes —
  * `ite(c, 0, r) == 0` is `c || r == 0`, `ite(c, 1, r) == 0` is `!c && r == 0` — so a C function's
  * result, an ite over its tests, becomes the tests its paths took.
  */
@@ -324,24 +325,20 @@ function forSplits(S: SymbolicAlgebra, e: Expr): Expr {
       const join = (a: Expr, b: Expr): Expr => (n.op === 'band' ? S.andB(a, b) : S.orB(a, b));
       return parts.reduceRight((acc, x) => join(x, acc));
     }
-    if (n.op === 'eq' && n.args[0].width > 0) {
-      // an equality its two sides' bits decide (`(x | 2) == 0`: bit 1 differs)
-      const e = S.eq(norm(n.args[0]), norm(n.args[1]));
-      if (e.op !== 'eq') return norm(e);
-      if (bitwiseFalse(e, NO_BITS)) return S.F;
-      if (bitwiseFalse(S.notB(e), NO_BITS)) return S.T;
-      if (e.args[0].op !== 'ite' || e.args[1].op !== 'const') return e;
-      n = e;
-    }
     if (n.op === 'ule') return S.notB(S.ult(norm(n.args[1]), norm(n.args[0])));
     if (n.op === 'sle') return S.notB(S.slt(norm(n.args[1]), norm(n.args[0])));
-    if (n.op !== 'eq' || n.args[1].op !== 'const' || n.args[0].op !== 'ite') return undefined;
-    const [c, x, y] = n.args[0].args;
-    const k = n.args[1];
-    if (x.op !== 'const' && y.op !== 'const') return undefined;
-    const cond = norm(c);
+    if (n.op !== 'eq') return undefined;
+    const q = S.eq(norm(n.args[0]), norm(n.args[1]));
+    if (q.op !== 'eq') return norm(q);
+    // an equality its two sides' bits decide (`(x | 2) == 0`: bit 1 differs)
+    if (bitwiseFalse(q, NO_BITS)) return S.F;
+    if (bitwiseFalse(S.notB(q), NO_BITS)) return S.T;
+    const [t, k] = q.args;
+    if (t.op !== 'ite' || k.op !== 'const') return q;
+    const [c, x, y] = t.args;
+    if (x.op !== 'const' && y.op !== 'const') return q;
     // one arm a constant: the choice is that arm's test, or the other arm's comparison
-    const [arm, other, when] = x.op === 'const' ? [x, y, cond] : [y, x, S.notB(cond)];
+    const [arm, other, when] = x.op === 'const' ? [x, y, c] : [y, x, S.notB(c)];
     const rest = norm(S.eq(other, k));
     return arm.value === k.value ? S.orB(when, rest) : S.andB(S.notB(when), rest);
   }
