@@ -27,7 +27,8 @@ export interface ReturnResult {
   entries: string[];
   verdict: 'ok' | 'finding' | 'unknown';
   paths: number;
-  conditions: { name: string; code: string; status: ConditionStatus }[];
+  /** `why`: for an unknown condition, what kept it from being proven or shown broken. */
+  conditions: { name: string; code: string; status: ConditionStatus; why?: string }[];
   exitCondition: string;
   /** The exit condition's conjuncts, each as text (for comparing two versions of a file). */
   conjuncts: string[];
@@ -358,12 +359,18 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
           }
         }
         let status: ConditionStatus = r.status === 'unsat' ? 'proven' : r.status === 'sat' ? 'broken' : 'unknown';
-        if (status === 'proven' && w.incomplete) status = 'unknown';
+        let why: string | undefined = status === 'unknown' ? 'the solver did not decide it' : undefined;
+        if (status === 'proven' && w.incomplete) {
+          status = 'unknown';
+          why = `the walk of ${entry.name} is incomplete (${w.incomplete})`;
+        }
         // the NMI returns without exit work by design: a note, and the condition holds by that rule
         const byRule = entry.kind === 'interrupt' && NMI_ENTRIES.includes(entry.name) && p.code === 'exit-work-unchecked';
         // a violation on a path through memory the model could not name is not evidence
-        if (r.status === 'sat' && ev.unresolved) status = 'unknown';
-        else if (r.status === 'sat') {
+        if (r.status === 'sat' && ev.unresolved) {
+          status = 'unknown';
+          why = 'a violation was found on a path through memory the model cannot name (see the unmodeled notes)';
+        } else if (r.status === 'sat') {
           const key = `${byRule ? 'nmi:' : ''}${p.code}:${ev.pos}`;
           const f = reported.has(key) ? 'dup' : await confirm(S, cfg, entry, options, p, ev.pos, r.model, ev, project);
           if (byRule) {
@@ -372,6 +379,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
             ret.assumes = [...new Set([...ret.assumes, NMI_RULE])];
           } else if (f === undefined) {
             status = 'unknown';
+            why = 'a violation was found, but its witness did not replay on the concrete machine';
             out.log.push(`${entry.name}: the witness for ${p.code} (${p.name}) at line ${cfg.stmt(ev.pos).loc.range.start.line + 1} did not replay on the concrete machine; not shown, the condition is unknown`);
           }
           if (f && f !== 'dup') {
@@ -388,8 +396,13 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
         }
         if (!statusOf.has(p.name)) statusOf.set(p.name, { status });
         const c = ret.conditions.find((x) => x.name === p.name);
-        if (!c) ret.conditions.push({ name: p.name, code: p.code, status });
-        else c.status = worse(c.status, status);
+        if (!c) ret.conditions.push({ name: p.name, code: p.code, status, ...(status === 'unknown' && why ? { why } : {}) });
+        else {
+          const was = c.status;
+          c.status = worse(c.status, status);
+          if (c.status === 'unknown' && was !== 'unknown' && why) c.why = why;
+          if (c.status !== 'unknown') delete c.why;
+        }
       }
       const cw = await canonicalWidth(S, cfg, w, ev, props, statusOf, out.solver);
       if (cw && !reported.has(`canonical-width:${cw.loc.range.start.line}`)) {

@@ -103,7 +103,7 @@ export function formatText(results: FileResult[]): string {
       const where = shownOther(r.loc.file, shown, analysis.file);
       out.push(`${where}:${line}: ${r.kind.toUpperCase()} (${r.entries.join(', ')}): ${r.verdict} · ${proven}/${r.conditions.length} conditions proven · ${count(r.paths, 'path')}`);
       const bad = r.conditions.filter((c) => c.status !== 'proven');
-      if (bad.length) out.push(`    ${bad.map((c) => `${c.name}: ${c.status}`).join('; ')}`);
+      if (bad.length) out.push(`    ${bad.map((c) => `${c.name}: ${c.status}${c.why ? ` (${c.why})` : ''}`).join('; ')}`);
       out.push(`    taken when: ${r.exitCondition}`);
       // what the verdict rests on (the contracts of the C it calls, the built-in rules), one a line
       if (r.assumes.length) {
@@ -193,7 +193,7 @@ export function toJson(results: FileResult[]) {
         entries: r.entries,
         verdict: r.verdict,
         paths: r.paths,
-        conditions: r.conditions.map((c) => ({ name: c.name, status: c.status })),
+        conditions: r.conditions.map((c) => ({ name: c.name, status: c.status, ...(c.why ? { why: c.why } : {}) })),
         exitCondition: r.exitCondition,
         assumes: r.assumes,
       })),

@@ -83,7 +83,7 @@ export function returnAt(a: Pick<Analysis, 'returns' | 'file'>, pos: Pos): Retur
 export function returnMarkdown(r: ReturnResult): string {
   const mark = { proven: '✓', broken: '✗', unknown: '?' } as const;
   const lines = [`**${r.kind.toUpperCase()} to user mode** — ${r.verdict} (${r.paths} path${r.paths === 1 ? '' : 's'} from ${r.entries.join(', ')})`, ''];
-  for (const c of r.conditions) lines.push(`- ${mark[c.status]} ${c.name} — ${c.status}`);
+  for (const c of r.conditions) lines.push(`- ${mark[c.status]} ${c.name} — ${c.status}${c.why ? ` (${c.why})` : ''}`);
   lines.push('', `Taken when: \`${r.exitCondition.length > 400 ? r.exitCondition.slice(0, 400) + '…' : r.exitCondition}\``);
   if (r.assumes.length) lines.push('', 'Assumes:', ...r.assumes.map((s) => `- ${s}`));
   return lines.join('\n');

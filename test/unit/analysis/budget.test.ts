@@ -13,6 +13,7 @@ import { runChecks, WALK_STATE_BUDGET, type CheckBudget } from '../../../server/
 import { parseProgram, type Program } from '../../../server/src/syntax';
 import { diskReader } from '../../support/files';
 import { fixture, repoRoot } from '../../support/paths';
+import { returnMarkdown } from '../../../server/src/features/returns';
 
 // an ES module from CommonJS (tsc would turn import() into require())
 const importEsm = new Function('p', 'return import(p)') as (p: string) => Promise<{ generateEntry(n: number): string }>;
@@ -61,6 +62,14 @@ describe('walk budget: counted in states', () => {
     for (const r of o.returns) {
       assert.equal(r[2], 'unknown', 'nothing is claimed proven after a cut-short walk');
       assert.ok(r[4].includes(`walk of entry_SYSCALL_64 incomplete: state budget (${needed - 8}) exhausted`), r[4].join('; '));
+    }
+    // each condition says why it is unknown, in the hover as well
+    const cut = await runChecks(p, defaultOptions, undefined, budget);
+    const why = `the walk of entry_SYSCALL_64 is incomplete (state budget (${needed - 8}) exhausted)`;
+    for (const r of cut.returns) {
+      for (const c of r.conditions) if (c.status === 'unknown') assert.equal(c.why, why, c.name);
+      assert.ok(r.conditions.some((c) => c.status === 'unknown'));
+      assert.ok(returnMarkdown(r).includes(`— unknown (${why})`), returnMarkdown(r));
     }
     assert.equal(await outcome(p, budget), first, 'the same on a second run');
     assert.equal(await underLoad(() => outcome(p, budget)), first, 'the same with both cores busy');
