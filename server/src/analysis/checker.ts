@@ -592,8 +592,22 @@ export function tidyNames(text: string): string {
  * the replay reaches the same instruction and the property is violated there with those values.
  */
 async function confirm(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, options: AnalyzeOptions, p: Property, pos: number, model: Map<string, bigint>, ev: ExitEvent | undefined, project?: Project): Promise<Finding | undefined> {
-  const T = new SymbolicAlgebra();
-  const tr = walk(T, cfg, entry, { mode: 'trace', env: model, complete: true, vendor: options.vendor, ...REPLAY_BUDGET(), ...setting(cfg, project) });
+  let T = new SymbolicAlgebra();
+  let env: ReadonlyMap<string, bigint> = model;
+  let tr = walk(T, cfg, entry, { mode: 'trace', env, complete: true, vendor: options.vendor, ...REPLAY_BUDGET(), ...setting(cfg, project) });
+  // a branch on memory the model leaves out (kernel memory stays named in a replay: regions are
+  // told apart by it) does not matter to the question — its two arms join before the return, as
+  // Xen's test of the per-CPU pv_cr3 at its stack's end does: read it as 0, as a replay reads
+  // every other input the model leaves out, and run again (the run that reproduces the violation
+  // is the witness, with those values among its pins)
+  const reached = (): boolean => (ev ? tr.exits.some((x) => x.pos === pos) : tr.accesses.some((a) => a.pos === pos));
+  for (let round = 0; round < 8 && !reached() && tr.stop; round++) {
+    const missing = tr.stop.missing.filter((n) => n.startsWith('mem[') && !env.has(n));
+    if (!missing.length) break;
+    env = new Map([...env, ...missing.map((n): [string, bigint] => [n, 0n])]);
+    T = new SymbolicAlgebra();
+    tr = walk(T, cfg, entry, { mode: 'trace', env, complete: true, vendor: options.vendor, ...REPLAY_BUDGET(), ...setting(cfg, project) });
+  }
   let ok = false;
   if (ev) {
     const te = tr.exits.find((x) => x.pos === pos);

@@ -11,6 +11,9 @@ const GPR = /^(rax|rbx|rcx|rdx|rsi|rdi|rbp|rsp|r8|r9|r10|r11|r12|r13|r14|r15)$/;
 const hex = (v: bigint, width = 16): string => '0x' + v.toString(16).padStart(width, '0');
 
 /** The pins of a model, in the names `simulate --set` takes, in a stable order. */
+/** A kernel memory cell the walk named (`mem[kernel.rsp | 0x7fff-0x17]:64`): a pin a replay may need. */
+const MEM_PIN = /^mem\[[^\]=]+\]:\d+$/;
+
 export function pinsFromModel(model: ReadonlyMap<string, bigint>): Record<string, string> {
   const out: [string, string][] = [];
   const bySite = new Map<string, number>();
@@ -30,6 +33,7 @@ export function pinsFromModel(model: ReadonlyMap<string, bigint>): Record<string
       out.push([name, k.startsWith('kernel.') && /\.(CF|PF|AF|ZF|SF|OF|IF)@/.test(k) ? v.toString() : hex(v)]);
     } else if (k.startsWith('feature.') || k === 'cpu.amd' || k === 'cpu.la57' || k.startsWith('fault@')) out.push([k, v.toString()]);
     else if (k.startsWith('c.')) out.push([k, hex(v)]);
+    else if (MEM_PIN.test(k)) out.push([k, hex(v)]);
   }
   const rank = (n: string): number => (GPR.test(n) ? 0 : n.startsWith('ptregs.') ? 1 : n.startsWith('ti_flags') ? 2 : n.startsWith('feature.') || n === 'cpu.amd' ? 3 : 4);
   out.sort((a, b) => rank(a[0]) - rank(b[0]) || a[0].localeCompare(b[0]));
@@ -46,7 +50,7 @@ export function envFromPins(pins: string[]): Map<string, bigint> {
   const env = new Map<string, bigint>();
   for (const p of pins) {
     // (a name may carry its site, `@L104`, and for a value a C contract function made, the C line: `@L104:common.c:117`)
-    const m = /^([A-Za-z_][\w.]*(?:@L[\d.]+(?::[\w.+-]+:\d+)?)?)=(-?(?:0x[0-9a-fA-F_]+|\d+))$/.exec(p.trim());
+    const m = /^([A-Za-z_][\w.]*(?:@L[\d.]+(?::[\w.+-]+:\d+)?)?|mem\[[^\]=]+\]:\d+)=(-?(?:0x[0-9a-fA-F_]+|\d+))$/.exec(p.trim());
     if (!m) throw new Error(`--set expects NAME=VALUE (e.g. rcx=0x7fff00001000, ptregs.ip=0x800000000000), not '${p}'`);
     const name = m[1];
     let v = BigInt(m[2].replace(/_/g, ''));
@@ -54,8 +58,8 @@ export function envFromPins(pins: string[]): Map<string, bigint> {
     const lower = name.toLowerCase();
     if (GPR.test(lower)) env.set(PIN_TO_USER[lower] ?? 'user.' + lower, v);
     else if (/^frame_0x[0-9a-f]+$/.test(name)) env.set('user.' + name, v); // a frame entry's unnamed slot
-    else if (/^(ptregs\.|ti_flags|kernel\.|syscall\.|percpu\.|feature\.|cpu\.amd|cpu\.la57|c\.|fault@)/.test(name)) env.set(name, v);
-    else throw new Error(`--set ${name}: not a register (rax … r15), ptregs.FIELD, ti_flags, feature.NAME, cpu.amd, cpu.la57 or a C value (c.…)`);
+    else if (/^(ptregs\.|ti_flags|kernel\.|syscall\.|percpu\.|feature\.|cpu\.amd|cpu\.la57|c\.|fault@)/.test(name) || MEM_PIN.test(name)) env.set(name, v);
+    else throw new Error(`--set ${name}: not a register (rax … r15), ptregs.FIELD, ti_flags, feature.NAME, cpu.amd, cpu.la57, a C value (c.…) or a kernel memory cell a witness names (mem[…]:BITS)`);
   }
   return env;
 }

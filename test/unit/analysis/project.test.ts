@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { analyze, defaultOptions, type Analysis } from '../../../server/src/analysis';
-import type { FileReader } from '../../../server/src/syntax';
+import { analyze, defaultOptions, envFromPins, simulate, type Analysis } from '../../../server/src/analysis';
+import { parseProgram, type FileReader } from '../../../server/src/syntax';
 import { diskReader } from '../../support/files';
 import { fixture } from '../../support/paths';
 
@@ -145,6 +145,30 @@ describe('project file: a frame entry (Xen-style restore to a guest)', () => {
     const ip = BigInt(f?.witness?.['ptregs.ip'] ?? '0');
     assert.ok(ip >= 1n << 47n && ip < (1n << 64n) - (1n << 47n), `a non-canonical guest RIP: ${f?.witness?.['ptregs.ip']}`);
     assert.deepEqual(f?.replay?.slice(0, 2), ['--entry', 'restore_to_guest']);
+  });
+  test('a branch on a per-CPU cell at the stack\'s end whose two arms join (Xen\'s pv_cr3): the XSA-7 witness still replays, the cell read as 0 among its pins', async () => {
+    // the canonical test removed, and, at the entry, a test of a cell the model names by its
+    // address (the stack's end, as Xen's GET_STACK_END finds its per-CPU area) that changes nothing
+    // the question reads: the solver's model leaves the cell out, and a replay that kept it
+    // unknown stopped at the branch ("unknown" before)
+    const text = xenText
+      .replace(/\tmovq\t8\(%rsp\), %rcx\n\tshlq\t\$16, %rcx\n\tsarq\t\$16, %rcx\n\tcmpq\t8\(%rsp\), %rcx\n\tjne\t\.Lto_guest_iret\n/, '\n\n\n\n\n')
+      .replace('restore_to_guest:\n', 'restore_to_guest:\n\tmovq\t%rsp, %rdx\n\torq\t$0x7fff, %rdx\n\tmovq\t-0x17(%rdx), %rdi\n\ttestq\t%rdi, %rdi\n\tjz\t1f\n\tmovq\t%rdi, %r8\n1:\n');
+    const line = text.split('\n').indexOf('\tsysretq') + 1;
+    const a = await check(text);
+    assert.deepEqual(severe(a), [`sysret-noncanonical-rip@${line}`]);
+    const f = a.findings.find((x) => x.code === 'sysret-noncanonical-rip')!;
+    const cell = 'mem[kernel.rsp | 0x7fff-0x17]:64';
+    assert.equal(f.witness?.[cell], '0x0000000000000000', JSON.stringify(f.witness));
+    const pins = (f.replay ?? []).filter((_, i, xs) => xs[i - 1] === '--set');
+    assert.ok(pins.includes(`${cell}=0x0000000000000000`), pins.join(' '));
+    // and `simulate` with those pins takes that SYSRET and faults on Intel
+    const program = parseProgram(xen, text, {}, diskReader);
+    const sim = await simulate(program, { ...config, vendor: 'intel' }, 'restore_to_guest', envFromPins(pins), a.project);
+    const exit = sim.paths[0].exit;
+    assert.equal(exit.line, line);
+    assert.equal(sim.paths[0].verdict, 'finding');
+    assert.deepEqual(sim.paths[0].codes, ['sysret-noncanonical-rip']);
   });
   test('a frame entry without its frame is a mistake on the project file', async () => {
     const bad = JSON.stringify({ entries: [{ label: 'restore_to_guest', kind: 'frame' }] });
