@@ -222,24 +222,23 @@ export function reuseChecks(prev: Analysis, parsed: Parsed, options: AnalyzeOpti
   // line is one that moved (then it cannot be placed)
   const moved = new Map<string, Location>();
   const movedLines = new Set<string>();
-  const note = (a: Location, b: Location): void => {
+  // every statement's location (and its origin chain's) in the old program and in the new
+  const eachPair = (f: (a: Location, b: Location) => void): void => {
+    for (let i = 0; i < oldS.length; i++) {
+      for (let a: Origin | undefined = oldS[i].origin, b: Origin | undefined = newS[i].origin; a && b; a = a.parent, b = b.parent) f(a.loc, b.loc);
+      f(oldS[i].loc, newS[i].loc);
+    }
+  };
+  eachPair((a, b) => {
     if (sameLoc(a, b)) return;
     movedLines.add(`${a.file}:${a.range.start.line}`);
     moved.set(locKey(a), b);
-  };
-  for (let i = 0; i < oldS.length; i++) {
-    for (let a: Origin | undefined = oldS[i].origin, b: Origin | undefined = newS[i].origin; a && b; a = a.parent, b = b.parent) note(a.loc, b.loc);
-    note(oldS[i].loc, newS[i].loc);
-  }
+  });
   // on a line that moved, what stayed is placed where it stands
   if (movedLines.size) {
-    const stay = (a: Location): void => {
-      if (movedLines.has(`${a.file}:${a.range.start.line}`) && !moved.has(locKey(a))) moved.set(locKey(a), a);
-    };
-    for (let i = 0; i < oldS.length; i++) {
-      for (let a: Origin | undefined = oldS[i].origin, b: Origin | undefined = newS[i].origin; a && b; a = a.parent, b = b.parent) if (sameLoc(a.loc, b.loc)) stay(a.loc);
-      if (sameLoc(oldS[i].loc, newS[i].loc)) stay(oldS[i].loc);
-    }
+    eachPair((a, b) => {
+      if (sameLoc(a, b) && movedLines.has(`${a.file}:${a.range.start.line}`) && !moved.has(locKey(a))) moved.set(locKey(a), a);
+    });
   }
   let placed = true;
   const relocate = <T>(v: T): T => {

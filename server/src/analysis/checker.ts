@@ -398,10 +398,10 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
         const c = ret.conditions.find((x) => x.name === p.name);
         if (!c) ret.conditions.push({ name: p.name, code: p.code, status, ...(status === 'unknown' && why ? { why } : {}) });
         else {
-          const was = c.status;
+          // the first reason that made it unknown stays; a broken one needs none
           c.status = worse(c.status, status);
-          if (c.status === 'unknown' && was !== 'unknown' && why) c.why = why;
           if (c.status !== 'unknown') delete c.why;
+          else if (c.why === undefined && why) c.why = why;
         }
       }
       const cw = await canonicalWidth(S, cfg, w, ev, props, statusOf, out.solver);
@@ -594,7 +594,8 @@ export function tidyNames(text: string): string {
 async function confirm(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, options: AnalyzeOptions, p: Property, pos: number, model: Map<string, bigint>, ev: ExitEvent | undefined, project?: Project): Promise<Finding | undefined> {
   let T = new SymbolicAlgebra();
   let env: ReadonlyMap<string, bigint> = model;
-  let tr = walk(T, cfg, entry, { mode: 'trace', env, complete: true, vendor: options.vendor, ...REPLAY_BUDGET(), ...setting(cfg, project) });
+  const replay = (): WalkResult => walk(T, cfg, entry, { mode: 'trace', env, complete: true, vendor: options.vendor, ...REPLAY_BUDGET(), ...setting(cfg, project) });
+  let tr = replay();
   // a branch on memory the model leaves out (kernel memory stays named in a replay: regions are
   // told apart by it) does not matter to the question — its two arms join before the return, as
   // Xen's test of the per-CPU pv_cr3 at its stack's end does: read it as 0, as a replay reads
@@ -606,7 +607,7 @@ async function confirm(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, options: Anal
     if (!missing.length) break;
     env = new Map([...env, ...missing.map((n): [string, bigint] => [n, 0n])]);
     T = new SymbolicAlgebra();
-    tr = walk(T, cfg, entry, { mode: 'trace', env, complete: true, vendor: options.vendor, ...REPLAY_BUDGET(), ...setting(cfg, project) });
+    tr = replay();
   }
   let ok = false;
   if (ev) {

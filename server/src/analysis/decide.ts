@@ -144,13 +144,18 @@ export function cheapUnsat(S: SymbolicAlgebra, conjuncts: Expr[], bad: Expr): bo
   });
 }
 
-/** Literals (comparisons and their negations) that cannot all hold: cheapUnsat's proof on each, and a range left empty. */
-function literalsConflict(S: SymbolicAlgebra, literals: Expr[]): boolean {
-  const { facts, contradiction } = pinned(S, literals);
-  if (contradiction) return true;
+/**
+ * What literals (comparisons and their negations) say together: `conflict` when they cannot all
+ * hold (cheapUnsat's proof on each, a range left empty); else their substitution and known bits,
+ * for deciding the comparisons left.
+ */
+function literalsConflict(S: SymbolicAlgebra, literals: Expr[]): { conflict: true } | { conflict: false; sub: (e: Expr) => Expr; bits: Map<string, Bits> } {
+  const { facts, sub, contradiction } = pinned(S, literals);
+  if (contradiction) return { conflict: true };
   const bits = knownBitsOf(facts);
   const known = new Set(facts.map((f) => f.id));
-  return facts.some((p) => isFalse(S, p, known, facts) || contradictsBits(p, bits) || bitwiseFalse(p, bits)) || emptyRange(facts);
+  if (facts.some((p) => isFalse(S, p, known, facts) || contradictsBits(p, bits) || bitwiseFalse(p, bits)) || emptyRange(facts)) return { conflict: true };
+  return { conflict: false, sub, bits };
 }
 
 /** A bit of a value: a constant, or bit `bit` of variable `v`. */
@@ -469,25 +474,30 @@ function refuteCase(S: SymbolicAlgebra, given: Expr[], ctx: SplitContext): boole
     else memo.delete(a.id);
     return neg ? S.notB(g) : g;
   };
+  // each fact left rewritten, and what changed taken again: false on a contradiction
+  const retake = (rewrite: (f: Expr) => Expr): boolean => {
+    const next: Expr[] = [];
+    for (const f of rest) {
+      const g = rewrite(f);
+      if (g === f) next.push(f);
+      else if (!take(g, next)) return false;
+    }
+    rest = next;
+    return true;
+  };
   for (const f of given) if (!take(f, rest)) return true;
   for (;;) {
     while (changed && rest.length) {
       changed = false;
       const memo = new Map<number, Expr>();
-      const next: Expr[] = [];
-      for (const f of rest) {
-        const g = rebuildFact(f, memo);
-        if (g === f) next.push(f);
-        else if (!take(g, next)) return true;
-      }
-      rest = next;
+      if (!retake((f) => rebuildFact(f, memo))) return true;
     }
-    if (literalsConflict(S, literals)) return true;
+    const lits = literalsConflict(S, literals);
+    if (lits.conflict) return true;
     if (!rest.length) return false;
     // what the literals' known bits decide of the comparisons left (`x[3:1] == 0` once bits 3..1
     // of x are known): given, and round again
-    const { facts, sub } = pinned(S, literals);
-    const bits = knownBitsOf(facts);
+    const { sub, bits } = lits;
     if (!bits.size) break;
     const memo = new Map<number, Expr>();
     const decided = (n: Expr): Expr | undefined => {
@@ -499,13 +509,7 @@ function refuteCase(S: SymbolicAlgebra, given: Expr[], ctx: SplitContext): boole
       if (((b.value ^ m.args[1].value) & b.mask) !== 0n) return S.F;
       return b.mask === mask(m.args[0].width) ? S.T : undefined;
     };
-    const next: Expr[] = [];
-    for (const f of rest) {
-      const g = rebuild(S, f, decided, memo);
-      if (g === f) next.push(f);
-      else if (!take(g, next)) return true;
-    }
-    rest = next;
+    if (!retake((f) => rebuild(S, f, decided, memo))) return true;
     // no new literal: split on what is left
     if (!changed) break;
   }
