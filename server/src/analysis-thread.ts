@@ -28,7 +28,7 @@ import { quickFixes, type QuickFix } from './features/quickfix';
 import { entryLenses, returnLenses } from './features/returns';
 import { entriesOf, simulationView, type EntriesResult, type SimulateParams, type SimulationView } from './features/simulation';
 import { analysisState, type AnalysisState } from './features/status';
-import { confinedReader } from './files';
+import { confinedReader, type RealPathMemo } from './files';
 import type { FileReader, Pos } from './syntax';
 import { Expr } from './x86';
 
@@ -364,6 +364,8 @@ function serve(): void {
     /* not allowed here: run at the process's priority */
   }
   const fileCache = new Map<string, { mtimeMs: number; text: string }>();
+  /** Each read path's real path, kept while the path names the same unchanged file (confinedReader). */
+  const realPaths: RealPathMemo = new Map();
   /** The last analysis of each document (simulate and quick fixes of that version reuse it). */
   const last = new Map<string, Analysis>();
   /** The last parse of each document (the syntax-level requests of that version reuse it). */
@@ -376,7 +378,7 @@ function serve(): void {
   const reader = (input: ThreadInput): FileReader => {
     const open = new Map(input.open);
     open.set(input.file, input.text);
-    const disk = confinedReader({ roots: input.roots }, cachedDisk(fileCache));
+    const disk = confinedReader({ roots: input.roots }, cachedDisk(fileCache), realPaths);
     return {
       read: (p) => open.get(p) ?? disk.read(p),
       exists: (p) => open.has(p) || (disk.exists?.(p) ?? false),

@@ -48,14 +48,37 @@ export function isInside(p: string, roots: string[]): boolean {
   return roots.some((r) => under(real, realPath(r)));
 }
 
-/** A reader over `base` (the disk by default) that sees only files under the confinement's roots. */
-export function confinedReader(c: Confinement, base: FileReader = diskReader): FileReader {
+/**
+ * What a confined reader learnt of a path: the file it named (device, inode, times, size) and that
+ * file's real path then. While the path still names that same file, unchanged, its real path is
+ * taken from here instead of resolving every link again (one stat instead of a realpath per
+ * component, on every read of every header of every parse). A path that now names another file —
+ * a link or a directory swapped for one that points out, a file replaced — is resolved again.
+ */
+export type RealPathMemo = Map<string, { dev: number; ino: number; mtimeMs: number; ctimeMs: number; size: number; real: string }>;
+
+/**
+ * A reader over `base` (the disk by default) that sees only files under the confinement's roots.
+ * `memo` may be shared between readers (the language server keeps one for its life): it holds
+ * real paths, not verdicts, so readers with other roots judge each path by their own.
+ */
+export function confinedReader(c: Confinement, base: FileReader = diskReader, memo: RealPathMemo = new Map()): FileReader {
   const roots = [...new Set(c.roots.map((r) => realPath(r)))];
   const allowed = (p: string): boolean => {
     if (typeof p !== 'string' || p.length === 0 || p.includes('\0')) return false;
+    const abs = path.resolve(p);
     let real: string;
     try {
-      real = realPath(p);
+      // (links followed: the file the path names now, wherever it is)
+      const st = statSync(abs, { throwIfNoEntry: false });
+      // nothing there: nothing to read, whichever side of the roots it would be
+      if (!st) return false;
+      const hit = memo.get(abs);
+      if (hit && hit.dev === st.dev && hit.ino === st.ino && hit.mtimeMs === st.mtimeMs && hit.ctimeMs === st.ctimeMs && hit.size === st.size) real = hit.real;
+      else {
+        real = realPath(abs);
+        memo.set(abs, { dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, size: st.size, real });
+      }
     } catch {
       return false;
     }

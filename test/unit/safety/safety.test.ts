@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as childProcess from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { createProtocolConnection, StreamMessageReader, StreamMessageWriter, type PublishDiagnosticsParams } from 'vscode-languageserver-protocol/node';
 import { analyze, defaultOptions } from '../../../server/src/analysis';
 import { main, type CliIO } from '../../../server/src/cli';
-import { confinedReader, isInside } from '../../../server/src/files';
+import { confinedReader, isInside, type RealPathMemo } from '../../../server/src/files';
 import { distCli, fixture, repoRoot } from '../../support/paths';
 
 /** A workspace with an entry file that tries every way out, and a secret beside it. */
@@ -71,6 +71,33 @@ describe('reads stay under the workspace and the include paths', () => {
     assert.equal(withInc.read(path.join(L.ws, 'link.h')), '#define SECRET_VALUE 0x5ec12e7\n');
     assert.ok(isInside(path.join(L.ws, 'a', '..', 'inside.h'), [L.ws]));
     assert.ok(!isInside(path.join(L.ws, '..', 'outside'), [L.ws]));
+  });
+
+  test('a path read once and then swapped for a link out is missing: what the reader remembers of a path does not outlive its file', () => {
+    const dir = path.join(L.ws, 'swap');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'secret.h'), '#define INSIDE_TOO 2\n');
+    writeFileSync(path.join(L.ws, 'plain.h'), '#define PLAIN 3\n');
+    const memo: RealPathMemo = new Map();
+    const r = confinedReader({ roots: [L.ws] }, undefined, memo);
+    assert.equal(r.read(path.join(dir, 'secret.h')), '#define INSIDE_TOO 2\n');
+    assert.equal(r.read(path.join(L.ws, 'plain.h')), '#define PLAIN 3\n');
+    assert.equal(memo.size, 2, 'both real paths remembered');
+    // the directory becomes a link to the outside, which has a secret.h of its own
+    renameSync(dir, path.join(L.ws, 'swap-was'));
+    symlinkSync(L.outside, dir);
+    // the file becomes a link to a file outside
+    rmSync(path.join(L.ws, 'plain.h'));
+    symlinkSync(path.join(L.outside, 'other.h'), path.join(L.ws, 'plain.h'));
+    // a second reader sharing the memo (the server's threads keep one) is not fooled either
+    for (const reader of [r, confinedReader({ roots: [L.ws] }, undefined, memo)]) {
+      assert.equal(reader.read(path.join(dir, 'secret.h')), undefined, 'a directory swapped for a link out');
+      assert.equal(reader.exists?.(path.join(dir, 'secret.h')), false);
+      assert.equal(reader.read(path.join(L.ws, 'plain.h')), undefined, 'a file swapped for a link out');
+    }
+    // a file changed in place is read again, inside
+    writeFileSync(path.join(L.ws, 'swap-was', 'secret.h'), '#define INSIDE_TOO 4\n');
+    assert.equal(r.read(path.join(L.ws, 'swap-was', 'secret.h')), '#define INSIDE_TOO 4\n');
   });
 
   test('analyze through the confined reader includes nothing from outside', async () => {
