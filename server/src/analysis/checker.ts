@@ -11,7 +11,7 @@ import type { AnalyzeOptions } from './options';
 import { accessProperty, exitProperties, frameField, rebuild, type Property, type PropertyContext } from './properties';
 import { type Entry, type ExitEvent, walk, type WalkOptions, type WalkResult } from './walk';
 import { disabledFeatures } from './cpufeatures';
-import type { Project } from './project';
+import { PROJECT_FILE, type Accept, type Project } from './project';
 import { envFromPins, pinsFromModel, replayCommandArgs } from './witness';
 import { checkCContracts } from './contractcheck';
 import { contractFor } from './contracts';
@@ -364,19 +364,23 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
           status = 'unknown';
           why = `the walk of ${entry.name} is incomplete (${w.incomplete})`;
         }
-        // the NMI returns without exit work by design: a note, and the condition holds by that rule
-        const byRule = entry.kind === 'interrupt' && NMI_ENTRIES.includes(entry.name) && p.code === 'exit-work-unchecked';
+        // the NMI returns without exit work by design: a note, and the condition holds by that rule;
+        // so does what the project file accepts of this kernel's design (its reason shown)
+        const accepted = acceptFor(project, p.code, entry, ev);
+        const rule = entry.kind === 'interrupt' && NMI_ENTRIES.includes(entry.name) && p.code === 'exit-work-unchecked' ? NMI_RULE : accepted?.describe;
+        const byRule = rule !== undefined;
         // a violation on a path through memory the model could not name is not evidence
         if (r.status === 'sat' && ev.unresolved) {
           status = 'unknown';
           why = 'a violation was found on a path through memory the model cannot name (see the unmodeled notes)';
         } else if (r.status === 'sat') {
-          const key = `${byRule ? 'nmi:' : ''}${p.code}:${ev.pos}`;
+          const key = `${byRule ? 'rule:' : ''}${p.code}:${ev.pos}`;
           const f = reported.has(key) ? 'dup' : await confirm(S, cfg, entry, options, p, ev.pos, r.model, ev, project);
-          if (byRule) {
-            // the NMI's exit work is moot by the rule, whether or not this witness replays
+          if (rule !== undefined) {
+            // the NMI's exit work is moot by the rule (an accepted condition by the project's
+            // word), whether or not this witness replays
             status = 'proven';
-            ret.assumes = [...new Set([...ret.assumes, NMI_RULE])];
+            ret.assumes = [...new Set([...ret.assumes, rule])];
           } else if (f === undefined) {
             status = 'unknown';
             why = 'a violation was found, but its witness did not replay on the concrete machine';
@@ -385,10 +389,10 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
           if (f && f !== 'dup') {
             reported.add(key);
             f.assumes = [...ev.assumes];
-            if (byRule) {
+            if (rule !== undefined) {
               f.severity = 'info';
-              f.message = `the NMI returns to user mode without running exit work, by design (${NMI_RULE})`;
-              f.assumes = [...f.assumes, NMI_RULE];
+              f.message = accepted ? `accepted by ${PROJECT_FILE} (${accepted.why}): ${f.message}` : `the NMI returns to user mode without running exit work, by design (${NMI_RULE})`;
+              f.assumes = [...f.assumes, rule];
             }
             out.findings.push(f);
             statusOf.set(p.name, { status, finding: f });
@@ -404,6 +408,9 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
           else if (c.why === undefined && why) c.why = why;
         }
       }
+      // a frame whose flags the kernel gives back changed: the SYSRET's R11 is compared with those
+      const rf = entry.layout?.returnFlags;
+      if (rf && ev.rec.kind === 'sysret') ret.assumes = [...new Set([...ret.assumes, `${entry.name} (${PROJECT_FILE}): the frame's flags are given back ${rf.text}`])];
       const cw = await canonicalWidth(S, cfg, w, ev, props, statusOf, out.solver);
       if (cw && !reported.has(`canonical-width:${cw.loc.range.start.line}`)) {
         reported.add(`canonical-width:${cw.loc.range.start.line}`);
@@ -510,6 +517,12 @@ async function canonicalWidth(S: SymbolicAlgebra, cfg: Cfg, w: WalkResult, ev: E
 }
 
 /** The first instruction of the straight-line block that ends at `pos`. */
+/** The project's `accept` item that covers this condition at this return of this entry, if any. */
+function acceptFor(project: Project | undefined, code: string, entry: Entry, ev: ExitEvent): Accept | undefined {
+  const kind = ev.rec.kind === 'sysret' && ev.rec.operandSize !== 64 ? 'sysretl' : ev.rec.kind;
+  return project?.accept.find((a) => a.code === code && (a.entry === undefined || a.entry === entry.name) && (a.ret === undefined || a.ret === kind));
+}
+
 function blockStart(cfg: Cfg, pos: number): number {
   const st = cfg.program.statements;
   let p = pos;

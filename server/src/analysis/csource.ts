@@ -134,6 +134,6 @@ export async function withCSources(program: Program, options: AnalyzeOptions, fi
     log.push(`${c.name}: read from ${at}`);
   }
   if (!contracts) return { project, log, read };
-  const pr: Project = project ? { ...project, contracts } : { file: '', entries: [], contracts, errors: [] };
+  const pr: Project = project ? { ...project, contracts } : { file: '', entries: [], contracts, accept: [], errors: [] };
   return { project: pr, log, read };
 }

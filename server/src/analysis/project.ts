@@ -3,12 +3,23 @@
 // Names (`TF_RIP`, `PCB_FULL_IRET`) resolve through the analysed file's own constants. A mistake
 // is reported with the JSON path where it is; nothing in the file is ever executed.
 import * as nodePath from 'node:path';
-import type { FileReader, Program } from '../syntax';
+import { evalText, type FileReader, type Program } from '../syntax';
 import { cellName } from '../x86';
 import { CALLER_SAVED, type Contract, type FrameChange, type IfOnReturn } from './contracts';
 import type { CellRef, EntryKind, FrameLayout } from './walk';
 
 export const PROJECT_FILE = '.entry-review.json';
+
+/** A project's `accept` item: the code, optionally only at one entry's returns or one kind of return, and why. */
+export interface Accept {
+  code: string;
+  entry?: string;
+  /** `sysret`, `sysretl`, `iret`, `sysexit`. */
+  ret?: string;
+  why: string;
+  /** As the verdict's assumes list shows it. */
+  describe: string;
+}
 
 export interface ProjectEntry {
   label: string;
@@ -25,7 +36,13 @@ export interface Project {
    * Where the user %cr3 lives when the kernel keeps its user page tables apart (FreeBSD's
    * per-CPU UCR3), and the value that says there is none (page-table isolation off: one %cr3).
    */
-  userCr3?: CellRef & { none: bigint; name: string }; // (base 'gs:': the per-CPU area)
+  userCr3?: CellRef & { none: bigint; name: string; stackEnd?: bigint }; // (base 'gs:': the per-CPU area; with stackEnd: at the stack's end)
+  /**
+   * Conditions the kernel's design answers otherwise than the checker's rules (Xen's SYSRET of a
+   * frame that asked for it): such a broken condition holds by the project's word, said with the
+   * verdict, and its finding is a note.
+   */
+  accept: Accept[];
   contracts: Map<string, Contract>;
   /** C files to read contract functions from (`"cSources"`, resolved against the project file). */
   cSources?: string[];
@@ -64,11 +81,14 @@ export function projectPreprocess(text: string | undefined): boolean | undefined
 
 const KINDS: EntryKind[] = ['syscall', 'compat', 'sysenter', 'interrupt', 'exception', 'int80', 'frame'];
 const IFS: IfOnReturn[] = ['off', 'on', 'unchanged', 'unknown'];
+/** What `accept` may name: how the user state after a return differs from the frame, exit work, a register's value — a design may answer those otherwise; never a fault in ring 0, the GS base or CR3 (say where the user %cr3 lives instead: userCr3). */
+const ACCEPTABLE = new Set(['sysret-rcx-not-rip', 'sysret-r11-not-rflags', 'sysret-rf-tf', 'sysret-selectors', 'return-rsp-not-user', 'exit-work-unchecked', 'kernel-value-leak']);
+const RETURN_KINDS = ['sysret', 'sysretl', 'iret', 'sysexit'];
 const REGS = new Set(CALLER_SAVED.concat(['rbx', 'rbp', 'r12', 'r13', 'r14', 'r15']));
 
 /** Parses and checks a project file against the program whose constants its names refer to. */
 export function readProject(path: string, text: string, program: Program): Project {
-  const project: Project = { file: path, entries: [], contracts: new Map(), errors: [] };
+  const project: Project = { file: path, entries: [], contracts: new Map(), accept: [], errors: [] };
   const err = (p: string, message: string): void => void project.errors.push({ path: p, message });
   let json: unknown;
   try {
@@ -83,15 +103,22 @@ export function readProject(path: string, text: string, program: Program): Proje
   }
   const value = (v: unknown, p: string): bigint | undefined => {
     if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
-    if (typeof v !== 'string') return void err(p, 'expected a number or the name of a constant of the file (e.g. "TF_RIP", "A|B")');
-    let acc = 0n;
-    for (const part of v.split('|')) {
-      const t = part.trim();
-      const n = /^(0x[0-9a-f]+|\d+)$/i.test(t) ? BigInt(t) : program.constants.get(t);
-      if (n === undefined) return void err(p, `'${t}' is not a constant of this file (its headers define no such value)`);
-      acc |= n;
+    if (typeof v !== 'string') return void err(p, 'expected a number or the name of a constant of the file (e.g. "TF_RIP", "A|B", "1 - CPUINFO_sizeof + CPUINFO_pv_cr3")');
+    // names and numbers ORed ("A|B"); anything else is an expression over the file's constants
+    if (/^\s*[\w.]+\s*(\|\s*[\w.]+\s*)*$/.test(v)) {
+      let acc = 0n;
+      for (const part of v.split('|')) {
+        const t = part.trim();
+        const n = /^(0x[0-9a-f]+|\d+)$/i.test(t) ? BigInt(t) : program.constants.get(t);
+        if (n === undefined) return void err(p, `'${t}' is not a constant of this file (its headers define no such value)`);
+        acc |= n;
+      }
+      return acc;
     }
-    return acc;
+    const r = evalText(v, (n) => program.constants.get(n));
+    if (r.unknown.length) return void err(p, `'${r.unknown[0]}' is not a constant of this file (its headers define no such value)`);
+    if (r.value === undefined) return void err(p, `'${v}': ${r.error ?? 'not an expression'}`);
+    return r.value;
   };
   const percpuCell = (v: unknown, p: string): (CellRef & { mask: bigint; name: string }) | undefined => {
     if (!isObject(v)) return void err(p, 'expected { "percpu": SYMBOL, "offset": ..., "mask": ... }');
@@ -129,6 +156,16 @@ export function readProject(path: string, text: string, program: Program): Proje
           }
           for (const need of ['ip', 'flags', 'cs', 'ss', 'sp']) if (!(need in e.frame.fields)) err(`${p}.frame.fields`, `missing "${need}": the checks compare the return with it`);
           if (size !== undefined) layout = { size, fields };
+          if (e.frame.returnFlags !== undefined) {
+            const rf = e.frame.returnFlags;
+            if (!isObject(rf) || (rf.clear === undefined && rf.set === undefined)) err(p + '.frame.returnFlags', 'expected { "clear": ..., "set": ... } (the flag bits the kernel clears and sets in what it gives back)');
+            else {
+              const clear = rf.clear === undefined ? 0n : value(rf.clear, p + '.frame.returnFlags.clear');
+              const set = rf.set === undefined ? 0n : value(rf.set, p + '.frame.returnFlags.set');
+              const said = [rf.clear !== undefined ? `${String(rf.clear)} clear` : '', rf.set !== undefined ? `${String(rf.set)} set` : ''].filter(Boolean).join(', ');
+              if (layout && clear !== undefined && set !== undefined) layout.returnFlags = { clear, set, text: `with ${said}` };
+            }
+          }
           if (layout && kind === 'frame' && e.frame.size !== undefined) {
             const length = value(e.frame.size, p + '.frame.size');
             if (length !== undefined) layout.length = length;
@@ -143,7 +180,14 @@ export function readProject(path: string, text: string, program: Program): Proje
   }
   if (json.userCr3 !== undefined) {
     const u = json.userCr3;
-    if (!isObject(u) || typeof u.percpu !== 'string') err('$.userCr3', 'expected { "percpu": SYMBOL, "none": ... } (the per-CPU word holding the user %cr3, e.g. "PC_UCR3")');
+    if (isObject(u) && u.stackEnd !== undefined) {
+      // a frame entry's per-CPU word at the end of the stack it runs on (Xen's cpu_info)
+      const stack = value(u.stackEnd, '$.userCr3.stackEnd');
+      const offset = value(u.offset ?? 0, '$.userCr3.offset');
+      const none = u.none === undefined ? 0n : value(u.none, '$.userCr3.none');
+      if (stack !== undefined && (stack <= 0n || (stack & (stack - 1n)) !== 0n)) err('$.userCr3.stackEnd', 'expected the stack size, a power of two (its end is RSP with the low bits set)');
+      else if (stack !== undefined && offset !== undefined && none !== undefined) project.userCr3 = { base: 'stack-end', offset, none, stackEnd: stack, name: typeof u.offset === 'string' ? u.offset : 'the word at the stack\'s end' };
+    } else if (!isObject(u) || typeof u.percpu !== 'string') err('$.userCr3', 'expected { "percpu": SYMBOL, "none": ... } (the per-CPU word holding the user %cr3, e.g. "PC_UCR3"), or { "stackEnd": STACK_SIZE, "offset": ..., "none": ... } (a word at the end of the stack a frame entry runs on)');
     else {
       const at = program.constants.get(u.percpu);
       const none = u.none === undefined ? (1n << 64n) - 1n : value(u.none, '$.userCr3.none');
@@ -173,6 +217,20 @@ export function readProject(path: string, text: string, program: Program): Proje
       });
       if (cells.length) project.work = { cells, mask };
     }
+  }
+  if (json.accept !== undefined) {
+    if (!Array.isArray(json.accept)) err('$.accept', 'expected an array of { "code": ..., "why": ... }');
+    else
+      json.accept.forEach((a, i) => {
+        const p = `$.accept[${i}]`;
+        if (!isObject(a)) return err(p, 'expected { "code": ..., "entry": ..., "return": ..., "why": ... }');
+        if (typeof a.code !== 'string' || !ACCEPTABLE.has(a.code)) return err(p + '.code', `expected one of ${[...ACCEPTABLE].join(', ')}`);
+        if (typeof a.why !== 'string' || !a.why.trim()) return err(p + '.why', 'expected the reason, as the verdict will show it');
+        if (a.entry !== undefined && (typeof a.entry !== 'string' || !program.labels.has(a.entry))) return err(p + '.entry', `no label '${String(a.entry)}' in this file`);
+        if (a.return !== undefined && (typeof a.return !== 'string' || !RETURN_KINDS.includes(a.return))) return err(p + '.return', `expected one of ${RETURN_KINDS.join(', ')}`);
+        const where = [a.entry ? `at ${a.entry}` : '', a.return ? `on ${String(a.return).toUpperCase()}` : ''].filter(Boolean).join(' ');
+        project.accept.push({ code: a.code, ...(a.entry ? { entry: a.entry as string } : {}), ...(a.return ? { ret: a.return as string } : {}), why: a.why.trim(), describe: `${a.code}${where ? ' ' + where : ''} accepted (${PROJECT_FILE}): ${a.why.trim()}` });
+      });
   }
   if (json.cSources !== undefined) {
     if (!Array.isArray(json.cSources) || json.cSources.some((f) => typeof f !== 'string' || !f)) err('$.cSources', 'expected an array of C file paths (relative to the project file)');

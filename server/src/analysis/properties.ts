@@ -118,13 +118,17 @@ function exitProperties0(ctx: PropertyContext, ev: ExitEvent): Property[] {
     }
     if (flags) {
       const M = S.const(64, SYSRET_RFLAGS_MASK & ~(RFLAGS.TF | RFLAGS.RF));
-      const differ = ne(S.and(r11, M), S.and(flags, M));
+      // what IRET from the frame gives: the saved flags, or as the kernel gives them back (returnFlags)
+      const rf = ctx.walk.entry.layout?.returnFlags;
+      const given = rf ? S.or(S.and(flags, S.const(64, ~rf.clear & ((1n << 64n) - 1n))), S.const(64, rf.set)) : flags;
+      const differ = ne(S.and(r11, M), S.and(given, M));
+      const flagsName = rf ? `RFLAGS == ptregs.flags ${rf.text}` : 'RFLAGS == ptregs.flags';
       out.push({
         code: 'sysret-r11-not-rflags',
-        name: r11Slot ? 'r11 == ptregs.r11 and RFLAGS == ptregs.flags' : 'RFLAGS == ptregs.flags',
+        name: r11Slot ? `r11 == ptregs.r11 and ${flagsName}` : flagsName,
         severity: 'warning',
         bad: r11Slot ? S.orB(ne(r11, r11Slot), differ) : differ,
-        message: (x) => `after ${insn} the user's RFLAGS come from R11 = ${hex(x.r11AtSysret)}, but pt_regs->flags is ${hex(x.frameFlags)}${r11Slot ? ` and pt_regs->r11 is ${hex(x.frameR11)}` : ''}`,
+        message: (x) => `after ${insn} the user's RFLAGS come from R11 = ${hex(x.r11AtSysret)}, but pt_regs->flags is ${hex(x.frameFlags)}${rf ? ` (given back ${rf.text})` : ''}${r11Slot ? ` and pt_regs->r11 is ${hex(x.frameR11)}` : ''}`,
       });
     }
     // RF/TF in R11 matter when R11 is not simply the RFLAGS the user's own SYSCALL saved

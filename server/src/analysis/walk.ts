@@ -83,6 +83,12 @@ export interface FrameLayout {
   fields: Readonly<Record<string, bigint>>;
   /** A frame entry's frame length: the slots it has besides the named fields are user data too. */
   length?: bigint;
+  /**
+   * The flags the kernel gives back on return from this frame, when not the saved ones as they
+   * are: those with `clear` cleared and `set` set (Xen: IOPL and VM cleared, IF set, on every way
+   * out). What IRET from the frame would give, and so what SYSRET must give in R11.
+   */
+  returnFlags?: { clear: bigint; set: bigint; text: string };
 }
 
 export const LINUX_FRAME: FrameLayout = {
@@ -174,8 +180,12 @@ export interface WalkOptions {
   selectors?: { userCs: bigint; userSs: bigint };
   /** CPU features the configuration rules out (cpufeatures.ts): their ALTERNATIVE arms are never taken. */
   disabled?: ReadonlySet<string>;
-  /** The per-CPU word holding the user %cr3 (a project file's `userCr3`; default: Linux's bit 12). */
-  userCr3?: CellRef & { none: bigint };
+  /**
+   * The per-CPU word holding the user %cr3 (a project file's `userCr3`; default: Linux's bit 12).
+   * With `stackEnd` (the stack's size) the word is at `offset` from the last byte of the stack RSP
+   * is on at a frame entry (Xen's cpu_info), and `base` is not used.
+   */
+  userCr3?: CellRef & { none: bigint; stackEnd?: bigint };
 }
 
 export interface WalkResult {
@@ -422,11 +432,20 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
   const entryR11 = m0.regs.r11;
   // A kernel that keeps its user page tables apart (FreeBSD's PCPU(UCR3)): the user %cr3 at entry
   // is that word, unless it says there is none (one %cr3 for user and kernel)
-  if (opts.userCr3 && entry.kind !== 'frame') {
+  if (opts.userCr3 && entry.kind !== 'frame' && opts.userCr3.stackEnd === undefined) {
     const u = opts.userCr3;
     const word = m0.mem.read(u.base, u.offset, 8);
     m0.cr.cr3 = S.ite(S.eq(word, S.const(64, u.none)), val('user.cr3', 64), word);
     result.userCr3 = { ...u, entry: m0.cr.cr3 };
+  }
+  // A frame entry leaves from a kernel that may run on the user's page tables already (Xen with
+  // XPTI off keeps one %cr3) or switch to the per-CPU word's (XPTI on): the user %cr3 is that word,
+  // or %cr3 as at entry when the word says there is none. The word at the stack's end (Xen's
+  // cpu_info: RSP with the low bits set) is named as the walk names that address.
+  if (opts.userCr3 && entry.kind === 'frame' && opts.userCr3.stackEnd !== undefined) {
+    const u = opts.userCr3;
+    const k = S.addressKey(S.add(S.or(m0.regs.rsp, S.const(64, opts.userCr3.stackEnd - 1n)), S.const(64, u.offset)));
+    result.userCr3 = { base: k.base, offset: k.offset, none: u.none, entry: m0.cr.cr3 };
   }
 
   // Work flags: thread_info flags of `current` (TASK_TI_flags off current_task, or TI_flags off the

@@ -1,6 +1,6 @@
 // Assembler expressions: parsing (GAS operator precedence) and 64-bit evaluation.
 import type { Expr } from './types';
-import { charValue, type Tok } from './lexer';
+import { charValue, lex, type Tok } from './lexer';
 
 /**
  * GAS binary operator ranks (higher binds tighter), as GNU as ranks them: multiplicative and
@@ -252,4 +252,23 @@ export function exprText(e: Expr): string {
       return `${l} ${e.op} ${r}`;
     }
   }
+}
+
+/**
+ * The value of an expression written as text outside the file (a project file's
+ * `"1 - CPUINFO_sizeof + CPUINFO_pv_cr3"`), with GAS's operators; names read through `lookup`.
+ * The names it needs and `lookup` does not know are in `unknown`.
+ */
+export function evalText(text: string, lookup: (name: string) => bigint | undefined): { value?: bigint; unknown: string[]; error?: string } {
+  const toks = lex(text);
+  if (!toks.length) return { unknown: [], error: 'empty expression' };
+  const { expr, error } = parseExprTokens(toks, 0, toks.length);
+  if (!expr || error) return { unknown: [], error: error?.message ?? 'not an expression' };
+  const unknown: string[] = [];
+  const value = evalExpr(expr, (n) => {
+    const v = lookup(n);
+    if (v === undefined) unknown.push(n);
+    return v;
+  });
+  return value === undefined ? { unknown, ...(unknown.length ? {} : { error: 'no constant value' }) } : { value, unknown };
 }

@@ -246,3 +246,106 @@ describe('project file: FreeBSD 12 (page-table isolation, IBRS helpers)', () => 
     assert.ok(a.findings.some((f) => f.code === 'parse' && f.message.endsWith("$.userCr3.percpu: 'PC_NOPE' is not a constant of this file")), a.findings.map((f) => f.message).join('\n'));
   });
 });
+
+// Today's Xen shape (test/fixtures/kernels/xen-pv/return.S): per-CPU data at the stack's end,
+// XPTI's per-CPU root, flags given back with IOPL/VM clear and IF set, SYSRET for every
+// TRAP_syscall frame by the PV ABI. Described by data: returnFlags, userCr3 at the stack's end,
+// and what the design accepts — with only the entry and selectors, Linux's rules apply.
+describe('project file: what a design answers otherwise (Xen PV: returnFlags, userCr3 at the stack\'s end, accept)', () => {
+  const pv = fixture('kernels', 'xen-pv', 'return.S');
+  const pvText = readFileSync(pv, 'utf8');
+  const pvProject = JSON.parse(readFileSync(path.join(path.dirname(pv), '.entry-review.json'), 'utf8'));
+  const lines = pvText.split('\n');
+  const sysretq = lines.indexOf('\tsysretq') + 1;
+  const sysretl = lines.indexOf('1:\tsysretl') + 1;
+  const iretq = lines.indexOf('\tiretq') + 1;
+  const withProject = (text: string, projectJson: unknown): Promise<Analysis> => {
+    const pp = path.join(path.dirname(pv), '.entry-review.json');
+    const r: FileReader = { read: (p) => (p === pp ? JSON.stringify(projectJson) : diskReader.read(p)), exists: (p) => (p === pp ? true : diskReader.exists?.(p) ?? diskReader.read(p) !== undefined) };
+    return analyze({ file: pv, text }, defaultOptions, r);
+  };
+  const notes = (a: Analysis) => a.findings.filter((f) => f.severity === 'info').map((f) => `${f.code}@${f.loc.range.start.line + 1}`);
+
+  test('with Linux\'s rules (entry and selectors only) the returns get what real Xen gets: flags, RF/TF, selectors, EIP and CR3', async () => {
+    const a = await analyze({ file: pv, text: pvText }, { ...defaultOptions, projectFile: fixture('projects', 'xen-linux-rules.entry-review.json') }, diskReader);
+    assert.deepEqual(severe(a).sort(), [
+      `cr3-not-user@${sysretq}`, `sysret-r11-not-rflags@${sysretq}`, `sysret-rf-tf@${sysretq}`, `sysret-selectors@${sysretq}`,
+      `cr3-not-user@${sysretl}`, `sysret-r11-not-rflags@${sysretl}`, `sysret-rcx-not-rip@${sysretl}`, `sysret-rf-tf@${sysretl}`, `sysret-selectors@${sysretl}`,
+      `cr3-not-user@${iretq}`,
+    ].sort());
+    // the CR3 witness is the XPTI path: a non-zero pv_cr3 word at the stack's end, loaded into %cr3
+    const cr3 = a.findings.find((f) => f.code === 'cr3-not-user' && f.loc.range.start.line + 1 === sysretq);
+    assert.notEqual(BigInt(cr3?.witness?.['mem[kernel.rsp | 0x7fff-0x1f]:64'] ?? '0'), 0n, JSON.stringify(cr3?.witness));
+  });
+
+  test('with the design said: every return ok, the accepted conditions notes with their reason, the verdict resting on each', async () => {
+    const a = await withProject(pvText, pvProject);
+    assert.deepEqual(severe(a), []);
+    assert.deepEqual(notes(a).sort(), [`sysret-rf-tf@${sysretq}`, `sysret-selectors@${sysretq}`, `sysret-rcx-not-rip@${sysretl}`, `sysret-rf-tf@${sysretl}`, `sysret-selectors@${sysretl}`].sort());
+    assert.deepEqual(a.returns.map((r) => `${r.kind}@${r.loc.range.start.line + 1}:${r.verdict}:${r.conditions.filter((c) => c.status === 'proven').length}/${r.conditions.length}`), [`sysret@${sysretq}:ok:9/9`, `sysretl@${sysretl}:ok:7/7`, `iret@${iretq}:ok:3/3`]);
+    const [q, l] = a.returns;
+    assert.ok(q.assumes.includes('return_to_pv_guest (.entry-review.json): the frame\'s flags are given back with EFLAGS_IOPL|EFLAGS_VM clear, EFLAGS_IF set'), q.assumes.join(' | '));
+    assert.ok(q.assumes.some((x) => x.startsWith('sysret-rf-tf accepted (.entry-review.json): a TRAP_syscall frame is the guest\'s request for SYSRET')), q.assumes.join(' | '));
+    // accepted on SYSRETL only: SYSRETQ's RCX is proven, not accepted
+    assert.ok(!q.assumes.some((x) => x.startsWith('sysret-rcx-not-rip')), q.assumes.join(' | '));
+    assert.ok(l.assumes.some((x) => x.startsWith('sysret-rcx-not-rip on SYSRETL accepted (.entry-review.json)')), l.assumes.join(' | '));
+    const note = a.findings.find((f) => f.code === 'sysret-rf-tf');
+    assert.match(note?.message ?? '', /^accepted by \.entry-review\.json \(a TRAP_syscall frame is the guest's request for SYSRET \(PV ABI\): .*\): RF\/TF not tested before SYSRET/);
+    // the name of the flags condition says what it compares
+    assert.ok(q.conditions.some((c) => c.name === 'RFLAGS == ptregs.flags with EFLAGS_IOPL|EFLAGS_VM clear, EFLAGS_IF set' && c.status === 'proven'), JSON.stringify(q.conditions));
+  });
+
+  test('returnFlags is what SYSRET must give: a return that forgets to set IF is caught, with the frame\'s flags in the witness', async () => {
+    const text = pvText.replace('\torq\t$EFLAGS_IF, %r11\n', '\n');
+    assert.notEqual(text, pvText);
+    const a = await withProject(text, pvProject);
+    assert.deepEqual(severe(a), [`sysret-r11-not-rflags@${sysretq}`, `sysret-r11-not-rflags@${sysretl}`]);
+    const f = a.findings.find((x) => x.code === 'sysret-r11-not-rflags')!;
+    // the witness: a saved frame whose IF is clear (what R11 then keeps)
+    assert.equal(BigInt(f.witness?.['ptregs.flags'] ?? '0x200') & 0x200n, 0n, JSON.stringify(f.witness));
+    assert.match(f.message, /\(given back with EFLAGS_IOPL\|EFLAGS_VM clear, EFLAGS_IF set\)$/);
+  });
+
+  test('userCr3 at the stack\'s end: a return that loads the wrong page tables with XPTI on is caught on every way out; XPTI off keeps %cr3', async () => {
+    const text = pvText.replace('\tmovq\t%rdi, %cr3', '\tmovq\t%r9, %cr3');
+    assert.notEqual(text, pvText);
+    const a = await withProject(text, pvProject);
+    assert.deepEqual(severe(a), [`cr3-not-user@${sysretq}`, `cr3-not-user@${sysretl}`, `cr3-not-user@${iretq}`]);
+    const f = a.findings.find((x) => x.code === 'cr3-not-user')!;
+    const word = BigInt(f.witness?.['mem[kernel.rsp | 0x7fff-0x1f]:64'] ?? '0');
+    const vcpuCr3 = BigInt(f.witness?.['mem[kernel.rbx+0x3c0]:64'] ?? '0');
+    assert.ok(word !== 0n && word !== vcpuCr3, JSON.stringify(f.witness));
+    // and `simulate` with its pins ends on the kernel's page tables
+    const pins = (f.replay ?? []).filter((_, i, xs) => xs[i - 1] === '--set');
+    const program = parseProgram(pv, text, {}, diskReader);
+    const sim = await simulate(program, defaultOptions, 'return_to_pv_guest', envFromPins(pins), a.project);
+    assert.equal(sim.paths[0].exit.line, sysretq);
+    assert.ok(sim.paths[0].codes.includes('cr3-not-user'), sim.paths[0].codes.join(' '));
+  });
+
+  test('what is accepted stays narrow: a missing canonical test is still the XSA-7 error', async () => {
+    const text = pvText.replace('\tja\t.Lrestore_rcx_iret\n', '\n');
+    assert.notEqual(text, pvText);
+    const a = await withProject(text, pvProject);
+    assert.deepEqual(severe(a), [`sysret-noncanonical-rip@${sysretq}`]);
+  });
+
+  test('mistakes in returnFlags, userCr3 and accept are reported with their JSON paths', async () => {
+    const bad = structuredClone(pvProject);
+    bad.entries[0].frame.returnFlags = { set: 'EFLAGS_NOPE' };
+    bad.userCr3 = { stackEnd: 'STACK_SIZE', offset: '1 - CI_SIZE + CI_NOPE' };
+    bad.accept = [{ code: 'sysret-noncanonical-rip', why: 'no' }, { code: 'sysret-rf-tf', why: '' }, { code: 'sysret-rf-tf', why: 'x', entry: 'nowhere' }, { code: 'sysret-rf-tf', why: 'x', return: 'eretu' }];
+    const a = await withProject(pvText, bad);
+    const msgs = a.findings.filter((f) => f.code === 'parse').map((f) => f.message.replace(/^.*\.entry-review\.json /, ''));
+    assert.deepEqual(msgs, [
+      "$.entries[0].frame.returnFlags.set: 'EFLAGS_NOPE' is not a constant of this file (its headers define no such value)",
+      "$.userCr3.offset: 'CI_NOPE' is not a constant of this file (its headers define no such value)",
+      '$.accept[0].code: expected one of sysret-rcx-not-rip, sysret-r11-not-rflags, sysret-rf-tf, sysret-selectors, return-rsp-not-user, exit-work-unchecked, kernel-value-leak',
+      '$.accept[1].why: expected the reason, as the verdict will show it',
+      "$.accept[2].entry: no label 'nowhere' in this file",
+      '$.accept[3].return: expected one of sysret, sysretl, iret, sysexit',
+    ]);
+    const pow = await withProject(pvText, { ...pvProject, userCr3: { stackEnd: 'STACK_SIZE + 1' } });
+    assert.ok(pow.findings.some((f) => f.message.endsWith('$.userCr3.stackEnd: expected the stack size, a power of two (its end is RSP with the low bits set)')), pow.findings.map((f) => f.message).join('\n'));
+  });
+});
