@@ -14,6 +14,8 @@ export interface ReportAnalysis {
   file: string;
   findings: Finding[];
   returns: ReturnResult[];
+  /** The entries walked (labels): none means no return was checked, which the text says. */
+  entries: string[];
   stats: AnalysisStats;
   configuration: Program['configuration'];
   read: { instructions: number; labels: number; macroExpansions: number; alternatives: number; includes: number; coveredHeaders: number };
@@ -27,6 +29,7 @@ export function reportOf(a: Analysis): ReportAnalysis {
     file: a.file,
     findings: a.findings,
     returns: a.returns,
+    entries: a.entries,
     stats: a.stats,
     configuration: p.configuration,
     read: {
@@ -113,6 +116,14 @@ export function formatText(results: FileResult[]): string {
     }
   }
   for (const { shown, analysis } of results) {
+    // a clean count means nothing when nothing was walked: say so, and how to name an entry
+    if (!analysis.returns.length && !analysis.findings.some((f) => f.message.startsWith('the checker stopped on an internal error'))) {
+      out.push(
+        analysis.entries.length
+          ? `${shown}: no return to user mode is reached from ${analysis.entries.join(', ')}: no return was checked`
+          : `${shown}: no entry from user mode found (none of the built-in names, e.g. entry_SYSCALL_64, nor a project file's): no return was checked; name one with --entry LABEL[:KIND] or in .entry-review.json`,
+      );
+    }
     out.push(`${shown}: ${readSummary(analysis)}`);
     out.push(`${shown}: ${configurationSummary(analysis)}`);
   }

@@ -73,17 +73,22 @@ describe('exit codes and messages', () => {
     assert.match(c.out(), /^cfg\.S: configuration assumed: built-in x86-64 defaults \(\d+ options; X86_64 SMP PAGE_TABLE_ISOLATION IA32_EMULATION RETPOLINE on; PARAVIRT X86_5LEVEL XEN_PV off\); change with -D\/-U, or analyse inside a kernel tree with its \.config$/m);
   });
 
-  test('a clean file exits 0; a parse error exits 1', async () => {
+  test('a clean file exits 0 (and says when it had no entry to walk, so no return was checked); a parse error exits 1', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'er-cli-'));
     writeFileSync(path.join(dir, 'ok.S'), 'foo:\n\tmovq %rax, %rbx\n\tret\n');
     const ok = capture(dir);
     assert.equal(await main(['check', 'ok.S'], ok.io), 0);
     assert.equal(
       ok.out(),
-      'ok.S: read 2 instructions, 1 label, 0 macro expansions, 0 ALTERNATIVE sites, 0 included files\n' +
+      "ok.S: no entry from user mode found (none of the built-in names, e.g. entry_SYSCALL_64, nor a project file's): no return was checked; name one with --entry LABEL[:KIND] or in .entry-review.json\n" +
+        'ok.S: read 2 instructions, 1 label, 0 macro expansions, 0 ALTERNATIVE sites, 0 included files\n' +
         'ok.S: configuration: not used (the file tests no CONFIG_ option)\n' +
         'entry-review: 0 error(s), 0 warning(s), 0 note(s) in 1 file\n',
     );
+    // an entry named that reaches no return to user mode says so too
+    const named = capture(dir);
+    assert.equal(await main(['check', 'ok.S', '--entry', 'foo:syscall'], named.io), 0);
+    assert.ok(named.out().startsWith('ok.S: no return to user mode is reached from foo: no return was checked\n'), named.out());
     const bad = capture();
     assert.equal(await main(['check', path.relative(repoRoot, fixture('lsp', 'basic.S'))], bad.io), 1);
   });
