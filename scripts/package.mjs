@@ -46,7 +46,7 @@ run(process.execPath, vsceArgs);
 const listed = spawnSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: repo, encoding: 'utf8' });
 const files = (listed.stdout ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
 const problems = [];
-for (const f of ['dist/extension.js', 'dist/server.js', 'package.json', 'syntaxes/x86-entry-asm.tmLanguage.json', 'language-configuration.json']) {
+for (const f of ['dist/extension.js', 'dist/server.js', 'package.json', 'syntaxes/x86-entry-asm.tmLanguage.json', 'schemas/entry-review.schema.json', 'language-configuration.json']) {
   if (!files.includes(f)) problems.push(`missing ${f}`);
 }
 for (const f of files) if (f.includes('node_modules/')) problems.push(`ships ${f}`);

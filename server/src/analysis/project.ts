@@ -79,11 +79,29 @@ export function projectPreprocess(text: string | undefined): boolean | undefined
   }
 }
 
-const KINDS: EntryKind[] = ['syscall', 'compat', 'sysenter', 'interrupt', 'exception', 'int80', 'frame'];
-const IFS: IfOnReturn[] = ['off', 'on', 'unchanged', 'unknown'];
+/**
+ * The keys the reader knows, by where they stand (every other key is reported). The editor's
+ * schema, schemas/entry-review.schema.json, says the same (a test holds them together).
+ */
+export const PROJECT_KEYS = {
+  top: ['entries', 'workFlags', 'selectors', 'userCr3', 'contracts', 'cSources', 'preprocess', 'accept'],
+  entry: ['label', 'kind', 'frame'],
+  frame: ['offset', 'size', 'fields', 'returnFlags'],
+  returnFlags: ['clear', 'set'],
+  selectors: ['userCs', 'userSs'],
+  userCr3: ['percpu', 'none'],
+  userCr3AtStackEnd: ['stackEnd', 'offset', 'none'],
+  cell: ['percpu', 'offset', 'mask'],
+  accept: ['code', 'entry', 'return', 'why'],
+  contract: ['frame', 'interrupts', 'exitWorkDone', 'setsWork', 'clobbers'],
+  contractFrame: ['onlyWith'],
+};
+
+export const KINDS: EntryKind[] = ['syscall', 'compat', 'sysenter', 'interrupt', 'exception', 'int80', 'frame'];
+export const IFS: IfOnReturn[] = ['off', 'on', 'unchanged', 'unknown'];
 /** What `accept` may name: how the user state after a return differs from the frame, exit work, a register's value — a design may answer those otherwise; never a fault in ring 0, the GS base or CR3 (say where the user %cr3 lives instead: userCr3). */
-const ACCEPTABLE = new Set(['sysret-rcx-not-rip', 'sysret-r11-not-rflags', 'sysret-rf-tf', 'sysret-selectors', 'return-rsp-not-user', 'exit-work-unchecked', 'kernel-value-leak']);
-const RETURN_KINDS = ['sysret', 'sysretl', 'iret', 'sysexit'];
+export const ACCEPTABLE = new Set(['sysret-rcx-not-rip', 'sysret-r11-not-rflags', 'sysret-rf-tf', 'sysret-selectors', 'return-rsp-not-user', 'exit-work-unchecked', 'kernel-value-leak']);
+export const RETURN_KINDS = ['sysret', 'sysretl', 'iret', 'sysexit'];
 const REGS = new Set(CALLER_SAVED.concat(['rbx', 'rbp', 'r12', 'r13', 'r14', 'r15']));
 
 /** Parses and checks a project file against the program whose constants its names refer to. */
@@ -101,6 +119,32 @@ export function readProject(path: string, text: string, program: Program): Proje
     err('$', 'expected an object with "entries", "workFlags" and/or "contracts"');
     return project;
   }
+  // a key this reader does not know is a mistake, not a choice: a misspelt "workflags" or
+  // "onlywith" would otherwise leave the checks on their defaults without a word
+  // ("$schema" names the editor's schema; a key starting with "//" is a comment)
+  const known = (o: unknown, p: string, keys: string[]): void => {
+    if (!isObject(o)) return;
+    for (const k of Object.keys(o)) if (!keys.includes(k) && k !== '$schema' && !k.startsWith('//')) err(`${p}.${k}`, `unknown key (expected ${keys.map((x) => `"${x}"`).join(', ')})`);
+  };
+  known(json, '$', PROJECT_KEYS.top);
+  if (Array.isArray(json.entries))
+    json.entries.forEach((e, i) => {
+      known(e, `$.entries[${i}]`, PROJECT_KEYS.entry);
+      if (isObject(e)) known(e.frame, `$.entries[${i}].frame`, PROJECT_KEYS.frame);
+      if (isObject(e) && isObject(e.frame)) known(e.frame.returnFlags, `$.entries[${i}].frame.returnFlags`, PROJECT_KEYS.returnFlags);
+    });
+  known(json.selectors, '$.selectors', PROJECT_KEYS.selectors);
+  known(json.userCr3, '$.userCr3', isObject(json.userCr3) && json.userCr3.stackEnd !== undefined ? PROJECT_KEYS.userCr3AtStackEnd : PROJECT_KEYS.userCr3);
+  if (Array.isArray(json.workFlags)) json.workFlags.forEach((w, i) => known(w, `$.workFlags[${i}]`, PROJECT_KEYS.cell));
+  if (Array.isArray(json.accept)) json.accept.forEach((a, i) => known(a, `$.accept[${i}]`, PROJECT_KEYS.accept));
+  if (isObject(json.contracts))
+    for (const [name, c] of Object.entries(json.contracts)) {
+      known(c, `$.contracts.${name}`, PROJECT_KEYS.contract);
+      if (isObject(c) && isObject(c.frame)) {
+        known(c.frame, `$.contracts.${name}.frame`, PROJECT_KEYS.contractFrame);
+        known(c.frame.onlyWith, `$.contracts.${name}.frame.onlyWith`, PROJECT_KEYS.cell);
+      }
+    }
   const value = (v: unknown, p: string): bigint | undefined => {
     if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
     if (typeof v !== 'string') return void err(p, 'expected a number or the name of a constant of the file (e.g. "TF_RIP", "A|B", "1 - CPUINFO_sizeof + CPUINFO_pv_cr3")');

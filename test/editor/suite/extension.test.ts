@@ -3,6 +3,9 @@
 // client → language server → client exactly as it does for a user.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import {
   activate,
   codeOf,
@@ -249,3 +252,33 @@ test('status bar: the analysis state and time of the active file, a click opens 
   }, 20000);
   assert.equal(other.visible, true);
 }, 45000);
+
+test('a project file gets the extension\'s schema: a misspelt key is flagged by VS Code\'s JSON support, as the reader reports it', async () => {
+  // VS Code's own JSON support does the validating, from the schema the extension contributes
+  const jsonSupport = vscode.extensions.getExtension('vscode.json-language-features');
+  assert.ok(jsonSupport, 'VS Code has its JSON language features');
+  await jsonSupport.activate();
+  const fixtureText = readFileSync(kernelFixtureUri('xen-pv', '.entry-review.json').fsPath, 'utf8');
+  // copies, each .entry-review.json in a directory of its own: the fixture's, and one with a key misspelt
+  const copy = (text: string): vscode.Uri => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'er-schema-')), '.entry-review.json');
+    writeFileSync(file, text);
+    return vscode.Uri.file(file);
+  };
+  const schemaDiagnostics = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'json' || /not allowed|Incorrect type|Missing property|Value is not accepted/i.test(d.message));
+  const misspelt = fixtureText.replace('"returnFlags"', '"returnflags"');
+  assert.notEqual(misspelt, fixtureText);
+  const bad = copy(misspelt);
+  const badDoc = await vscode.workspace.openTextDocument(bad);
+  assert.equal(badDoc.languageId, 'json');
+  await vscode.window.showTextDocument(badDoc);
+  const ds = await waitForDiagnostics(bad, () => schemaDiagnostics(bad).length > 0, 'a schema diagnostic on the misspelt key', 30000);
+  const d = schemaDiagnostics(bad)[0];
+  assert.match(d.message, /returnflags/, formatDiagnostics(ds));
+  assert.equal(d.range.start.line, badDoc.positionAt(misspelt.indexOf('"returnflags"')).line, formatDiagnostics(ds));
+  // the fixture as written validates: opened after the bad copy was judged, it gets nothing
+  const good = copy(fixtureText);
+  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(good));
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.deepEqual(schemaDiagnostics(good).map((x) => x.message), [], 'the fixture validates');
+}, 60000);

@@ -52,6 +52,23 @@ describe('project file', () => {
     const codes = severe(await run(text, JSON.stringify(project)));
     assert.ok(codes.includes('sysret-noncanonical-rip@256'), codes.join(' '));
   });
+  test('a key the reader does not know is a mistake with its JSON path (a misspelt key would leave the checks on their defaults); "$schema" and "//" comments are not', async () => {
+    const p = structuredClone(project);
+    p.workflags = p.workFlags;
+    delete p.workFlags;
+    p.contracts.amd64_syscall.frame.onlywith = p.contracts.amd64_syscall.frame.onlyWith;
+    delete p.contracts.amd64_syscall.frame.onlyWith;
+    p.entries[0].frame.feilds = {};
+    p.$schema = './entry-review.schema.json';
+    p['// note'] = 'fast path only';
+    const a = await run(source, JSON.stringify(p));
+    const msgs = a.findings.filter((f) => f.code === 'parse').map((f) => f.message.replace(/^.*\.entry-review\.json /, ''));
+    assert.deepEqual(msgs.filter((m) => m.includes('unknown key')), [
+      '$.workflags: unknown key (expected "entries", "workFlags", "selectors", "userCr3", "contracts", "cSources", "preprocess", "accept")',
+      '$.entries[0].frame.feilds: unknown key (expected "offset", "size", "fields", "returnFlags")',
+      '$.contracts.amd64_syscall.frame.onlywith: unknown key (expected "onlyWith")',
+    ]);
+  });
   test('an untrusted workspace (projectFile "") reads no project file: the FreeBSD entry is not even known', async () => {
     const a = await analyze({ file, text: source }, { ...defaultOptions, projectFile: '' }, reader(projectText));
     assert.deepEqual([a.entries, a.returns.length], [[], 0]);
