@@ -152,10 +152,16 @@ const entryBody = fc.record({
 const projectFile = fc.oneof(
   fc.constantFrom('', '{', 'null', '[]', '{"entries": 3}', '{"contracts": {"do_syscall_64": {"frame": "sometimes"}}}', '{"entries": [{"label": "entry_SYSCALL_64", "kind": "frame"}]}'),
   fc.record({
-    entries: fc.array(fc.record({ label: fc.constantFrom('entry_SYSCALL_64', 'nope', ''), kind: fc.constantFrom('syscall', 'compat', 'interrupt', 'frame', 7), frame: fc.option(fc.record({ size: fc.oneof(fc.nat(400), fc.constantFrom('TF_SIZE', 'SIZEOF_PTREGS', '1|2')), fields: fc.dictionary(fc.constantFrom('ip', 'cs', 'flags', 'sp', 'ss', 'cx', 'r11', 'ax', 'bogus'), fc.oneof(fc.nat(200), fc.constantFrom('RIP', 'TF_RIP', 'X|Y', ''))) })) }), { maxLength: 2 }),
+    entries: fc.array(fc.record({ label: fc.constantFrom('entry_SYSCALL_64', 'nope', ''), kind: fc.constantFrom('syscall', 'compat', 'interrupt', 'frame', 7), frame: fc.option(fc.record({ size: fc.oneof(fc.nat(400), fc.constantFrom('TF_SIZE', 'SIZEOF_PTREGS', '1|2')), fields: fc.dictionary(fc.constantFrom('ip', 'cs', 'flags', 'sp', 'ss', 'cx', 'r11', 'ax', 'bogus'), fc.oneof(fc.nat(200), fc.constantFrom('RIP', 'TF_RIP', 'X|Y', '', '1 - (2', 'RIP + 8 * 2'))), returnFlags: fc.oneof(fc.record({ clear: fc.oneof(fc.nat(), fc.constantFrom('X86_EFLAGS_IOPL|X86_EFLAGS_VM', 'NOPE', '~0')), set: fc.oneof(fc.nat(0x3fffff), fc.constantFrom('X86_EFLAGS_IF', '')) }, { requiredKeys: [] }), fc.constantFrom(null, 3, 'IF')) }, { requiredKeys: ['size', 'fields'] })) }), { maxLength: 2 }),
     contracts: fc.dictionary(fc.constantFrom('do_syscall_64', 'amd64_syscall', 'x', 'syscall_return_slowpath'), fc.record({ frame: fc.oneof(fc.constantFrom('never', 'always', 'sometimes'), fc.record({ onlyWith: fc.record({ percpu: fc.constantFrom('current_task', 'PC_CURPCB'), offset: fc.oneof(fc.nat(64), fc.constantFrom('TASK_TI_flags')), mask: fc.oneof(fc.nat(), fc.constantFrom('_TIF_NOTIFY_RESUME', 'A|B')) }) })), interrupts: fc.constantFrom('off', 'on', 'unchanged', 'unknown', 'maybe'), exitWorkDone: fc.oneof(fc.boolean(), fc.constantFrom('yes')), clobbers: fc.array(fc.constantFrom('rax', 'rcx', 'r11', 'rip', 'x'), { maxLength: 3 }) }, { requiredKeys: [] })),
     workFlags: fc.array(fc.record({ percpu: fc.constantFrom('current_task'), offset: fc.constantFrom('TASK_TI_flags', 0), mask: fc.constantFrom('_TIF_ALLWORK_MASK', 255) }), { maxLength: 2 }),
     selectors: fc.option(fc.record({ userCs: fc.oneof(fc.nat(0xffff), fc.constantFrom('__USER_CS')), userSs: fc.oneof(fc.nat(0xffff), fc.constantFrom('__USER_DS')) })),
+    userCr3: fc.oneof(
+      fc.record({ percpu: fc.constantFrom('cpu_tss_rw', 'PC_UCR3', ''), none: fc.oneof(fc.nat(), fc.constantFrom('0xffffffffffffffff', 'x')) }, { requiredKeys: [] }),
+      fc.record({ stackEnd: fc.oneof(fc.constantFrom(0x8000, 0, 3, -1, 'THREAD_SIZE', 'STACK_SIZE + 1')), offset: fc.oneof(fc.integer({ min: -256, max: 256 }), fc.constantFrom('1 - 248 + 224', 'TASK_TI_flags', '(')), none: fc.oneof(fc.nat(), fc.constant('0')) }, { requiredKeys: [] }),
+    ),
+    accept: fc.oneof(fc.constantFrom(3, 'all', {}), fc.array(fc.record({ code: fc.constantFrom('sysret-rf-tf', 'sysret-selectors', 'exit-work-unchecked', 'sysret-noncanonical-rip', 'nope', 7), entry: fc.constantFrom('entry_SYSCALL_64', 'nope', 3), return: fc.constantFrom('sysret', 'sysretl', 'iret', 'eretu'), why: fc.constantFrom('by design', '', 5) }, { requiredKeys: [] }), { maxLength: 3 })),
+    workflags: fc.constantFrom(1, 'misspelt'),
   }, { requiredKeys: [] }).map((o) => JSON.stringify(o)),
 );
 
