@@ -229,7 +229,7 @@ function formatSimulation(file: string, abs: string, sim: Simulation): string {
     }
     const x = e as Exclude<SimPath['exit'], { reason: string }>;
     const how = x.fault ? `fault #${x.fault.vector === 13 ? 'GP' : x.fault.vector} (vector ${x.fault.vector}) in ring ${x.fault.ring}` : `${x.kind.toUpperCase()} to user mode`;
-    out.push(`${where}:${x.line}: ${x.vendor}: ${how} — ${p.verdict}${p.codes.length ? ` [${p.codes.join(', ')}]` : ''}`);
+    out.push(`${where}:${x.line}: ${x.vendor}: ${how} — ${p.verdict}${p.codes.length ? ` [${p.codes.join(', ')}]` : ''}${p.accepted?.length ? ` (accepted by the project file: ${p.accepted.join(', ')})` : ''}`);
     const u = x.user;
     out.push(`    rip=${u.rip} rsp=${u.rsp} rflags=${u.rflags} cs=${u.cs} ss=${u.ss} gs=${u.gsBase} cr3=${u.cr3}`);
   }

@@ -11,7 +11,7 @@ import type { AnalyzeOptions } from './options';
 import { accessProperty, exitProperties, frameField, rebuild, type Property, type PropertyContext } from './properties';
 import { type Entry, type ExitEvent, walk, type WalkOptions, type WalkResult } from './walk';
 import { disabledFeatures } from './cpufeatures';
-import { PROJECT_FILE, type Accept, type Project } from './project';
+import { acceptFor, PROJECT_FILE, type Project } from './project';
 import { envFromPins, pinsFromModel, replayCommandArgs } from './witness';
 import { checkCContracts } from './contractcheck';
 import { contractFor } from './contracts';
@@ -517,12 +517,6 @@ async function canonicalWidth(S: SymbolicAlgebra, cfg: Cfg, w: WalkResult, ev: E
 }
 
 /** The first instruction of the straight-line block that ends at `pos`. */
-/** The project's `accept` item that covers this condition at this return of this entry, if any. */
-function acceptFor(project: Project | undefined, code: string, entry: Entry, ev: ExitEvent): Accept | undefined {
-  const kind = ev.rec.kind === 'sysret' && ev.rec.operandSize !== 64 ? 'sysretl' : ev.rec.kind;
-  return project?.accept.find((a) => a.code === code && (a.entry === undefined || a.entry === entry.name) && (a.ret === undefined || a.ret === kind));
-}
-
 function blockStart(cfg: Cfg, pos: number): number {
   const st = cfg.program.statements;
   let p = pos;

@@ -6,7 +6,7 @@ import * as nodePath from 'node:path';
 import { evalText, type FileReader, type Program } from '../syntax';
 import { cellName } from '../x86';
 import { CALLER_SAVED, type Contract, type FrameChange, type IfOnReturn } from './contracts';
-import type { CellRef, EntryKind, FrameLayout } from './walk';
+import type { CellRef, Entry, EntryKind, ExitEvent, FrameLayout } from './walk';
 
 export const PROJECT_FILE = '.entry-review.json';
 
@@ -318,6 +318,12 @@ export function readProject(path: string, text: string, program: Program): Proje
       }
   }
   return project;
+}
+
+/** The project's `accept` item that covers this condition at this return of this entry, if any. */
+export function acceptFor(project: Project | undefined, code: string, entry: Entry, ev: ExitEvent): Accept | undefined {
+  const kind = ev.rec.kind === 'sysret' && ev.rec.operandSize !== 64 ? 'sysretl' : ev.rec.kind;
+  return project?.accept.find((a) => a.code === code && (a.entry === undefined || a.entry === entry.name) && (a.ret === undefined || a.ret === kind));
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -5,7 +5,7 @@ import type { Program } from '../syntax';
 import { type Expr, SymbolicAlgebra, summarizeExit, variables, type ExitSummary } from '../x86';
 import { Cfg } from './cfg';
 import { findEntries, runChecks, setting } from './checker';
-import type { Project } from './project';
+import { acceptFor, type Project } from './project';
 import type { AnalyzeOptions } from './options';
 import { exitProperties } from './properties';
 import { decide } from './decide';
@@ -39,6 +39,8 @@ export interface SimPath {
   exit: ((ExitSummary & { line: number; vendor: 'intel' | 'amd' }) | { kind: 'unknown'; line: number; reason: string; missing: string[] }) & { file?: string };
   verdict: 'ok' | 'finding' | 'unknown';
   codes: string[];
+  /** Violations on this path the project file accepts of the kernel's design (`accept`): not in codes, not a finding. */
+  accepted?: string[];
   steps: SimStep[];
   exitCondition?: string;
   paths?: number;
@@ -150,13 +152,17 @@ export async function simulate(program: Program, options: AnalyzeOptions, entryN
       break; // the route does not depend on the vendor before it is decided
     }
     const props = exitProperties({ S: T, vendors: [vendor], vaBits, walk: tr }, ev);
-    const broken = props.filter((p) => T.asBool(p.bad) === true && p.code !== 'kernel-value-leak');
+    // (what the project file accepts of the kernel's design holds by its word, as in `check`)
+    const violated = props.filter((p) => T.asBool(p.bad) === true && p.code !== 'kernel-value-leak');
+    const accepted = violated.filter((p) => acceptFor(project, p.code, entry, ev));
+    const broken = violated.filter((p) => !accepted.includes(p));
     const open = props.filter((p) => T.asBool(p.bad) === undefined && p.code !== 'kernel-value-leak');
     const line = cfg.stmt(ev.pos).loc.range.start.line + 1;
     paths.push({
       exit: { ...summarizeExit(T, ev.rec, vendor), line, ...fileOf(ev.pos), vendor },
       verdict: broken.length ? 'finding' : open.length ? 'unknown' : 'ok',
       codes: [...new Set(broken.map((p) => p.code))],
+      ...(accepted.length ? { accepted: [...new Set(accepted.map((p) => p.code))] } : {}),
       steps,
     });
   }

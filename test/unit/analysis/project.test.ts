@@ -312,6 +312,19 @@ describe('project file: what a design answers otherwise (Xen PV: returnFlags, us
     assert.ok(q.conditions.some((c) => c.name === 'RFLAGS == ptregs.flags with EFLAGS_IOPL|EFLAGS_VM clear, EFLAGS_IF set' && c.status === 'proven'), JSON.stringify(q.conditions));
   });
 
+  test('simulate with an accepted note\'s pins says what check says: ok, the accepted codes apart; under Linux\'s rules the same run is a finding', async () => {
+    const a = await withProject(pvText, pvProject);
+    const note = a.findings.find((f) => f.code === 'sysret-rf-tf' && f.loc.range.start.line + 1 === sysretq)!;
+    const pins = (note.replay ?? []).filter((_, i, xs) => xs[i - 1] === '--set');
+    const program = parseProgram(pv, pvText, {}, diskReader);
+    const sim = await simulate(program, { ...defaultOptions, vendor: 'intel' }, 'return_to_pv_guest', envFromPins(pins), a.project);
+    assert.deepEqual([sim.paths[0].exit.line, sim.paths[0].verdict, sim.paths[0].codes, sim.paths[0].accepted], [sysretq, 'ok', [], ['sysret-rf-tf', 'sysret-selectors']]);
+    const linux = await analyze({ file: pv, text: pvText }, { ...defaultOptions, projectFile: fixture('projects', 'xen-linux-rules.entry-review.json') }, diskReader);
+    const plain = await simulate(program, { ...defaultOptions, vendor: 'intel' }, 'return_to_pv_guest', envFromPins(pins), linux.project);
+    assert.equal(plain.paths[0].verdict, 'finding');
+    assert.ok(plain.paths[0].codes.includes('sysret-rf-tf') && plain.paths[0].accepted === undefined, JSON.stringify(plain.paths[0].codes));
+  });
+
   test('returnFlags is what SYSRET must give: a return that forgets to set IF is caught, with the frame\'s flags in the witness', async () => {
     const text = pvText.replace('\torq\t$EFLAGS_IF, %r11\n', '\n');
     assert.notEqual(text, pvText);
