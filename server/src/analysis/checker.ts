@@ -289,7 +289,10 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
     for (const [pos, regs] of w.before) {
       if (out.registers.has(cfg.insns[pos])) continue;
       const shown: Record<string, Expr> = {};
-      for (const [g, v] of Object.entries(regs)) shown[g] = readable(S, v, memo);
+      for (const g in regs) {
+        const v = regs[g as keyof typeof regs];
+        shown[g] = memo.get(v.id) ?? readable(S, v, memo);
+      }
       out.registers.set(cfg.insns[pos], { entry: entry.name, regs: shown });
     }
     for (const [pos, ops] of w.memory) {

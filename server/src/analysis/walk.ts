@@ -684,9 +684,13 @@ export function walk(S: SymbolicAlgebra, cfg: Cfg, entry: Entry, opts: WalkOptio
     // join arrives before the join goes on, wherever the code sits in the file
     let bestKey = '';
     let best: { pos: number; st: PathState } | undefined;
-    for (const [k, v] of pending) {
-      if (!best || rank[v.pos] < rank[best.pos] || (rank[v.pos] === rank[best.pos] && v.pos < best.pos)) [bestKey, best] = [k, v];
-    }
+    // (forEach: a for-of over the map made an entry array per state at every step)
+    pending.forEach((v, k) => {
+      if (!best || rank[v.pos] < rank[best.pos] || (rank[v.pos] === rank[best.pos] && v.pos < best.pos)) {
+        bestKey = k;
+        best = v;
+      }
+    });
     if (!best) break;
     pending.delete(bestKey);
     const { pos } = best;

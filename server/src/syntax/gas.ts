@@ -238,7 +238,8 @@ export class Assembler {
   private conds: Cond[] = [];
   private capture?: Capture;
   private macroDepth = 0;
-  private lexCache = new Map<string, { toks: Tok[]; errors: LexError[] }>();
+  /** Tokens of expanded lines: by the line's text, then by the statement's span in it. */
+  private lexCache = new Map<string, Map<number, { toks: Tok[]; errors: LexError[] }>>();
   private includeDepth = 0;
   private includes = 0;
   private expansionCounter = 0;
@@ -384,14 +385,18 @@ export class Assembler {
     let toks: Tok[];
     if (line.segs.length === 0) {
       // Expanded lines repeat (macro bodies, .rept): tokens are immutable, lex each text once.
-      const key = `${start}:${end}:${text}`;
-      const hit = this.lexCache.get(key);
+      // (keyed by the text itself, whose hash the string keeps, then by the span: a key string
+      // joining span and text was built and hashed afresh for every statement)
+      let byText = this.lexCache.get(text);
+      if (!byText) this.lexCache.set(text, (byText = new Map()));
+      const span = start * 0x100000 + end;
+      const hit = byText.get(span);
       if (hit) {
         toks = hit.toks;
         lexErrors = hit.errors;
       } else {
         toks = lex(text, start, end, lexErrors);
-        this.lexCache.set(key, { toks, errors: lexErrors });
+        byText.set(span, { toks, errors: lexErrors });
       }
     } else toks = lex(text, start, end, lexErrors);
     if (toks.length === 0) return;

@@ -69,8 +69,11 @@ export interface Algebra<V, B> {
 // ---------------------------------------------------------------------------
 // Helpers written once against the interface.
 
+const MASKS: bigint[] = [];
+for (let w = 0; w <= 130; w++) MASKS.push((1n << BigInt(w)) - 1n);
+
 export function mask(width: number): bigint {
-  return (1n << BigInt(width)) - 1n;
+  return width <= 130 ? MASKS[width] : (1n << BigInt(width)) - 1n;
 }
 
 export function toSigned(v: bigint, width: number): bigint {

@@ -208,7 +208,20 @@ export interface ParsedMnemonic {
 }
 
 /** Maps an AT&T spelling to its canonical mnemonic, size and condition; undefined when unknown. */
+const parsedMnemonics = new Map<string, ParsedMnemonic | undefined>();
+
 export function parseMnemonic(mnemonic: string): ParsedMnemonic | undefined {
+  // (the walk asks for every instruction it steps: worked out once per spelling; a copy out, as
+  // callers may change what they get)
+  let p = parsedMnemonics.get(mnemonic);
+  if (p === undefined && !parsedMnemonics.has(mnemonic)) {
+    p = parseMnemonicText(mnemonic);
+    if (parsedMnemonics.size < 4096) parsedMnemonics.set(mnemonic, p);
+  }
+  return p && { ...p };
+}
+
+function parseMnemonicText(mnemonic: string): ParsedMnemonic | undefined {
   const m = mnemonic.trim().toLowerCase();
   const sp = SPECIAL[m];
   if (sp) return { ...sp };

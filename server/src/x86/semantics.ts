@@ -770,8 +770,8 @@ const H: Record<string, Handler> = {
     const k = s.msr('KERNEL_GS_BASE');
     s.gsKernel = x.A.not(s.gsKernel);
     if (written) {
-      s.msrs.set('GS_BASE', k);
-      s.msrs.set('KERNEL_GS_BASE', g);
+      s.setMsr('GS_BASE', k);
+      s.setMsr('KERNEL_GS_BASE', g);
     }
   },
   syscall: (x) => {
@@ -810,7 +810,7 @@ const H: Record<string, Handler> = {
     x.arity(0);
     const name = msrName(x);
     const v = x.A.concat(x.s.read('edx'), x.s.read('eax'));
-    x.s.msrs.set(name, v);
+    x.s.setMsr(name, v);
     if (name === 'GS_BASE') noteGsBaseWrite(x.s, v);
   },
   rdfsbase: (x) => baseRegister(x, 'FS_BASE', false),
@@ -899,7 +899,7 @@ function baseRegister<V, B>(x: Exec<V, B>, msr: string, write: boolean): void {
   if (!r || r.width < 32) x.fail(`${x.insn.mnemonic} needs a 32- or 64-bit register`);
   if (write) {
     const v = x.A.zext(x.s.readRef(r), 64);
-    x.s.msrs.set(msr, v);
+    x.s.setMsr(msr, v);
     if (msr === 'GS_BASE') noteGsBaseWrite(x.s, v);
   }
   else x.s.writeRef(r, r.width === 64 ? x.s.msr(msr) : x.A.extract(x.s.msr(msr), 31, 0));
@@ -1097,18 +1097,38 @@ export function flagsReadBy(pm: ParsedMnemonic): Flag[] {
   return [];
 }
 
+const PREFIX_WORDS = ['lock', 'rep', 'repe', 'repz', 'repne', 'repnz', 'rex64', 'notrack', 'ds', 'cs'];
+interface Normalized {
+  /** What it was worked out from (an instruction object changed since is worked out again). */
+  src: string;
+  srcPrefixes: readonly string[] | undefined;
+  mnemonic: string;
+  prefixes: string[];
+  pm: ReturnType<typeof parseMnemonic>;
+  /** The instruction with that mnemonic and those prefixes, as the handlers get it. */
+  insn: Instruction;
+}
+/** An instruction's mnemonic and prefixes as the handlers read them, worked out once per instruction. */
+const normalizedOf = new WeakMap<Instruction, Normalized>();
+function normalized(insn: Instruction): Normalized {
+  let n = normalizedOf.get(insn);
+  if (n && n.src === insn.mnemonic && n.srcPrefixes === insn.prefixes && n.insn.operands === insn.operands) return n;
+  const prefixes = (insn.prefixes ?? []).map((p) => p.toLowerCase());
+  // prefixes written into the mnemonic ("rep ret", "lock xaddl")
+  const words = insn.mnemonic.trim().toLowerCase().split(/\s+/);
+  while (words.length > 1 && PREFIX_WORDS.includes(words[0])) prefixes.push(words.shift() as string);
+  const mnemonic = words.join(' ');
+  n = { src: insn.mnemonic, srcPrefixes: insn.prefixes, mnemonic, prefixes, pm: parseMnemonic(mnemonic), insn: { ...insn, mnemonic, prefixes } };
+  normalizedOf.set(insn, n);
+  return n;
+}
+
 /**
  * Executes one instruction on `s` (in place) and says where control goes.
  * Unknown or malformed instructions give `{ kind: 'unknown' }`, never an exception.
  */
 export function step<V, B>(s: MachineState<V, B>, insn: Instruction, A: Algebra<V, B>, ctx: StepContext<V> = {}): StepOutcome<V, B> {
-  const prefixes = (insn.prefixes ?? []).map((p) => p.toLowerCase());
-  let mnemonic = insn.mnemonic.trim().toLowerCase();
-  // prefixes written into the mnemonic ("rep ret", "lock xaddl")
-  const words = mnemonic.split(/\s+/);
-  while (words.length > 1 && ['lock', 'rep', 'repe', 'repz', 'repne', 'repnz', 'rex64', 'notrack', 'ds', 'cs'].includes(words[0])) prefixes.push(words.shift() as string);
-  mnemonic = words.join(' ');
-  const pm = parseMnemonic(mnemonic);
+  const { pm, insn: normal } = normalized(insn);
   if (!pm) return { kind: 'unknown', reason: `unknown instruction ${insn.mnemonic}` };
   const handler: Handler | undefined = pm.cc ? (conditional as Handler) : H[pm.canonical];
   if (!handler) return { kind: 'unknown', reason: `unmodelled instruction ${insn.mnemonic}` };
@@ -1121,7 +1141,7 @@ export function step<V, B>(s: MachineState<V, B>, insn: Instruction, A: Algebra<
   }
   // registers are copied, memory writes are logged: a failing instruction changes nothing
   const work = s.cloneRegisters();
-  const x = new Exec(A, work, ctx, { ...insn, mnemonic, prefixes }, pm);
+  const x = new Exec(A, work, ctx, normal, pm);
   let out: StepOutcome<V, B> | void;
   s.mem.begin();
   try {

@@ -345,7 +345,23 @@ export class MachineState<V, B> {
   gsKernel: V;
   cr: Record<ControlReg, V>;
   cpl: V;
-  msrs: Map<string, V>;
+  /**
+   * The MSRs written or read so far. Shared between a state and its copies until one of them
+   * writes (setMsr copies the map then): every step and branch copies a state, few write an MSR.
+   */
+  get msrs(): ReadonlyMap<string, V> {
+    return this.msrMap;
+  }
+  private msrMap: Map<string, V>;
+  /** Whether msrMap is this state's own (no copy shares it). */
+  private msrOwned = true;
+  setMsr(name: string, v: V): void {
+    if (!this.msrOwned) {
+      this.msrMap = new Map(this.msrMap);
+      this.msrOwned = true;
+    }
+    this.msrMap.set(name, v);
+  }
   mem: Memory<V, B>;
   /**
    * The operands of the last flag-setting subtraction (cmp/sub) and the flags it
@@ -370,13 +386,13 @@ export class MachineState<V, B> {
     this.gsKernel = init.gsKernel ?? A.const(1, 1n);
     this.cr = { cr0: A.const(64, 0x80050033n), cr2: zero64, cr3: init.cr3 ?? zero64, cr4: zero64, cr8: zero64 };
     this.cpl = init.cpl ?? A.const(2, 0n);
-    this.msrs = new Map();
-    this.msrs.set('STAR', A.const(64, LINUX_STAR));
-    this.msrs.set('FMASK', A.const(64, LINUX_FMASK));
-    this.msrs.set('EFER', A.const(64, 0xd01n));
+    this.msrMap = new Map();
+    this.setMsr('STAR', A.const(64, LINUX_STAR));
+    this.setMsr('FMASK', A.const(64, LINUX_FMASK));
+    this.setMsr('EFER', A.const(64, 0xd01n));
     // Linux: SYSENTER_CS = __KERNEL_CS, so SYSEXIT loads __USER32_CS (0x23) and __USER_DS (0x2b)
-    this.msrs.set('SYSENTER_CS', A.const(64, 0x10n));
-    for (const [k, v] of Object.entries(init.msrs ?? {})) this.msrs.set(k, v);
+    this.setMsr('SYSENTER_CS', A.const(64, 0x10n));
+    for (const [k, v] of Object.entries(init.msrs ?? {})) this.setMsr(k, v);
     this.mem = new Memory(
       A,
       init.memInit ??
@@ -402,7 +418,7 @@ export class MachineState<V, B> {
     s.undefinedFlags = new Set(this.undefinedFlags);
     s.seg = { ...this.seg };
     s.cr = { ...this.cr };
-    s.msrs = new Map(this.msrs);
+    this.msrOwned = s.msrOwned = false;
     return s;
   }
 
@@ -488,7 +504,7 @@ export class MachineState<V, B> {
       this.setFlag(n.toUpperCase() as Flag, value);
     } else if (l.startsWith('msr.')) {
       need(64);
-      this.msrs.set(n.slice(4).toUpperCase(), value);
+      this.setMsr(n.slice(4).toUpperCase(), value);
     } else return false;
     return true;
   }
@@ -554,7 +570,7 @@ export class MachineState<V, B> {
     let v = this.msrs.get(name);
     if (v === undefined) {
       v = this.A.kind === 'symbolic' ? this.A.fresh('msr.' + name, 64) : this.A.const(64, 0n);
-      this.msrs.set(name, v);
+      this.setMsr(name, v);
     }
     return v;
   }
@@ -603,7 +619,7 @@ export function mergeStates<V, B>(A: Algebra<V, B>, cond: B, a: MachineState<V, 
   const copy = (): [MachineState<V, B>, MachineState<V, B>] => (copies ??= [a.clone(), b.clone()]);
   if (!sameMsrs) {
     const [ac, bc] = copy();
-    for (const n of names) out.msrs.set(n, pick(ac.msr(n), bc.msr(n)));
+    for (const n of names) out.setMsr(n, pick(ac.msr(n), bc.msr(n)));
   }
   // memory: a region laid out alike on both sides (the same cells at the same offsets: the usual
   // case, both sides grew from one state) merges cell by cell; any other, every cell of either

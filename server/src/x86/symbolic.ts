@@ -60,10 +60,45 @@ export class Expr {
 
 const NONE: readonly Expr[] = [];
 
+const OPCODE: Record<Op, number> = {
+  const: 0, var: 1, add: 2, sub: 3, and: 4, or: 5, xor: 6, not: 7, neg: 8, shl: 9, lshr: 10, ashr: 11,
+  extract: 12, zext: 13, sext: 14, concat: 15, ite: 16, bit: 17, bconst: 18, eq: 19, ult: 20, ule: 21,
+  slt: 22, sle: 23, band: 24, bor: 25, bnot: 26, bite: 27,
+};
+
+function hashBig(v: bigint): number {
+  // the low 52 bits exactly, the rest folded in (values are unsigned and usually small)
+  if (v < 0x10000000000000n) {
+    const n = Number(v);
+    return (n ^ Math.floor(n / 0x100000000)) | 0;
+  }
+  return (Number(v & 0xffffffffn) ^ Number((v >> 32n) & 0xffffffffn) ^ Number(v >> 64n & 0xffffn)) | 0;
+}
+
+function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+function same(e: Expr, op: Op, width: number, args: readonly Expr[], value: bigint, name: string, hi: number, lo: number): boolean {
+  if (e.op !== op || e.width !== width || e.args.length !== args.length || e.value !== value || e.hi !== hi || e.lo !== lo || e.name !== name) return false;
+  for (let i = 0; i < args.length; i++) if (e.args[i] !== args[i]) return false;
+  return true;
+}
+
 /** Hash-consing table and node constructors with simplification. */
 export class SymbolicAlgebra implements Algebra<Expr, Expr> {
   readonly kind = 'symbolic' as const;
-  private readonly table = new Map<string, Expr>();
+  /**
+   * Hash-consing table: open addressing over a numeric hash of a node's fields, the hashes kept
+   * beside the slots; a match is compared field by field. (A string key per node built and
+   * hashed a string for every constructor call: a tenth of an analysis's time and much of its
+   * garbage; a Map of numbers still grew by reallocating its tables.)
+   */
+  private hashes = new Int32Array(1024);
+  private slots: (Expr | undefined)[] = new Array<Expr | undefined>(1024).fill(undefined);
+  private count = 0;
   private nextId = 1;
   readonly T: Expr;
   readonly F: Expr;
@@ -75,20 +110,45 @@ export class SymbolicAlgebra implements Algebra<Expr, Expr> {
 
   /** Number of distinct nodes made so far. */
   get size(): number {
-    return this.table.size;
+    return this.count;
   }
 
   private node(op: Op, width: number, args: readonly Expr[], value = 0n, name = '', hi = 0, lo = 0): Expr {
-    let key = op + '/' + width;
-    for (const a of args) key += ',' + a.id;
-    if (op === 'const' || op === 'bconst') key += '#' + value.toString(16);
-    else if (op === 'var') key += '$' + name;
-    else if (op === 'extract') key += '[' + hi + ':' + lo;
-    const found = this.table.get(key);
-    if (found) return found;
+    let h = Math.imul(OPCODE[op] + 1, 0x9e3779b1) ^ width;
+    for (let i = 0; i < args.length; i++) h = (Math.imul(h ^ args[i].id, 0x85ebca6b) + i) | 0;
+    if (op === 'const' || op === 'bconst') h = Math.imul(h ^ hashBig(value), 0xc2b2ae35);
+    else if (op === 'var') h = Math.imul(h ^ hashString(name), 0xc2b2ae35);
+    else if (op === 'extract') h = Math.imul(h ^ (hi * 131 + lo), 0xc2b2ae35);
+    h ^= h >>> 15;
+    const slots = this.slots;
+    const hashes = this.hashes;
+    const m = slots.length - 1;
+    let i = h & m;
+    for (let e = slots[i]; e !== undefined; e = slots[i]) {
+      if (hashes[i] === h && same(e, op, width, args, value, name, hi, lo)) return e;
+      i = (i + 1) & m;
+    }
     const e = new Expr(this.nextId++, op, width, args, value, name, hi, lo);
-    this.table.set(key, e);
+    slots[i] = e;
+    hashes[i] = h;
+    if (++this.count * 2 > slots.length) this.grow();
     return e;
+  }
+
+  private grow(): void {
+    const { slots, hashes } = this;
+    const n = slots.length * 2;
+    const m = n - 1;
+    this.slots = new Array<Expr | undefined>(n).fill(undefined);
+    this.hashes = new Int32Array(n);
+    for (let j = 0; j < slots.length; j++) {
+      const e = slots[j];
+      if (e === undefined) continue;
+      let i = hashes[j] & m;
+      while (this.slots[i] !== undefined) i = (i + 1) & m;
+      this.slots[i] = e;
+      this.hashes[i] = hashes[j];
+    }
   }
 
   // --- constants ---------------------------------------------------------------
@@ -579,7 +639,14 @@ export class SymbolicAlgebra implements Algebra<Expr, Expr> {
     return this.node('bite', 0, [c, a, b]);
   }
 
+  /** addressKey's answers by node (it prints its terms: the walk asks for every push and access). */
+  private readonly addressKeys = new Map<number, Readonly<AddressKey>>();
   addressKey(a: Expr): AddressKey {
+    let k = this.addressKeys.get(a.id);
+    if (!k) this.addressKeys.set(a.id, (k = Object.freeze(this.addressKeyOf(a))));
+    return k;
+  }
+  private addressKeyOf(a: Expr): AddressKey {
     const terms: Expr[] = [];
     let off = 0n;
     const walk = (e: Expr): void => {

@@ -131,7 +131,7 @@ describe('sysretq', () => {
 
   test('STAR decides the selectors', () => {
     const s = kernelState();
-    s.msrs.set('STAR', c64((0x1bn << 48n) | (0x8n << 32n)));
+    s.setMsr('STAR', c64((0x1bn << 48n) | (0x8n << 32n)));
     const rec = exitOf(s, insn('sysretq'), 48);
     assert.equal(rec.user.cs.value, 0x2bn);
     assert.equal(rec.user.ss.value, 0x23n);
@@ -309,8 +309,8 @@ describe('syscall', () => {
 describe('other privileged instructions', () => {
   test('swapgs toggles the GS base and swaps the MSRs', () => {
     const s = kernelState();
-    s.msrs.set('GS_BASE', c64(0x1000n));
-    s.msrs.set('KERNEL_GS_BASE', c64(0xffff888000000000n));
+    s.setMsr('GS_BASE', c64(0x1000n));
+    s.setMsr('KERNEL_GS_BASE', c64(0xffff888000000000n));
     assert.equal(s.gsBaseKind(), 'user');
     step(s, insn('swapgs'), A);
     assert.equal(s.gsBaseKind(), 'kernel');
@@ -338,7 +338,7 @@ describe('other privileged instructions', () => {
     assert.equal(sign(), '0');
     assert.equal(S.show(s.msr('GS_BASE')), 'user.gs_base & 0x7fffffffffff');
     // a base the code wrote is the value written, and SWAPGS swaps it
-    s.msrs.set('GS_BASE', S.const(64, 0x1234n));
+    s.setMsr('GS_BASE', S.const(64, 0x1234n));
     step(s, insn('swapgs'), S);
     assert.equal(S.show(s.msr('KERNEL_GS_BASE')), '0x1234');
     assert.equal(S.show(s.msr('GS_BASE')), 'kernel.gs_base | 0x8000000000000000');
