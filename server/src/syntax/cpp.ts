@@ -493,6 +493,7 @@ export class Preprocessor {
     if (prev && this.definingPrelude && !prev.weak) return; // -D and .config values beat the prelude
     if (this.definingPrelude && this.locked.has(m.name)) m.locked = true;
     this.macros.set(m.name, m);
+    this.generation++;
   }
 
   /** Runs a whole file. */
@@ -717,7 +718,7 @@ export class Preprocessor {
         }
         const m = this.macros.get(t.t);
         if (m && m.locked && !this.definingPrelude) return;
-        this.macros.delete(t.t);
+        if (this.macros.delete(t.t)) this.generation++;
         return;
       }
       case 'include':
@@ -870,7 +871,7 @@ export class Preprocessor {
     const t0 = pl.toks[0];
     if (!this.definingPrelude && t0 && t0.t === '.' && pl.toks[1]?.t === 'macro' && !pl.toks[1].ws && pl.toks[2]?.k === 'id') {
       const m = this.macros.get(pl.toks[2].t);
-      if (m && m.weak && !m.locked) this.macros.delete(pl.toks[2].t);
+      if (m && m.weak && !m.locked && this.macros.delete(pl.toks[2].t)) this.generation++;
     }
     let consumed = 0;
     let lastLine = pl;
@@ -971,7 +972,7 @@ export class Preprocessor {
       const m = this.macros.get(t.t);
       if (!m && (t.t === '__LINE__' || t.t === '__FILE__' || t.t === '__COUNTER__')) {
         // The preprocessor's own dynamic macros.
-        const v = t.t === '__LINE__' ? String(t.line + 1) : t.t === '__FILE__' ? JSON.stringify(ctx?.file ?? this.mainFile) : String(this.counter++);
+        const v = t.t === '__LINE__' ? String(t.line + 1) : t.t === '__FILE__' ? JSON.stringify(ctx?.file ?? this.mainFile) : String((this.generation++, this.counter++));
         out.push({ ...t, t: v, k: t.t === '__FILE__' ? 'str' : 'num' });
         continue;
       }
@@ -984,6 +985,7 @@ export class Preprocessor {
         // made by ##, as in Xen's XEN_CPUFEATURE): the assembler symbol replaces the prelude's
         // #define of that name, which would otherwise turn the line into `.equ 42, v`.
         this.macros.delete(t.t);
+        this.generation++;
         out.push(t);
         continue;
       }
@@ -1149,8 +1151,27 @@ export class Preprocessor {
   }
 
   /** Expands `text` (one line) with the current macros; used for text that builtins assemble. */
+  /**
+   * Changes whenever what an expansion gives may change: a macro defined or removed, __COUNTER__
+   * read. expandText's answers hold while it stays.
+   */
+  private generation = 0;
+  private expanded = new Map<string, { generation: number; limit: number; text: string }>();
+
   expandText(text: string, limit = MAX_LINE_TOKENS): string {
     if (!/[A-Za-z_]/.test(text)) return text;
+    // (the built-in macros' lines are expanded at every invocation: the same text, the same
+    // macros, the same answer — unless the expansion itself said something or changed a macro)
+    const hit = this.expanded.get(text);
+    if (hit && hit.generation === this.generation && hit.limit === limit) return hit.text;
+    const generation = this.generation;
+    const said = this.diagnostics.length;
+    const out = this.expandTextAfresh(text, limit);
+    if (this.generation === generation && this.diagnostics.length === said) this.expanded.set(text, { generation, limit, text: out });
+    return out;
+  }
+
+  private expandTextAfresh(text: string, limit: number): string {
     const toks = tokenizeFile(text).flatMap((l) => l.toks);
     const out = this.expandTokens(toks, undefined, undefined, false, undefined, limit);
     let s = '';

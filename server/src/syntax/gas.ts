@@ -501,8 +501,15 @@ export class Assembler {
   private labelOffsets = new Map<string, { frag: number; off: bigint }>();
 
   private sectionKey(): string {
-    return this.section.split(',')[0].trim();
+    // (asked for every statement: split once per section name)
+    if (this.sectionKeyOf !== this.section) {
+      this.sectionKeyOf = this.section;
+      this.sectionKeyText = this.section.split(',')[0].trim();
+    }
+    return this.sectionKeyText;
   }
+  private sectionKeyOf = '';
+  private sectionKeyText = '';
 
   private dotOf(sec: string): { frag: number; off: bigint | undefined } {
     let d = this.dot.get(sec);
