@@ -1,6 +1,7 @@
 // Measures the language server as an editor meets it, over real JSON-RPC on stdio:
 //   first diagnostics after the server starts, re-analysis after an edit, hover latency, memory.
-// Usage: node scripts/bench-lsp.mjs [FILE] [--edits N] [--hovers N] [--json]
+// Usage: node scripts/bench-lsp.mjs [FILE] [--edits N] [--hovers N] [--json] [--trace]
+// (--trace: on stderr, every edit's time in order and the checks thread's own time for each analysis)
 // Reports: first diagnostics; re-analysis after a comment edit and after an instruction edit on
 // the SYSRET path (median, p95); hover latency (median, p95, p99); peak RSS.
 // Budgets (SPEC/brief, for an entry_64.S-sized file of ~1,500 lines): first diagnostics < 1 s,
@@ -14,7 +15,7 @@ import rpc from 'vscode-languageserver-protocol/node.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { edits: { type: 'string', default: '30' }, hovers: { type: 'string', default: '200' }, json: { type: 'boolean', default: false } },
+  options: { edits: { type: 'string', default: '30' }, hovers: { type: 'string', default: '200' }, json: { type: 'boolean', default: false }, trace: { type: 'boolean', default: false } },
 });
 const file = resolve(positionals[0] ?? 'samples/entry_64.S');
 const text = readFileSync(file, 'utf8');
@@ -31,6 +32,10 @@ conn.onNotification('textDocument/publishDiagnostics', (p) => {
     waiting = undefined;
     w.resolve(p);
   }
+});
+// --trace: the server's log lines (each analysis's time in the checks thread, its front end's share)
+conn.onNotification('window/logMessage', (m) => {
+  if (values.trace && /analysed in/.test(m.message)) console.error(m.message.replace(/^entry-review: .*?: /, 'checks thread: '));
 });
 conn.listen();
 const diagnosticsFor = (version) => new Promise((resolve) => (waiting = { version, resolve }));
@@ -69,6 +74,7 @@ const editMs = await edits(commentLine, commentAt, [[0, 'x'], [1, '']]);
 const cmpLine = lines.findIndex((l) => /^\s*cmpq\s+%rcx,\s*%r11\b/.test(l));
 const cmpAt = cmpLine >= 0 ? lines[cmpLine].indexOf('%r11') + 3 : 0;
 const instrMs = cmpLine >= 0 ? await edits(cmpLine, cmpAt, [[1, '0'], [1, '1']]) : [];
+if (values.trace) console.error(`comment edits, ms in order: ${editMs.map((x) => x.toFixed(0)).join(' ')}\ninstruction edits, ms in order: ${instrMs.map((x) => x.toFixed(0)).join(' ')}`);
 
 // Hovers over instruction lines spread through the file.
 const targets = [];
