@@ -238,8 +238,6 @@ export class Assembler {
   private conds: Cond[] = [];
   private capture?: Capture;
   private macroDepth = 0;
-  /** Tokens of expanded lines: by the line's text, then by the statement's span in it. */
-  private lexCache = new Map<string, Map<number, { toks: Tok[]; errors: LexError[] }>>();
   private includeDepth = 0;
   private includes = 0;
   private expansionCounter = 0;
@@ -381,24 +379,13 @@ export class Assembler {
       this.captureStatement(line, start, end);
       return;
     }
-    let lexErrors: LexError[] = [];
-    let toks: Tok[];
-    if (line.segs.length === 0) {
-      // Expanded lines repeat (macro bodies, .rept): tokens are immutable, lex each text once.
-      // (keyed by the text itself, whose hash the string keeps, then by the span: a key string
-      // joining span and text was built and hashed afresh for every statement)
-      let byText = this.lexCache.get(text);
-      if (!byText) this.lexCache.set(text, (byText = new Map()));
-      const span = start * 0x100000 + end;
-      const hit = byText.get(span);
-      if (hit) {
-        toks = hit.toks;
-        lexErrors = hit.errors;
-      } else {
-        toks = lex(text, start, end, lexErrors);
-        byText.set(span, { toks, errors: lexErrors });
-      }
-    } else toks = lex(text, start, end, lexErrors);
+    // a body line expanded to the same text as before (every round of a .rept, a macro invoked
+    // with the same arguments) has its tokens already; any other text is lexed
+    const span = start * 0x100000 + end;
+    const hit = line.lexed?.get(span);
+    const lexErrors: LexError[] = hit ? hit.errors : [];
+    const toks: Tok[] = hit ? hit.toks : lex(text, start, end, lexErrors);
+    if (!hit) line.lexed?.set(span, { toks, errors: lexErrors });
     if (toks.length === 0) return;
     const active = this.conds.length === 0 || this.conds[this.conds.length - 1].active;
     // Labels.
@@ -509,6 +496,8 @@ export class Assembler {
     return this.sectionKeyText;
   }
   private sectionKeyOf = '';
+  /** The last text each macro or repeat body line expanded to, and its statements' tokens. */
+  private bodyTokens = new WeakMap<LogicalLine, { text: string; lexed: Map<number, { toks: Tok[]; errors: LexError[] }> }>();
   private sectionKeyText = '';
 
   private dotOf(sec: string): { frag: number; off: bigint | undefined } {
@@ -1184,13 +1173,15 @@ export class Assembler {
       // (FreeBSD's machine/asmacros.h after assym.inc): names defined since the prelude was read
       // get their values where it is invoked, as the header's body would have had them.
       if (bl.file === PRELUDE_FILE && this.cppExpand) text = this.cppExpand(text);
+      let kept = this.bodyTokens.get(bl);
+      if (!kept || kept.text !== text) this.bodyTokens.set(bl, (kept = { text, lexed: new Map() }));
       if (repeat && this.isMainLine(bl)) {
         // A .rept/.irp body written in the main file: its statements stay on the lines the
         // user wrote (exactly, when substitution left the text unchanged).
-        this.feed({ text, segs: text === bl.text ? bl.segs : [], origin: bl.origin, file: bl.file });
+        this.feed({ text, segs: text === bl.text ? bl.segs : [], origin: bl.origin, file: bl.file, lexed: kept.lexed });
       } else {
         const origin: Origin = { loc: bl.origin.loc, kind: 'macro', name, parent };
-        this.feed({ text, segs: [], origin, file: bl.file });
+        this.feed({ text, segs: [], origin, file: bl.file, lexed: kept.lexed });
       }
       if (this.exitMacro) break;
     }

@@ -1,5 +1,6 @@
 // Logical lines: text the assembler stage reads, with a map from each character back to the
 // file it was written in, and the origin chain of the line.
+import type { LexError, Tok } from './lexer';
 import type { Location, Origin, Pos, Range } from './types';
 
 /**
@@ -27,6 +28,11 @@ export interface LogicalLine {
   origin: Origin;
   /** File whose positions `segs` describe. */
   file: string;
+  /**
+   * The tokens of this text's statements by span, when the line is one of a macro or repeat
+   * body's (shared by every expansion that gives the body line the same text).
+   */
+  lexed?: Map<number, { toks: Tok[]; errors: LexError[] }>;
 }
 
 export function pos(line: number, character: number): Pos {
