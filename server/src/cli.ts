@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { analyze, defaultOptions, envFromPins, findProjectFile, projectPreprocess, readProject, parseDefine, parseVaBits, parseVendor, simulate, withCSources, type AnalyzeOptions, type SimPath, type Simulation } from './analysis';
+import { analyze, defaultOptions, envFromPins, heldBy, findProjectFile, projectPreprocess, readProject, parseDefine, parseVaBits, parseVendor, simulate, withCSources, type AnalyzeOptions, type SimPath, type Simulation } from './analysis';
 import { parseProgram } from './syntax';
 import { diffAnalyses, formatDiffText } from './features/diff';
 import { formatJson, formatSarif, formatText, shownOther } from './features/report';
@@ -229,7 +229,7 @@ function formatSimulation(file: string, abs: string, sim: Simulation): string {
     }
     const x = e as Exclude<SimPath['exit'], { reason: string }>;
     const how = x.fault ? `fault #${x.fault.vector === 13 ? 'GP' : x.fault.vector} (vector ${x.fault.vector}) in ring ${x.fault.ring}` : `${x.kind.toUpperCase()} to user mode`;
-    out.push(`${where}:${x.line}: ${x.vendor}: ${how} — ${p.verdict}${p.codes.length ? ` [${p.codes.join(', ')}]` : ''}${p.accepted?.length ? ` (accepted by the project file: ${p.accepted.join(', ')})` : ''}`);
+    out.push(`${where}:${x.line}: ${x.vendor}: ${how} — ${p.verdict}${p.codes.length ? ` [${p.codes.join(', ')}]` : ''}${heldBy(p)}`);
     const u = x.user;
     out.push(`    rip=${u.rip} rsp=${u.rsp} rflags=${u.rflags} cs=${u.cs} ss=${u.ss} gs=${u.gsBase} cr3=${u.cr3}`);
   }

@@ -129,6 +129,11 @@ export function builtinKind(name: string): Entry['kind'] {
  */
 const NMI_RULE = 'built-in rule: an NMI must not run exit work (it may have interrupted code holding the locks that work needs); pending work waits for the next ordinary return to user mode';
 
+/** The built-in rule a broken condition holds by at this entry's returns, if any (the NMI's exit work). */
+export function builtInRule(entry: Entry, code: string): string | undefined {
+  return entry.kind === 'interrupt' && NMI_ENTRIES.includes(entry.name) && code === 'exit-work-unchecked' ? NMI_RULE : undefined;
+}
+
 export function findEntries(cfg: Cfg, wanted: string[], project?: Project): { entries: Entry[]; missing: string[] } {
   const described = new Map((project?.entries ?? []).map((e) => [e.label, e]));
   // the project file's entries, else the built-in names; --entry / the setting narrows to its labels
@@ -370,7 +375,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
         // the NMI returns without exit work by design: a note, and the condition holds by that rule;
         // so does what the project file accepts of this kernel's design (its reason shown)
         const accepted = acceptFor(project, p.code, entry, ev);
-        const rule = entry.kind === 'interrupt' && NMI_ENTRIES.includes(entry.name) && p.code === 'exit-work-unchecked' ? NMI_RULE : accepted?.describe;
+        const rule = builtInRule(entry, p.code) ?? accepted?.describe;
         const byRule = rule !== undefined;
         // a violation on a path through memory the model could not name is not evidence
         if (r.status === 'sat' && ev.unresolved) {

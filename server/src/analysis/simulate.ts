@@ -4,13 +4,18 @@
 import type { Program } from '../syntax';
 import { type Expr, SymbolicAlgebra, summarizeExit, variables, type ExitSummary } from '../x86';
 import { Cfg } from './cfg';
-import { findEntries, runChecks, setting } from './checker';
+import { builtInRule, findEntries, runChecks, setting } from './checker';
 import { acceptFor, type Project } from './project';
 import type { AnalyzeOptions } from './options';
 import { exitProperties } from './properties';
 import { decide } from './decide';
 import { pinsFromModel } from './witness';
 import { walk } from './walk';
+
+/** What holds on a path by a stated word rather than by the code, as the run's verdict line says it. */
+export function heldBy(x: Pick<SimPath, 'accepted' | 'byRule'>): string {
+  return (x.accepted?.length ? ` (accepted by the project file: ${x.accepted.join(', ')})` : '') + (x.byRule?.length ? ` (by the built-in rule for the NMI: ${x.byRule.join(', ')})` : '');
+}
 
 export interface SimStep {
   line: number;
@@ -41,6 +46,8 @@ export interface SimPath {
   codes: string[];
   /** Violations on this path the project file accepts of the kernel's design (`accept`): not in codes, not a finding. */
   accepted?: string[];
+  /** Violations on this path that hold by a built-in rule (the NMI runs no exit work): not in codes, not a finding. */
+  byRule?: string[];
   steps: SimStep[];
   exitCondition?: string;
   paths?: number;
@@ -154,8 +161,10 @@ export async function simulate(program: Program, options: AnalyzeOptions, entryN
     const props = exitProperties({ S: T, vendors: [vendor], vaBits, walk: tr }, ev);
     // (what the project file accepts of the kernel's design holds by its word, as in `check`)
     const violated = props.filter((p) => T.asBool(p.bad) === true && p.code !== 'kernel-value-leak');
-    const accepted = violated.filter((p) => acceptFor(project, p.code, entry, ev));
-    const broken = violated.filter((p) => !accepted.includes(p));
+    // (and what a built-in rule says holds by design: the NMI's return skips exit work on purpose)
+    const byRule = violated.filter((p) => builtInRule(entry, p.code) !== undefined);
+    const accepted = violated.filter((p) => !byRule.includes(p) && acceptFor(project, p.code, entry, ev));
+    const broken = violated.filter((p) => !accepted.includes(p) && !byRule.includes(p));
     const open = props.filter((p) => T.asBool(p.bad) === undefined && p.code !== 'kernel-value-leak');
     const line = cfg.stmt(ev.pos).loc.range.start.line + 1;
     paths.push({
@@ -163,6 +172,7 @@ export async function simulate(program: Program, options: AnalyzeOptions, entryN
       verdict: broken.length ? 'finding' : open.length ? 'unknown' : 'ok',
       codes: [...new Set(broken.map((p) => p.code))],
       ...(accepted.length ? { accepted: [...new Set(accepted.map((p) => p.code))] } : {}),
+      ...(byRule.length ? { byRule: [...new Set(byRule.map((p) => p.code))] } : {}),
       steps,
     });
   }

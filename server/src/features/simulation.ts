@@ -3,7 +3,7 @@
 // with its verdict, exit condition and pins that reach it; with pins the one concrete run, step by
 // step, and its exit per vendor). Lines are 0-based here, as everywhere in LSP.
 import type { Analysis, AnalyzeOptions, SimPath, Simulation } from '../analysis';
-import { envFromPins, simulate } from '../analysis';
+import { envFromPins, heldBy, simulate } from '../analysis';
 
 export const ENTRIES_REQUEST = 'entryReview/entries';
 export const SIMULATE_REQUEST = 'entryReview/simulate';
@@ -155,7 +155,7 @@ function pathView(a: Analysis, x: SimPath): PathView {
     summary = fault
       ? `${e.vendor}: fault ${fault.name} (vector ${fault.vector}) in ring ${fault.ring}`
       : `${e.vendor}: ${e.kind.toUpperCase()} to user mode, rip=${e.user.rip}`;
-    summary += ` — ${x.verdict}${x.codes.length ? ` [${x.codes.join(', ')}]` : ''}`;
+    summary += ` — ${x.verdict}${x.codes.length ? ` [${x.codes.join(', ')}]` : ''}${heldBy(x)}`;
   }
   const out: PathView = { line, verdict: x.verdict, codes: x.codes, summary, exit, steps };
   if (ret) out.returnKind = ret.kind;

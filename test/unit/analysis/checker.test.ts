@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { analyze, defaultOptions, envFromPins, simulate, type Analysis } from '../../../server/src/analysis';
+import { analyze, defaultOptions, envFromPins, heldBy, simulate, type Analysis } from '../../../server/src/analysis';
 import { builtinKind, runChecks } from '../../../server/src/analysis/checker';
 import { parseProgram } from '../../../server/src/syntax';
 import { show } from '../../../server/src/x86';
@@ -360,6 +360,18 @@ describe('checker: the 3.x NMI (its IST stack, two copies of the frame, the GS b
     const iret = a.returns.find((r) => r.kind === 'iret');
     assert.deepEqual(iret?.conditions.map((c) => [c.name, c.status]), [['rsp == ptregs.sp', 'proven'], ['user GS base', 'proven'], ['no exit work pending', 'proven']]);
     assert.ok(iret?.assumes.some((s) => s.startsWith('do_nmi: handles the NMI with interrupts off; pt_regs is read, never rewritten')), iret?.assumes.join(' | '));
+  });
+  test('simulate with the NMI rule note\'s pins says what check says: ok, the exit work apart as held by the rule (not a finding)', async () => {
+    const a = await analyze({ file, text }, options, diskReader);
+    const note = a.findings.find((f) => f.code === 'exit-work-unchecked')!;
+    const pins = note.replay!.filter((_, k, xs) => xs[k - 1] === '--set');
+    assert.ok(pins.some((p) => p.startsWith('ti_flags')), pins.join(' '));
+    const sim = await simulate(parseProgram(file, text, {}, diskReader), options, 'nmi', envFromPins(pins));
+    assert.deepEqual(sim.paths.map((p) => [p.exit.line, p.verdict, p.codes, p.byRule, p.accepted]), [
+      [118, 'ok', [], ['exit-work-unchecked'], undefined],
+      [118, 'ok', [], ['exit-work-unchecked'], undefined],
+    ]);
+    assert.equal(heldBy(sim.paths[0]), ' (by the built-in rule for the NMI: exit-work-unchecked)');
   });
   test('the way-out test inverted (jz for jnz): the return keeps the kernel GS base, and the witness replays through the MSR_GS_BASE test', async () => {
     const i = text.indexOf('\tjnz\tnmi_restore\n');

@@ -77,6 +77,20 @@ describe('simulation requests', () => {
     assert.ok(call, `a call step rewrites pt_regs->ip: ${intel.steps.filter((s) => /^call/.test(s.text)).map((s) => JSON.stringify(s.frame)).join(' ')}`);
   });
 
+  test('entryReview/simulate with the NMI rule note\'s witness: the run is ok, the exit work shown as held by the built-in rule', async () => {
+    const file = fixture('kernels', 'linux-2014-nmi.S');
+    const options = { ...defaultOptions, entries: ['nmi'] };
+    const a = await analyze({ file, text: readFileSync(file, 'utf8') }, options, diskReader);
+    const f = a.findings.find((x) => x.code === 'exit-work-unchecked');
+    assert.equal(f?.severity, 'info');
+    const v = await simulationView(a, options, { uri: URI, entry: 'nmi', pins: f?.witness });
+    assert.equal(v.mode, 'run');
+    assert.deepEqual(v.paths.map((p) => [p.verdict, p.codes.join(','), p.summary.replace(/rip=\S+/, 'rip=…')]), [
+      ['ok', '', 'intel: IRET to user mode, rip=… — ok (by the built-in rule for the NMI: exit-work-unchecked)'],
+      ['ok', '', 'amd: IRET to user mode, rip=… — ok (by the built-in rule for the NMI: exit-work-unchecked)'],
+    ]);
+  });
+
   test('pins that leave a branch open: the run stops there and names what to pin', async () => {
     const v = await simulationView(await bug(), defaultOptions, { uri: URI, entry: 'entry_SYSCALL_64', pins: ['ptregs.ip=0x0000800000000000'] });
     assert.equal(v.paths.length, 1);
