@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { analyze, defaultOptions, envFromPins, heldBy, findProjectFile, projectPreprocess, readProject, parseDefine, parseVaBits, parseVendor, simulate, withCSources, type AnalyzeOptions, type SimPath, type Simulation } from './analysis';
+import { analyze, defaultOptions, envFromPins, heldBy, findProjectFile, projectCompanions, projectPreprocess, readProject, parseDefine, parseVaBits, parseVendor, simulate, withCSources, type AnalyzeOptions, type SimPath, type Simulation } from './analysis';
 import { parseProgram } from './syntax';
 import { diffAnalyses, formatDiffText } from './features/diff';
 import { formatJson, formatSarif, formatText, shownOther } from './features/report';
@@ -152,7 +152,7 @@ export async function runSimulate(args: string[], io: CliIO): Promise<number> {
   const o = parsed.options;
   const files = confinedReader(cliConfinement(io.cwd, abs, o.includePaths, o.projectFile, o.cSources));
   const pf = o.projectFile ? { path: o.projectFile, text: files.read(o.projectFile) } : findProjectFile(abs, files);
-  const program = parseProgram(abs, text, { defines: o.defines, undefines: o.undefines, includePaths: o.includePaths, preprocess: projectPreprocess(pf?.text) }, files);
+  const program = parseProgram(abs, text, { defines: o.defines, undefines: o.undefines, includePaths: o.includePaths, preprocess: projectPreprocess(pf?.text), companions: projectCompanions(pf?.path, pf?.text) }, files);
   let sim: Simulation;
   try {
     const project = (await withCSources(program, o, files, pf?.text !== undefined ? readProject(pf.path, pf.text, program) : undefined)).project;

@@ -161,6 +161,7 @@ const projectFile = fc.oneof(
       fc.record({ stackEnd: fc.oneof(fc.constantFrom(0x8000, 0, 3, -1, 'THREAD_SIZE', 'STACK_SIZE + 1')), offset: fc.oneof(fc.integer({ min: -256, max: 256 }), fc.constantFrom('1 - 248 + 224', 'TASK_TI_flags', '(')), none: fc.oneof(fc.nat(), fc.constant('0')) }, { requiredKeys: [] }),
     ),
     accept: fc.oneof(fc.constantFrom(3, 'all', {}), fc.array(fc.record({ code: fc.constantFrom('sysret-rf-tf', 'sysret-selectors', 'exit-work-unchecked', 'sysret-noncanonical-rip', 'nope', 7), entry: fc.constantFrom('entry_SYSCALL_64', 'nope', 3), return: fc.constantFrom('sysret', 'sysretl', 'iret', 'eretu'), why: fc.constantFrom('by design', '', 5) }, { requiredKeys: [] }), { maxLength: 3 })),
+    companions: fc.oneof(fc.constantFrom(3, 'entry_64.S', [''], [7]), fc.array(fc.constantFrom('entry_64.S', '../entry.S', '/etc/passwd', '../../../../x.S', 'nope.S'), { maxLength: 2 })),
     workflags: fc.constantFrom(1, 'misspelt'),
   }, { requiredKeys: [] }).map((o) => JSON.stringify(o)),
 );

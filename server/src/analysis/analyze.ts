@@ -6,7 +6,7 @@ import { isModelled, type Expr } from '../x86';
 import { runChecks, type ReturnResult } from './checker';
 import { withCSources } from './csource';
 import type { OperandState } from './memstate';
-import { findProjectFile, projectPreprocess, readProject, type Project } from './project';
+import { findProjectFile, projectCompanions, projectPreprocess, readProject, type Project } from './project';
 import type { AnalyzeOptions } from './options';
 import { newSolverStats, type SolverStats } from './decide';
 
@@ -282,7 +282,7 @@ export function parseDocument(doc: SourceDocument, options: AnalyzeOptions, file
   // the project file: the nearest .entry-review.json above the document (or the one named); read
   // before the file, since it may say how the file is read (`preprocess`)
   const pf = options.projectFile !== undefined ? (options.projectFile ? { path: options.projectFile, text: files.read(options.projectFile) } : undefined) : findProjectFile(doc.file, files);
-  const program = parseProgram(doc.file, doc.text, { defines: options.defines, undefines: options.undefines, includePaths: options.includePaths, preprocess: options.preprocess ?? projectPreprocess(pf?.text) }, files);
+  const program = parseProgram(doc.file, doc.text, { defines: options.defines, undefines: options.undefines, includePaths: options.includePaths, preprocess: options.preprocess ?? projectPreprocess(pf?.text), companions: projectCompanions(pf?.path, pf?.text) }, files);
   const parseMillis = performance.now() - started;
   for (const d of program.diagnostics) {
     findings.push({ code: d.code, severity: d.severity, message: d.message, loc: d.loc });

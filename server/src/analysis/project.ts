@@ -80,11 +80,26 @@ export function projectPreprocess(text: string | undefined): boolean | undefined
 }
 
 /**
+ * The files a project file names (`companions`, relative to it) where the code an entry file jumps
+ * into may live; read before the file, which is linked with the first that defines its targets.
+ */
+export function projectCompanions(path: string | undefined, text: string | undefined): string[] | undefined {
+  if (path === undefined || text === undefined) return undefined;
+  try {
+    const j: unknown = JSON.parse(text);
+    if (!isObject(j) || !Array.isArray(j.companions) || j.companions.some((f) => typeof f !== 'string' || !f)) return undefined;
+    return j.companions.map((f) => nodePath.resolve(nodePath.dirname(path), f as string));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The keys the reader knows, by where they stand (every other key is reported). The editor's
  * schema, schemas/entry-review.schema.json, says the same (a test holds them together).
  */
 export const PROJECT_KEYS = {
-  top: ['entries', 'workFlags', 'selectors', 'userCr3', 'contracts', 'cSources', 'preprocess', 'accept'],
+  top: ['entries', 'workFlags', 'selectors', 'userCr3', 'contracts', 'cSources', 'companions', 'preprocess', 'accept'],
   entry: ['label', 'kind', 'frame'],
   frame: ['offset', 'size', 'fields', 'returnFlags'],
   returnFlags: ['clear', 'set'],
@@ -275,6 +290,9 @@ export function readProject(path: string, text: string, program: Program): Proje
         const where = [a.entry ? `at ${a.entry}` : '', a.return ? `on ${String(a.return).toUpperCase()}` : ''].filter(Boolean).join(' ');
         project.accept.push({ code: a.code, ...(a.entry ? { entry: a.entry as string } : {}), ...(a.return ? { ret: a.return as string } : {}), why: a.why.trim(), describe: `${a.code}${where ? ' ' + where : ''} accepted (${PROJECT_FILE}): ${a.why.trim()}` });
       });
+  }
+  if (json.companions !== undefined && (!Array.isArray(json.companions) || json.companions.some((f) => typeof f !== 'string' || !f))) {
+    err('$.companions', 'expected an array of assembly file paths (relative to the project file) where the code the file jumps into lives');
   }
   if (json.cSources !== undefined) {
     if (!Array.isArray(json.cSources) || json.cSources.some((f) => typeof f !== 'string' || !f)) err('$.cSources', 'expected an array of C file paths (relative to the project file)');

@@ -47,14 +47,14 @@ function renameOperand(o: Operand, rename: ReadonlyMap<string, string>): Operand
 
 /**
  * The program with its companion linked in, when its jumps lead to labels a companion file
- * (CANDIDATES) defines; the program itself otherwise. `parse` reads the companion with the
+ * (`first`, the project file's `companions`, then CANDIDATES) defines; the program itself otherwise. `parse` reads the companion with the
  * same options (its own headers, the same configuration).
  */
-export function linkCompanion(program: Program, files: FileReader, parse: (file: string, text: string) => Program): Program {
+export function linkCompanion(program: Program, files: FileReader, parse: (file: string, text: string) => Program, first: readonly string[] = []): Program {
   const targets = undefinedJumpTargets(program);
   if (!targets.length) return program;
   const dir = path.dirname(program.file);
-  for (const rel of CANDIDATES) {
+  for (const rel of [...first, ...CANDIDATES]) {
     const file = path.resolve(dir, rel);
     if (file === program.file) continue;
     let text: string | undefined;

@@ -119,7 +119,7 @@ export function parseProgram(file: string, text: string, options: ParseOptions, 
   try {
     const o = options ?? {};
     const program = parseUnsafe(file, typeof text === 'string' ? text : String(text ?? ''), o, files);
-    return o.companion === false ? program : linkCompanion(program, files, (f, t) => parseUnsafe(f, t, { ...o, companion: false }, files));
+    return o.companion === false ? program : linkCompanion(program, files, (f, t) => parseUnsafe(f, t, { ...o, companion: false }, files), o.companions);
   } catch (e) {
     // Never let an internal error escape: report it and return an empty program.
     const message = e instanceof Error ? e.message : String(e);

@@ -26,6 +26,11 @@ export interface ParseOptions {
    * defines them (entry_64.S beside a compat entry file; syntax/companion.ts), link its code in.
    */
   companion?: boolean;
+  /**
+   * Files to look for that code in first (absolute paths; the project file's `companions`): a
+   * kernel whose compat entry jumps into another file than Linux's entry_64.S.
+   */
+  companions?: string[];
 }
 
 export interface Pos {

@@ -64,7 +64,7 @@ describe('project file', () => {
     const a = await run(source, JSON.stringify(p));
     const msgs = a.findings.filter((f) => f.code === 'parse').map((f) => f.message.replace(/^.*\.entry-review\.json /, ''));
     assert.deepEqual(msgs.filter((m) => m.includes('unknown key')), [
-      '$.workflags: unknown key (expected "entries", "workFlags", "selectors", "userCr3", "contracts", "cSources", "preprocess", "accept")',
+      '$.workflags: unknown key (expected "entries", "workFlags", "selectors", "userCr3", "contracts", "cSources", "companions", "preprocess", "accept")',
       '$.entries[0].frame.feilds: unknown key (expected "offset", "size", "fields", "returnFlags")',
       '$.contracts.amd64_syscall.frame.onlywith: unknown key (expected "onlyWith")',
     ]);
@@ -377,5 +377,51 @@ describe('project file: what a design answers otherwise (Xen PV: returnFlags, us
     ]);
     const pow = await withProject(pvText, { ...pvProject, userCr3: { stackEnd: 'STACK_SIZE + 1' } });
     assert.ok(pow.findings.some((f) => f.message.endsWith('$.userCr3.stackEnd: expected the stack size, a power of two (its end is RSP with the low bits set)')), pow.findings.map((f) => f.message).join('\n'));
+  });
+});
+
+// A compat entry that leaves through another file's code (Xen: compat/entry.S jumps to
+// iret_to_guest in entry.S): the project file's `companions` names where that code lives, and the
+// two are read as the linker joins them (test/fixtures/kernels/xen-pv/compat/return32.S).
+describe('project file: companions (the file a compat entry jumps into)', () => {
+  const compat = fixture('kernels', 'xen-pv', 'compat', 'return32.S');
+  const compatText = readFileSync(compat, 'utf8');
+  const tail = fixture('kernels', 'xen-pv', 'return.S');
+  const iretq = readFileSync(tail, 'utf8').split('\n').indexOf('\tiretq') + 1;
+  const projectPath = path.join(path.dirname(compat), '.entry-review.json');
+  const project = JSON.parse(readFileSync(projectPath, 'utf8'));
+  const withProject = (text: string, json: unknown): Promise<Analysis> => {
+    const r: FileReader = { read: (p) => (p === projectPath ? JSON.stringify(json) : diskReader.read(p)), exists: (p) => (p === projectPath ? true : diskReader.exists?.(p) ?? diskReader.read(p) !== undefined) };
+    return analyze({ file: compat, text }, defaultOptions, r);
+  };
+  const jump = compatText.split('\n').indexOf('\tjmp\tiret_to_pv_guest') + 1;
+
+  test('linked with ../return.S: the IRET there is this entry\'s return, checked and ok', async () => {
+    const a = await withProject(compatText, project);
+    assert.deepEqual(a.findings.filter((f) => f.severity !== 'info' || f.code === 'unmodeled').map((f) => f.message), []);
+    assert.deepEqual(a.returns.map((r) => [r.kind, r.loc.file, r.loc.range.start.line + 1, r.verdict, r.entries]), [['iret', tail, iretq, 'ok', ['compat_return_to_guest']]]);
+    assert.deepEqual(a.program.companion && [a.program.companion.file, a.program.companion.targets], [tail, ['iret_to_pv_guest']]);
+    assert.ok(a.program.includes.includes(tail), 'an edit of the companion is an edit of this analysis');
+  });
+
+  test('without companions the paths end at the jump, said so, and nothing is checked', async () => {
+    const { companions: _, ...alone } = project;
+    const a = await withProject(compatText, alone);
+    assert.deepEqual(a.returns, []);
+    const note = a.findings.find((f) => f.code === 'unmodeled' && /leave this file here for iret_to_pv_guest/.test(f.message));
+    assert.equal(note && note.loc.range.start.line + 1, jump);
+  });
+
+  test('a compat path that jumps with RSP one word short of the frame: the linked IRET pops the wrong frame', async () => {
+    const text = compatText.replace(/\taddq\t\$8, %rsp[^\n]*\n/, '\n');
+    assert.notEqual(text, compatText);
+    const a = await withProject(text, project);
+    assert.deepEqual(severe(a), [`return-rsp-not-user@${iretq}`]);
+    assert.equal(a.findings.find((f) => f.code === 'return-rsp-not-user')?.loc.file, tail);
+  });
+
+  test('companions must be a list of paths', async () => {
+    const a = await withProject(compatText, { ...project, companions: '../return.S' });
+    assert.ok(a.findings.some((f) => f.code === 'parse' && /\$\.companions: expected an array of assembly file paths/.test(f.message)), a.findings.map((f) => f.message).join(' | '));
   });
 });

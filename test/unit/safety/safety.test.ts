@@ -108,6 +108,27 @@ describe('reads stay under the workspace and the include paths', () => {
     assert.equal(missing.length, 5, missing.join('\n'));
   });
 
+  test('a project file\'s companions are read through the same reader: one outside (.., absolute, a link out) is not linked, one inside is', async () => {
+    const tail = '\t.text\n\t.globl\tback_to_user\nback_to_user:\n\tswapgs\n\tsysretq\n';
+    writeFileSync(path.join(L.outside, 'tail.S'), tail);
+    const dir = path.join(L.ws, 'compat');
+    mkdirSync(dir, { recursive: true });
+    const entry = path.join(dir, 'entry.S');
+    writeFileSync(entry, '\t.text\n\t.globl\tentry_SYSCALL_64\nentry_SYSCALL_64:\n\tjmp\tback_to_user\n');
+    const project = (companions: string[]) => writeFileSync(path.join(dir, '.entry-review.json'), JSON.stringify({ companions }));
+    project(['../../outside/tail.S', path.join(L.outside, 'tail.S'), '../linkdir/tail.S']);
+    const reader = confinedReader({ roots: [L.ws] });
+    const a = await analyze({ file: entry, text: readFileSync(entry, 'utf8') }, defaultOptions, reader);
+    assert.equal(a.program.companion, undefined);
+    assert.ok(!a.program.includes.some((f) => f.startsWith(L.outside) || f.includes('linkdir')), a.program.includes.join(' '));
+    assert.ok(a.findings.some((f) => /leave this file here for back_to_user/.test(f.message)));
+    // the same tail inside the workspace is linked (the test above would pass if nothing ever were)
+    writeFileSync(path.join(L.ws, 'tail.S'), tail);
+    project(['../tail.S']);
+    const b = await analyze({ file: entry, text: readFileSync(entry, 'utf8') }, defaultOptions, confinedReader({ roots: [L.ws] }));
+    assert.equal(b.program.companion?.file, path.join(L.ws, 'tail.S'));
+  });
+
   test('the command line: the working directory, the file\'s directory and -I, nothing else', async () => {
     const out: string[] = [];
     const io: CliIO = { stdout: (t) => out.push(t), stderr: () => {}, cwd: L.ws };
