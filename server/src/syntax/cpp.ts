@@ -1150,7 +1150,6 @@ export class Preprocessor {
     out.push(t.ws === ws ? t : { ...t, ws });
   }
 
-  /** Expands `text` (one line) with the current macros; used for text that builtins assemble. */
   /**
    * Changes whenever what an expansion gives may change: a macro defined or removed, __COUNTER__
    * read. expandText's answers hold while it stays.
@@ -1158,6 +1157,7 @@ export class Preprocessor {
   private generation = 0;
   private expanded = new Map<string, { generation: number; limit: number; text: string }>();
 
+  /** Expands `text` (one line) with the current macros; used for text that builtins assemble. */
   expandText(text: string, limit = MAX_LINE_TOKENS): string {
     if (!/[A-Za-z_]/.test(text)) return text;
     // (the built-in macros' lines are expanded at every invocation: the same text, the same

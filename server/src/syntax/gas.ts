@@ -496,9 +496,9 @@ export class Assembler {
     return this.sectionKeyText;
   }
   private sectionKeyOf = '';
+  private sectionKeyText = '';
   /** The last text each macro or repeat body line expanded to, and its statements' tokens. */
   private bodyTokens = new WeakMap<LogicalLine, { text: string; lexed: Map<number, { toks: Tok[]; errors: LexError[] }> }>();
-  private sectionKeyText = '';
 
   private dotOf(sec: string): { frag: number; off: bigint | undefined } {
     let d = this.dot.get(sec);
