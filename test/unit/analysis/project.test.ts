@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { analyze, defaultOptions, envFromPins, simulate, type Analysis } from '../../../server/src/analysis';
+import { diagnosticsFor } from '../../../server/src/features/diagnostics';
 import { parseProgram, type FileReader } from '../../../server/src/syntax';
 import { diskReader } from '../../support/files';
 import { fixture } from '../../support/paths';
@@ -417,7 +418,18 @@ describe('project file: companions (the file a compat entry jumps into)', () => 
     assert.notEqual(text, compatText);
     const a = await withProject(text, project);
     assert.deepEqual(severe(a), [`return-rsp-not-user@${iretq}`]);
-    assert.equal(a.findings.find((f) => f.code === 'return-rsp-not-user')?.loc.file, tail);
+    const f = a.findings.find((x) => x.code === 'return-rsp-not-user')!;
+    assert.equal(f.loc.file, tail);
+    // in the editor: at the jump that leaves the compat file
+    const shownAt = text.split('\n').indexOf('\tjmp\tiret_to_pv_guest') + 1;
+    const shown = diagnosticsFor(a).filter((d) => d.code === 'return-rsp-not-user');
+    assert.deepEqual(shown.map((d) => d.range.start.line + 1), [shownAt]);
+    assert.equal(shown[0].message.split('\n')[0], `the user's RSP after IRET is 0x0000000000000200, not the saved pt_regs->sp 0x000000000000002b (in return.S:${iretq}, reached through this jump)`);
+    // and its witness replays through the linked code: simulate ends at that IRET with the finding
+    const pins = (f.replay ?? []).filter((_, i, xs) => xs[i - 1] === '--set');
+    const r: FileReader = { read: (p) => (p === projectPath ? JSON.stringify(project) : diskReader.read(p)) };
+    const sim = await simulate(parseProgram(compat, text, { companions: [tail] }, r), { ...defaultOptions, vendor: 'intel' }, 'compat_return_to_guest', envFromPins(pins), a.project);
+    assert.deepEqual(sim.paths.map((p) => [p.exit.kind, p.exit.file, p.exit.line, p.codes]), [['iret', tail, iretq, ['return-rsp-not-user']]]);
   });
 
   test('companions must be a list of paths', async () => {
