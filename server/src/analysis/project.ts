@@ -79,6 +79,11 @@ export function projectPreprocess(text: string | undefined): boolean | undefined
   }
 }
 
+/** A list of file paths, each a non-empty string (`cSources`, `companions`). */
+function isPathList(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((f) => typeof f === 'string' && f !== '');
+}
+
 /**
  * The files a project file names (`companions`, relative to it) where the code an entry file jumps
  * into may live; read before the file, which is linked with the first that defines its targets.
@@ -87,8 +92,8 @@ export function projectCompanions(path: string | undefined, text: string | undef
   if (path === undefined || text === undefined) return undefined;
   try {
     const j: unknown = JSON.parse(text);
-    if (!isObject(j) || !Array.isArray(j.companions) || j.companions.some((f) => typeof f !== 'string' || !f)) return undefined;
-    return j.companions.map((f) => nodePath.resolve(nodePath.dirname(path), f as string));
+    if (!isObject(j) || !isPathList(j.companions)) return undefined;
+    return j.companions.map((f) => nodePath.resolve(nodePath.dirname(path), f));
   } catch {
     return undefined;
   }
@@ -291,12 +296,12 @@ export function readProject(path: string, text: string, program: Program): Proje
         project.accept.push({ code: a.code, ...(a.entry ? { entry: a.entry as string } : {}), ...(a.return ? { ret: a.return as string } : {}), why: a.why.trim(), describe: `${a.code}${where ? ' ' + where : ''} accepted (${PROJECT_FILE}): ${a.why.trim()}` });
       });
   }
-  if (json.companions !== undefined && (!Array.isArray(json.companions) || json.companions.some((f) => typeof f !== 'string' || !f))) {
+  if (json.companions !== undefined && !isPathList(json.companions)) {
     err('$.companions', 'expected an array of assembly file paths (relative to the project file) where the code the file jumps into lives');
   }
   if (json.cSources !== undefined) {
-    if (!Array.isArray(json.cSources) || json.cSources.some((f) => typeof f !== 'string' || !f)) err('$.cSources', 'expected an array of C file paths (relative to the project file)');
-    else project.cSources = json.cSources.map((f) => nodePath.resolve(nodePath.dirname(path), f as string));
+    if (!isPathList(json.cSources)) err('$.cSources', 'expected an array of C file paths (relative to the project file)');
+    else project.cSources = json.cSources.map((f) => nodePath.resolve(nodePath.dirname(path), f));
   }
   if (json.contracts !== undefined) {
     if (!isObject(json.contracts)) err('$.contracts', 'expected an object: function name → contract');

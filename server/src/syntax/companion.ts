@@ -47,8 +47,9 @@ function renameOperand(o: Operand, rename: ReadonlyMap<string, string>): Operand
 
 /**
  * The program with its companion linked in, when its jumps lead to labels a companion file
- * (`first`, the project file's `companions`, then CANDIDATES) defines; the program itself otherwise. `parse` reads the companion with the
- * same options (its own headers, the same configuration).
+ * (`first`, the project file's `companions`, then CANDIDATES) defines; the program itself
+ * otherwise. `parse` reads the companion with the same options (its own headers, the same
+ * configuration).
  */
 export function linkCompanion(program: Program, files: FileReader, parse: (file: string, text: string) => Program, first: readonly string[] = []): Program {
   const targets = undefinedJumpTargets(program);

@@ -207,9 +207,9 @@ export interface ParsedMnemonic {
   ccKind?: 'j' | 'set' | 'cmov';
 }
 
-/** Maps an AT&T spelling to its canonical mnemonic, size and condition; undefined when unknown. */
 const parsedMnemonics = new Map<string, ParsedMnemonic | undefined>();
 
+/** Maps an AT&T spelling to its canonical mnemonic, size and condition; undefined when unknown. */
 export function parseMnemonic(mnemonic: string): ParsedMnemonic | undefined {
   // (the walk asks for every instruction it steps: worked out once per spelling; a copy out, as
   // callers may change what they get)

@@ -1102,8 +1102,6 @@ interface Normalized {
   /** What it was worked out from (an instruction object changed since is worked out again). */
   src: string;
   srcPrefixes: readonly string[] | undefined;
-  mnemonic: string;
-  prefixes: string[];
   pm: ReturnType<typeof parseMnemonic>;
   /** The instruction with that mnemonic and those prefixes, as the handlers get it. */
   insn: Instruction;
@@ -1118,7 +1116,7 @@ function normalized(insn: Instruction): Normalized {
   const words = insn.mnemonic.trim().toLowerCase().split(/\s+/);
   while (words.length > 1 && PREFIX_WORDS.includes(words[0])) prefixes.push(words.shift() as string);
   const mnemonic = words.join(' ');
-  n = { src: insn.mnemonic, srcPrefixes: insn.prefixes, mnemonic, prefixes, pm: parseMnemonic(mnemonic), insn: { ...insn, mnemonic, prefixes } };
+  n = { src: insn.mnemonic, srcPrefixes: insn.prefixes, pm: parseMnemonic(mnemonic), insn: { ...insn, mnemonic, prefixes } };
   normalizedOf.set(insn, n);
   return n;
 }
