@@ -434,6 +434,8 @@ interface Ctx {
   kind: Origin['kind'];
   parent?: Origin;
   isMain: boolean;
+  /** The main file's lines run from this index of its tokenized lines (runSource). */
+  offset?: number;
 }
 
 const DIRECTIVES = new Set(['define', 'undef', 'include', 'include_next', 'if', 'ifdef', 'ifndef', 'elif', 'elifdef', 'elifndef', 'else', 'endif', 'error', 'warning', 'line', 'pragma', 'ident', 'sccs', 'assert', 'unassert']);
@@ -457,6 +459,11 @@ export class Preprocessor {
   private includeStack: string[] = [];
   private tokCache = new Map<string, PPLine[]>();
   mainFile: string;
+  /**
+   * Told the index (in the main file's tokenized lines) of each main-file line about to run with
+   * no #if open; true stops the run there (incremental.ts: the rest is an earlier parse's).
+   */
+  onMainLine: ((index: number) => boolean) | undefined = undefined;
 
   constructor(mainFile: string, private host: CppHost, private sink: (line: LogicalLine) => void) {
     this.mainFile = mainFile;
@@ -501,9 +508,9 @@ export class Preprocessor {
    * Runs lines of the main file, a part of it: `lines` as tokenizeFile gave them, or a run of them
    * that leaves no #if open (a preamble, and then the rest).
    */
-  runSource(file: string, all: PPLine[], lines: PPLine[] = all): void {
+  runSource(file: string, all: PPLine[], lines: PPLine[] = all, offset = 0): void {
     this.tokCache.set(file, all);
-    this.runFile(file, lines, { file, kind: 'source', isMain: true });
+    this.runFile(file, lines, { file, kind: 'source', isMain: true, offset });
   }
 
   run(file: string, text: string, kind: Origin['kind'], parent?: Origin): void {
@@ -533,8 +540,10 @@ export class Preprocessor {
     const markInactive = (from: number, to: number, toCol: number) => {
       if (ctx.isMain && to >= from) this.inactiveRanges.push({ start: { line: from, character: 0 }, end: { line: to, character: toCol } });
     };
+    const at = ctx.isMain && this.includeStack.length === 1 ? this.onMainLine : undefined;
     for (let li = 0; li < lines.length; li++) {
       const pl = lines[li];
+      if (at && conds.length === 0 && this.expandDepth === 0 && at(li + (ctx.offset ?? 0))) break;
       const active = conds.length === 0 || conds[conds.length - 1].active;
       if (pl.directive) {
         const wasActive = active;
@@ -1155,6 +1164,10 @@ export class Preprocessor {
    * read. expandText's answers hold while it stays.
    */
   private generation = 0;
+  /** Moves on whenever what a name expands to may have changed (a definition, a removal, __COUNTER__). */
+  get macroGeneration(): number {
+    return this.generation;
+  }
   private expanded = new Map<string, { generation: number; limit: number; text: string }>();
 
   /** Expands `text` (one line) with the current macros; used for text that builtins assemble. */

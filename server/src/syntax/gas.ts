@@ -91,11 +91,20 @@ interface Capture {
   values?: string[];
 }
 
+/**
+ * A use of a numeric local label (`1f`, `2b`): its node in the statement is named when the
+ * statement is kept, `1#k` for the k-th definition of `1:` it means (the last before, or the next),
+ * and never changed after (a parse may share the statement with the next: incremental.ts).
+ */
 interface NumericRef {
   node: { kind: 'sym'; name: string };
   label: string;
   dir: 'f' | 'b';
   stmt: number;
+  /** The definition meant (its ordinal), 0 for a `b` with none before. */
+  k: number;
+  /** The name as written, kept when no such definition exists. */
+  written: string;
 }
 
 function isBlank(c: number): boolean {
@@ -251,6 +260,8 @@ export class Assembler {
   private numericDefs = new Map<string, number[]>();
   private numericCount = new Map<string, number>();
   private numericRefs: NumericRef[] = [];
+  /** The numeric-label uses of the statement being read, named when it is kept (push). */
+  private stagedRefs: Omit<NumericRef, 'k' | 'written'>[] = [];
   private altTag?: AlternativeTag;
   private nextGroup = 0;
   private labelSites = new Map<string, Location>();
@@ -269,6 +280,15 @@ export class Assembler {
       this.statements.length === 0 && this.labels.size === 0 && this.alternatives.length === 0 && this.exceptionTable.length === 0 && this.pendingExtable.length === 0 &&
       this.numericRefs.length === 0 && !this.capture && this.conds.length === 0 && this.macroDepth === 0 && this.includeDepth === 0 && !this.altTag
     );
+  }
+
+  /**
+   * Nothing open that the next line continues (a macro or repeat body, an .if, an ALTERNATIVE, a
+   * macro or an include being read, a prefix waiting for its instruction): a main-file line here
+   * may be a checkpoint of an incremental parse (incremental.ts).
+   */
+  get idle(): boolean {
+    return !this.capture && this.conds.length === 0 && this.macroDepth === 0 && this.includeDepth === 0 && !this.altTag && this.pendingPrefixes.length === 0 && !this.exitMacro;
   }
 
   // ---- diagnostics and locations -------------------------------------------------------------
@@ -350,24 +370,20 @@ export class Assembler {
   }
 
   private resolveNumeric(): void {
+    let copied = false;
     for (const r of this.numericRefs) {
-      const defs = this.numericDefs.get(r.label) ?? [];
-      let found: number | undefined;
-      if (r.dir === 'b') {
-        for (let i = defs.length - 1; i >= 0; i--) if (defs[i] < r.stmt) { found = defs[i]; break; }
-      } else {
-        for (const d of defs) if (d > r.stmt) { found = d; break; }
-      }
-      if (found === undefined) {
-        const st = this.statements[r.stmt];
-        this.error(st.loc, r.dir === 'b'
-          ? `undefined local label '${r.label}b': expected a '${r.label}:' before this statement`
-          : `undefined local label '${r.label}f': expected a '${r.label}:' after this statement`);
-      } else {
-        r.node.name = this.statements[found].name;
-      }
+      if (r.k >= 1 && (this.numericCount.get(r.label) ?? 0) >= r.k) continue;
+      const st = this.statements[r.stmt];
+      this.error(st.loc, r.dir === 'b'
+        ? `undefined local label '${r.label}b': expected a '${r.label}:' before this statement`
+        : `undefined local label '${r.label}f': expected a '${r.label}:' after this statement`);
+      // the use keeps its written name, in a copy of the statement (the node may be shared), in a
+      // copy of the list (an incremental parse keeps the statements as they were before the end)
+      if (r.node.name === r.written) continue;
+      if (!copied) this.statements = this.statements.slice();
+      copied = true;
+      this.statements[r.stmt] = { ...st, operands: replaceNode(st.operands, r.node, { ...r.node, name: r.written }) };
     }
-    this.numericRefs = [];
   }
 
   // ---- one statement -------------------------------------------------------------------------
@@ -375,6 +391,7 @@ export class Assembler {
   private statement(line: LogicalLine, start: number, end: number): void {
     const text = line.text;
     if (start >= end) return;
+    if (this.stagedRefs.length) this.stagedRefs = [];
     if (this.capture) {
       this.captureStatement(line, start, end);
       return;
@@ -469,6 +486,14 @@ export class Assembler {
   }
 
   private push(st: Statement): void {
+    for (const r of this.stagedRefs) {
+      const count = this.numericCount.get(r.label) ?? 0;
+      const k = r.dir === 'b' ? count : count + 1;
+      const written = r.node.name;
+      if (k >= 1) r.node.name = `${r.label}#${k}`;
+      this.numericRefs.push({ ...r, k, written });
+    }
+    if (this.stagedRefs.length) this.stagedRefs = [];
     this.statements.push(st);
     this.track(st);
   }
@@ -603,7 +628,7 @@ export class Assembler {
     if (a >= b) return [];
     const ctx = this.opContext(line);
     const out: Operand[] = [];
-    const refs: NumericRef[] = [];
+    const refs: Omit<NumericRef, 'k' | 'written'>[] = [];
     const parts = this.splitCommas(toks, a, b);
     for (let p = 0; p < parts.length; p++) {
       const [s, e] = parts[p];
@@ -625,7 +650,7 @@ export class Assembler {
       out.push(r.op);
     }
     // Only a statement that is kept refers to labels.
-    this.numericRefs.push(...refs);
+    this.stagedRefs.push(...refs);
     return out;
   }
 
@@ -836,7 +861,7 @@ export class Assembler {
       const r = parseOperand(toks, s, e, ctx, 'directive');
       if (r.op) {
         ops.push(r.op);
-        for (const ref of r.refs) this.numericRefs.push({ ...ref, stmt: this.statements.length });
+        for (const ref of r.refs) this.stagedRefs.push({ ...ref, stmt: this.statements.length });
       } else {
         const text = line.text.slice(toks[s].start, toks[e - 1].end);
         ops.push({ kind: 'sym', expr: { kind: 'sym', name: text }, text, range: ctx.range(toks[s].start, toks[e - 1].end) });
@@ -1315,16 +1340,20 @@ export class Assembler {
 
   /** Adds an exception-table entry (from → fixup). */
   addExtable(call: MacroCall, from: string, to: string): void {
-    this.exceptionTable.push({ from: from.trim(), to: to.trim(), kind: call.name, loc: call.loc });
-    this.pendingExtable.push({ entry: this.exceptionTable[this.exceptionTable.length - 1], stmt: this.statements.length });
+    const entry = { from: from.trim(), to: to.trim(), kind: call.name, loc: call.loc };
+    this.pendingExtable.push({ entry, stmt: this.statements.length, index: this.exceptionTable.length });
+    this.exceptionTable.push(entry);
   }
-  private pendingExtable: { entry: ExceptionTableEntry; stmt: number }[] = [];
+  /** Each entry as written, with where it stands (its numeric labels are resolved at the end). */
+  private pendingExtable: { entry: ExceptionTableEntry; stmt: number; index: number }[] = [];
 
-  /** Resolves numeric label names in exception-table entries (after finish()). */
+  /** Resolves numeric label names in exception-table entries (after finish()), in new entries of a new list (an entry may be shared, the list kept). */
   resolveExtable(): void {
-    for (const { entry, stmt } of this.pendingExtable) {
-      entry.from = this.resolveLabelText(entry.from, stmt);
-      entry.to = this.resolveLabelText(entry.to, stmt);
+    if (this.pendingExtable.length) this.exceptionTable = this.exceptionTable.slice();
+    for (const { entry, stmt, index } of this.pendingExtable) {
+      const from = this.resolveLabelText(entry.from, stmt);
+      const to = this.resolveLabelText(entry.to, stmt);
+      this.exceptionTable[index] = from === entry.from && to === entry.to ? entry : { ...entry, from, to };
     }
   }
 
@@ -1477,3 +1506,22 @@ function macroSignature(m: MacroDef): string {
   return `.macro ${m.name} ${m.params.map((p) => p.name + (p.req ? ':req' : '') + (p.vararg ? ':vararg' : '') + (p.def !== undefined ? '=' + p.def : '')).join(', ')}`.trim();
 }
 
+/** `tree` with `node` replaced by `by`: the objects on the way to it copied, the rest shared. */
+function replaceNode<T>(tree: T, node: object, by: object): T {
+  if ((tree as unknown) === node) return by as T;
+  if (!tree || typeof tree !== 'object') return tree;
+  if (Array.isArray(tree)) {
+    let out: unknown[] | undefined;
+    tree.forEach((x, i) => {
+      const y = replaceNode(x, node, by);
+      if (y !== x) (out ??= tree.slice())[i] = y;
+    });
+    return (out ?? tree) as T;
+  }
+  let out: Record<string, unknown> | undefined;
+  for (const [k, x] of Object.entries(tree)) {
+    const y = replaceNode(x, node, by);
+    if (y !== x) (out ??= { ...(tree as Record<string, unknown>) })[k] = y;
+  }
+  return (out ?? tree) as T;
+}

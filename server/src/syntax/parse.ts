@@ -6,6 +6,7 @@ import { Assembler, type MacroDef } from './gas';
 import { linkCompanion } from './companion';
 import { Preprocessor, preambleLength, tokenizeFile, type CppHost, type CppMacro } from './cpp';
 import { restoreState, saveState, type State } from './snapshot';
+import { logsOf, Recorder, restoreCheckpoint, resumePoint, type Kept } from './incremental';
 import { builtinHeader, builtinMacros, isCoveredHeader, LOCKED_DEFINES, PRELUDE_FILE, PRELUDE_TEXT } from './prelude';
 import { lex } from './lexer';
 import { plainLines } from './lines';
@@ -133,13 +134,13 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
   const readCache = new Map<string, string | undefined>();
   // what the preamble read, while it runs (the preamble cache checks it all again on its next use)
   let reads: [string, string | undefined][] | undefined;
+  // what the whole parse read (an incremental parse checks it all again before it resumes)
+  const allReads = new Map<string, string | undefined>();
   const read = (f: string): string | undefined => {
-    if (reads) {
-      const t = readCached(f);
-      reads.push([f, t]);
-      return t;
-    }
-    return readCached(f);
+    const t = readCached(f);
+    allReads.set(f, t);
+    if (reads) reads.push([f, t]);
+    return t;
   };
   const readCached = (f: string): string | undefined => {
     if (readCache.has(f)) return readCache.get(f);
@@ -261,22 +262,29 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
     if (name.startsWith('CONFIG_') && !m.fn) configuration.defines[name] = m.body.map((t) => t.t).join('');
   }
 
-  // Feature arguments come to ALTERNATIVE as numbers when a header defined the name; map back.
-  let featureByValue: Map<string, string> | undefined;
+  // Feature arguments come to ALTERNATIVE as numbers when a header defined the name; map back,
+  // with the names defined where the ALTERNATIVE is (made again when a definition changed since:
+  // a parse started from a checkpoint gives the names a parse from the top does)
+  let featureByValue: { generation: number; map: Map<string, string> } | undefined;
   const featureName = (t: string): string => {
     const s = t.trim();
     if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(s)) return s;
     const v = evalText(s, asm);
     if (v === undefined) return s;
-    if (!featureByValue) {
-      featureByValue = new Map();
+    if (featureByValue?.generation !== pp.macroGeneration) {
+      const map = new Map<string, string>();
       for (const [name, m] of pp.macros) {
         if (m.fn || !/^X86_(FEATURE|BUG)_/.test(name)) continue;
-        const mv = evalText(pp.expandText(name, VALUE_TOKENS), asm);
-        if (mv !== undefined && !featureByValue.has(mv.toString())) featureByValue.set(mv.toString(), name);
+        // a body of numbers alone has its value whatever else is defined (kept across parses: a
+        // header's macro objects are the same in every parse that starts from a kept state)
+        const plain = m.body.every((x) => x.k !== 'id');
+        const mv = plain && featureValue.has(m) ? featureValue.get(m) : evalText(pp.expandText(name, VALUE_TOKENS), asm);
+        if (plain) featureValue.set(m, mv);
+        if (mv !== undefined && !map.has(mv.toString())) map.set(mv.toString(), name);
       }
+      featureByValue = { generation: pp.macroGeneration, map };
     }
-    return featureByValue.get(v.toString()) ?? s;
+    return featureByValue.map.get(v.toString()) ?? s;
   };
   asm.builtins = builtinMacros(featureName);
   asm.usesKernelStackVar = /\bPER_CPU_VAR\s*\(\s*kernel_stack\s*\)/.test(text);
@@ -327,7 +335,18 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
     const pre = preambleLength(lines);
     const preKey = pre ? `${key}\u0002${JSON.stringify([searchDirs, tree, links, options.preprocess])}\u0002${text.slice(0, lineEndOffset(text, lines[pre - 1].el))}` : '';
     const kept = pre ? preambleCache.get(file) : undefined;
-    if (kept && kept.key === preKey && kept.reads.every(([f, t]) => readCached(f) === t)) {
+    const keptValid = !!kept && kept.key === preKey && kept.reads.every(([f, t]) => readCached(f) === t);
+    // An earlier parse of this file with the same settings and headers: start from its last
+    // checkpoint above the edit (incremental.ts); what the preamble read is read again there
+    const incKey = `${key}\u0002${JSON.stringify([searchDirs, tree, links, options.preprocess, options.undefines, asm.usesKernelStackVar])}`;
+    const prior = options.incremental === false ? undefined : resumePoint(keptParses.get(file), incKey, text, lines, read);
+    let startAt = pre;
+    if (prior) {
+      restoreCheckpoint(pp, asm, missingIncludes, prior.kept, prior.from);
+      // (the kept preamble's define memo still serves the symbol table below)
+      if (keptValid) preamble = kept;
+      startAt = prior.from.index;
+    } else if (keptValid && kept) {
       preamble = kept;
       restoreState(pp, kept.pp);
       restoreState(asm, kept.asm);
@@ -359,14 +378,27 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
       }
       reads = undefined;
     }
-    pp.runSource(file, lines, lines.slice(pre));
+    const rec = new Recorder(pp, asm, missingIncludes, lines, prior);
+    if (options.incremental !== false) pp.onMainLine = (i) => asm.idle && rec.atLine(i);
+    pp.runSource(file, lines, lines.slice(startAt), startAt);
+    pp.onMainLine = undefined;
+    const end = rec.end();
+    // the logs as the lines left them (the finish adds to them, and resolves labels in copies)
+    const logs = logsOf(pp, asm, missingIncludes);
+    asm.finish();
+    asm.resolveExtable();
+    if (options.incremental !== false) {
+      if (prior) for (const [f, t] of prior.kept.reads) if (!allReads.has(f)) allReads.set(f, t);
+      if (keptParses.size >= 8 && !keptParses.has(file)) keptParses.delete(keptParses.keys().next().value as string);
+      keptParses.set(file, { key: incKey, text, checkpoints: rec.checkpoints, end, logs, reads: allReads });
+    }
   } else {
     // A .s file goes straight to the assembler, as `gcc -c x.s` does: no #include, no cpp macros;
     // a line starting with '#' is a comment.
     for (const line of plainLines(file, text, 'source', undefined)) asm.feed(line);
+    asm.finish();
+    asm.resolveExtable();
   }
-  asm.finish();
-  asm.resolveExtable();
 
   // Symbols and constants: the assembler's, then the preprocessor's object-like macros.
   const symbols: SymbolInfo[] = [...asm.symbols];
@@ -450,6 +482,10 @@ interface DefineMemo {
   readers?: Map<string, string[]>;
 }
 const preambleCache = new Map<string, PreambleSnapshot>();
+/** The value of each feature macro whose body is numbers alone (parseUnsafe's featureName). */
+const featureValue = new WeakMap<CppMacro, bigint | undefined>();
+/** Each file's last parse, kept for the next (incremental.ts). */
+const keptParses = new Map<string, Kept>();
 const preambleCounts = { hits: 0, misses: 0 };
 /** Fields each parse sets for itself: the host and sink (closures of this parse), the builtins bound to its preprocessor, what it reads off the whole text. */
 const PP_OWN = ['host', 'sink', 'mainFile'];
@@ -558,7 +594,8 @@ function mergeRanges(rs: import('./types').Range[]): import('./types').Range[] {
   return out;
 }
 
-/** Forgets every kept preamble (tests compare a parse from a kept one with a parse from none). */
+/** Forgets every kept preamble and parse (tests compare a parse from a kept one with a parse from none). */
 export function clearPreambleCache(): void {
   preambleCache.clear();
+  keptParses.clear();
 }

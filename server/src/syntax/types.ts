@@ -27,6 +27,11 @@ export interface ParseOptions {
    */
   companion?: boolean;
   /**
+   * Default true: a parse of a file parsed before starts from the earlier parse's last checkpoint
+   * above the edit and takes over what follows the edit when it reads the same (incremental.ts).
+   */
+  incremental?: boolean;
+  /**
    * Files to look for that code in first (absolute paths; the project file's `companions`): a
    * kernel whose compat entry jumps into another file than Linux's entry_64.S.
    */

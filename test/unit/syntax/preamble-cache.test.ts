@@ -14,12 +14,16 @@ import { fixture, repoRoot } from '../../support/paths';
 const json = (p: Program): string => JSON.stringify(p, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Map || v instanceof Set ? [...v] : v));
 const TREE_ENTRY = fixture('kernel-tree', 'arch', 'x86', 'entry', 'entry_64.S');
 
-/** Parses `text` twice (the first keeps its preamble), then once from nothing; the kept parse and the cold one. */
+/**
+ * Parses `text` twice (the first keeps its preamble), then once from nothing; the kept parse and
+ * the cold one. Not incremental: a parse that starts from a later checkpoint (incremental.ts,
+ * tested in incremental.test.ts) does not ask for the preamble.
+ */
 function warmAndCold(file: string, first: string, second: string): { warm: Program; cold: Program; hit: boolean } {
   clearPreambleCache();
-  parseProgram(file, first, {}, diskReader);
+  parseProgram(file, first, { incremental: false }, diskReader);
   const before = preambleCacheStats().hits;
-  const warm = parseProgram(file, second, {}, diskReader);
+  const warm = parseProgram(file, second, { incremental: false }, diskReader);
   const hit = preambleCacheStats().hits === before + 1;
   clearPreambleCache();
   const cold = parseProgram(file, second, {}, diskReader);

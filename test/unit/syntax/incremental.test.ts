@@ -1,0 +1,232 @@
+// The incremental parse (syntax/incremental.ts): a re-parse of an edited file starts from the
+// checkpoint above the edit and takes the earlier parse's rest over where the state converged.
+// What it gives must be what a parse from the top gives, byte for byte, over any chain of edits,
+// and it must never change a program it shares statements with.
+import fc from 'fast-check';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { Assembler } from '../../../server/src/syntax/gas';
+import { Preprocessor } from '../../../server/src/syntax/cpp';
+import { plainLines } from '../../../server/src/syntax/lines';
+import { ASM_FIELDS, changedLines, incrementalCounts, PP_FIELDS } from '../../../server/src/syntax/incremental';
+import { clearPreambleCache, parseProgram } from '../../../server/src/syntax/parse';
+import type { Program } from '../../../server/src/syntax';
+import { diskReader } from '../../support/files';
+import { FUZZ_SEED } from '../../support/fuzz';
+import { fixture, repoRoot } from '../../support/paths';
+
+const json = (p: Program): string => JSON.stringify(p, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Map || v instanceof Set ? [...v] : v));
+const SAMPLE = path.join(repoRoot, 'samples', 'entry_64.S');
+const TREE_ENTRY = fixture('kernel-tree', 'arch', 'x86', 'entry', 'entry_64.S');
+const full = (file: string, text: string): Program => parseProgram(file, text, { incremental: false }, diskReader);
+const inc = (file: string, text: string): Program => parseProgram(file, text, {}, diskReader);
+
+/** The first difference of two JSON texts, for a failure's message. */
+function firstDiff(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return `at ${i}: …${a.slice(Math.max(0, i - 120), i + 120)}…\n  vs …${b.slice(Math.max(0, i - 120), i + 120)}…`;
+}
+
+function assertSame(file: string, text: string, what: string): Program {
+  const a = inc(file, text);
+  const b = full(file, text);
+  const ja = json(a);
+  const jb = json(b);
+  if (ja !== jb) assert.fail(`${path.relative(repoRoot, file)}, ${what}: the incremental parse differs from a parse from the top ${firstDiff(ja, jb)}`);
+  return a;
+}
+
+describe('incremental parse', () => {
+  test('every field of the preprocessor and the assembler has a checkpoint policy', () => {
+    const pp = new Preprocessor('/x.S', { read: () => undefined, resolve: () => undefined } as never, () => {});
+    assert.deepEqual(Object.keys(pp).sort(), Object.keys(PP_FIELDS).sort());
+    const asm = new Assembler('/x.S');
+    for (const line of plainLines('/x.S', readFileSync(SAMPLE, 'utf8'), 'source', undefined)) asm.feed(line);
+    asm.finish();
+    asm.resolveExtable();
+    assert.deepEqual(Object.keys(asm).sort(), Object.keys(ASM_FIELDS).sort());
+  });
+
+  test('changedLines: the first changed line, the last old one, and the change in the line count', () => {
+    assert.deepEqual(changedLines('a\nb\nc\nd', 'a\nB\nc\nd'), { first: 1, lastOld: 1, delta: 0 });
+    assert.deepEqual(changedLines('a\nb\nc\nd', 'a\nb\nx\ny\nc\nd'), { first: 2, lastOld: 2, delta: 2 });
+    assert.deepEqual(changedLines('a\nb\nc\nd', 'a\nd'), { first: 1, lastOld: 3, delta: -2 });
+    assert.equal(changedLines('a\nb', 'a\nb'), undefined);
+  });
+
+  test('an operand edit on the SYSRET path: resumed above it, the rest taken over, the same program', () => {
+    clearPreambleCache();
+    const text = readFileSync(SAMPLE, 'utf8');
+    const edited = text.replace(/cmpq(\s+)%rcx,(\s*)%r11/, 'cmpq$1%rcx,$2%r10');
+    assert.notEqual(edited, text);
+    inc(SAMPLE, text);
+    const { resumed, converged } = incrementalCounts;
+    const p = assertSame(SAMPLE, edited, 'cmpq %rcx,%r10');
+    assert.equal(incrementalCounts.resumed, resumed + 1);
+    assert.equal(incrementalCounts.converged, converged + 1);
+    const line = edited.split('\n').findIndex((l) => /cmpq\s+%rcx,\s*%r10/.test(l));
+    const st = p.statements.find((s) => s.loc.range.start.line === line && s.kind === 'instruction');
+    assert.match(st?.text ?? '', /^cmpq\s+%rcx,\s*%r10$/);
+    // and back to the text as it was
+    assertSame(SAMPLE, text, 'the edit undone');
+    assert.equal(incrementalCounts.converged, converged + 2);
+  });
+
+  test('typing in a comment, a character at a time: every parse takes the rest over', () => {
+    clearPreambleCache();
+    let text = readFileSync(SAMPLE, 'utf8');
+    const at = text.indexOf('\n', Math.floor(text.length * 0.4));
+    text = `${text.slice(0, at)}\n/* */${text.slice(at)}`;
+    inc(SAMPLE, text);
+    const { converged } = incrementalCounts;
+    let typed = '';
+    for (const ch of 'rcx is the user RIP') {
+      typed += ch;
+      assertSame(SAMPLE, `${text.slice(0, at)}\n/* ${typed} */${text.slice(at + 6)}`, `typed '${typed}'`);
+    }
+    assert.equal(incrementalCounts.converged, converged + 19);
+  });
+
+  test('a line inserted: resumed above it, run to the end (the lines below moved), the same program', () => {
+    clearPreambleCache();
+    const text = readFileSync(SAMPLE, 'utf8');
+    const lines = text.split('\n');
+    inc(SAMPLE, text);
+    const { resumed, converged } = incrementalCounts;
+    lines.splice(Math.floor(lines.length / 2), 0, '\tnop');
+    assertSame(SAMPLE, lines.join('\n'), 'a nop inserted');
+    assert.equal(incrementalCounts.resumed, resumed + 1);
+    assert.equal(incrementalCounts.converged, converged);
+  });
+
+  test('a local label the edit removes: the later parse reports it, the earlier program is left as it was', () => {
+    clearPreambleCache();
+    const file = path.join(repoRoot, 'test', 'local-labels.S');
+    const body = (withLabel: boolean): string => [
+      '\t.text',
+      'f0:',
+      '\tjmp 1f',
+      '\t_ASM_EXTABLE(2f, 1f)',
+      ...Array.from({ length: 150 }, (_, i) => `\tmovq $${i}, %rax`),
+      withLabel ? '1:\tnop' : '\tnop',
+      '2:\tret',
+      ...Array.from({ length: 150 }, (_, i) => `\tmovq $${i}, %rbx`),
+      '',
+    ].join('\n');
+    const before = inc(file, body(true));
+    const was = json(before);
+    const jmp = (p: Program) => p.statements.find((s) => s.name === 'jmp')?.operands[0];
+    assert.equal(JSON.stringify(jmp(before)).includes('"1#1"'), true);
+    assert.equal(before.exceptionTable[0]?.to, '1#1');
+    const after = assertSame(file, body(false), 'the label removed');
+    assert.ok(after.diagnostics.some((d) => d.message.startsWith("undefined local label '1f'")));
+    assert.equal(JSON.stringify(jmp(after)).includes('"1f"'), true);
+    assert.equal(after.exceptionTable[0]?.to, '1f');
+    assert.equal(json(before), was, 'the earlier program is unchanged');
+    // and the label put back
+    assert.equal(JSON.stringify(jmp(assertSame(file, body(true), 'the label put back'))).includes('"1#1"'), true);
+  });
+
+  describe('a header changed between two parses: no resuming from what it gave', () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'er-incremental-'));
+    after(() => rmSync(tmp, { recursive: true, force: true }));
+    cpSync(fixture('kernel-tree'), tmp, { recursive: true });
+    const entry = path.join(tmp, 'arch', 'x86', 'entry', 'entry_64.S');
+    const header = path.join(tmp, 'arch', 'x86', 'include', 'asm', 'segment.h');
+    const text = readFileSync(entry, 'utf8');
+
+    test('a selector redefined in segment.h: the new value', () => {
+      clearPreambleCache();
+      assert.equal(inc(entry, text).constants.get('__USER_CS'), 0x33n);
+      const was = readFileSync(header, 'utf8');
+      writeFileSync(header, was.replace(/#define GDT_ENTRY_DEFAULT_USER_CS\s+6/, '#define GDT_ENTRY_DEFAULT_USER_CS\t7'));
+      try {
+        const { resumed } = incrementalCounts;
+        const p = inc(entry, text.replace(/\n\s*nop\b/, '\n\tpause'));
+        assert.equal(incrementalCounts.resumed, resumed);
+        assert.equal(p.constants.get('__USER_CS'), 7n * 8n + 3n);
+      } finally {
+        writeFileSync(header, was);
+      }
+    });
+  });
+
+  describe(`random chains of edits, every fixture (fast-check, seed 0x${FUZZ_SEED.toString(16)})`, () => {
+    const files = [SAMPLE, TREE_ENTRY];
+    for (const dir of [fixture('kernels'), fixture('kernels', 'bugs')]) {
+      for (const n of readdirSync(dir).sort()) if (n.endsWith('.S') && statSync(path.join(dir, n)).isFile()) files.push(path.join(dir, n));
+    }
+    const texts = files.map((f) => readFileSync(f, 'utf8'));
+    // lines the edits write: what a developer types in entry code, and what opens and closes state
+    const SNIPPETS = [
+      '\tnop', '/* a comment */', '# a comment', '1:', '2:', '\tjmp 1f', '\tjnz 1b', '\tjmp 2f', '#define ER_X 3', '#undef ER_X', '#define ER_F(x) ((x) + 1)',
+      '\tmovq $ER_X, %rax', '#ifdef ER_X', '#else', '#endif', '#if 0', '.if 1', '.else', '.endif', '.macro ER_M a\n\tmovq \\a, %rax\n.endm', '\tER_M %rbx', '.endm',
+      '\t_ASM_EXTABLE(1b, 2f)', '\t.section .text, "ax"', '\t.pushsection .rodata\n\t.quad 1b\n\t.popsection', 'ALTERNATIVE "", "nop", X86_FEATURE_XENPV', '\tcmpq %rcx, %r11',
+      '\tsysretq', '\tswapgs', 'SYM_CODE_START(er_new)', 'SYM_CODE_END(er_new)', '\t.rept 3\n\tnop\n\t.endr', '.rept 2', '.endr', 'er_label:', '\tmovq %rsp, PER_CPU_VAR(cpu_tss_rw + TSS_sp2)',
+      '\t.set ER_Y, . - er_label', '\t.byte 1, 2, 3', '\tmovq RCX(%rsp), %rcx', '\\', '"', '/*', '*/', '\tlock', '',
+    ];
+    const CHARS = [' ', 'x', '%', ',', '$', '1', 'f', 'b', ':', '#', '\\', '/', '*', '(', ')', '"', '\n', ';', '.'];
+    const edit = fc.oneof(
+      fc.record({ kind: fc.constant('char' as const), at: fc.double({ min: 0, max: 1, noNaN: true }), col: fc.nat(60), ch: fc.constantFrom(...CHARS) }),
+      fc.record({ kind: fc.constant('cut' as const), at: fc.double({ min: 0, max: 1, noNaN: true }), col: fc.nat(60), n: fc.integer({ min: 1, max: 4 }) }),
+      fc.record({ kind: fc.constantFrom('insert' as const, 'replace' as const), at: fc.double({ min: 0, max: 1, noNaN: true }), snippet: fc.constantFrom(...SNIPPETS) }),
+      fc.record({ kind: fc.constantFrom('delete' as const, 'duplicate' as const), at: fc.double({ min: 0, max: 1, noNaN: true }) }),
+    );
+    type Edit = typeof edit extends fc.Arbitrary<infer T> ? T : never;
+    const apply = (text: string, e: Edit): string => {
+      const lines = text.split('\n');
+      const li = Math.min(lines.length - 1, Math.floor(e.at * lines.length));
+      const line = lines[li];
+      switch (e.kind) {
+        case 'char': {
+          const c = Math.min(e.col, line.length);
+          lines[li] = line.slice(0, c) + e.ch + line.slice(c);
+          break;
+        }
+        case 'cut': {
+          const c = Math.min(e.col, line.length);
+          lines[li] = line.slice(0, c) + line.slice(c + e.n);
+          break;
+        }
+        case 'insert':
+          lines.splice(li, 0, e.snippet);
+          break;
+        case 'replace':
+          lines[li] = e.snippet;
+          break;
+        case 'delete':
+          lines.splice(li, 1);
+          break;
+        case 'duplicate':
+          lines.splice(li, 0, line);
+          break;
+      }
+      return lines.join('\n');
+    };
+
+    test('each text of the chain: the incremental parse is the parse from the top', () => {
+      clearPreambleCache();
+      const before = { ...incrementalCounts };
+      fc.assert(
+        fc.property(fc.nat(files.length - 1), fc.array(edit, { minLength: 1, maxLength: 4 }), (fi, edits) => {
+          const file = files[fi];
+          let text = texts[fi];
+          inc(file, text);
+          for (const [i, e] of edits.entries()) {
+            text = apply(text, e);
+            assertSame(file, text, `edit ${i + 1} of ${edits.length} (${JSON.stringify(e)})`);
+          }
+        }),
+        { seed: FUZZ_SEED, numRuns: 60, endOnFailure: true },
+      );
+      // the property held over parses that did resume and did take the rest over (an edit that
+      // adds or removes a statement or a diagnostic runs to the end: the state never meets again)
+      assert.ok(incrementalCounts.resumed - before.resumed > 60, `${incrementalCounts.resumed - before.resumed} resumed`);
+      assert.ok(incrementalCounts.converged - before.converged >= 10, `${incrementalCounts.converged - before.converged} converged`);
+    });
+  });
+});
