@@ -1,5 +1,5 @@
 // The long fuzzing run: the properties of test/support/fuzz.ts (preprocessor, parser, analyzer,
-// language server), >= 100,000 inputs in all, each target in a process of its own (run side by
+// language server, incremental re-parse), >= 100,000 inputs in all, each target in a process of its own (run side by
 // side). Prints per target: inputs run, time, and the first failure with fast-check's seed and
 // path (the counterexample shrunk), then the totals. Exit 1 when a property failed.
 // Usage: node scripts/fuzz.mjs [--seed S] [--scale F]   (F multiplies every target's count; default 1)
@@ -15,7 +15,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const { values } = parseArgs({ options: { seed: { type: 'string' }, scale: { type: 'string', default: '1' }, target: { type: 'string' }, runs: { type: 'string' } } });
 
-const TARGETS = { parser: 80000, preprocessor: 15000, analyzer: 4000, lsp: 1000 };
+const TARGETS = { parser: 80000, preprocessor: 15000, analyzer: 4000, lsp: 1000, incremental: 1500 };
 
 if (values.target) {
   const fc = require('fast-check');
@@ -30,7 +30,7 @@ if (values.target) {
       server = new F.FuzzServer();
       await server.start();
     }
-    const prop = { parser: F.parserProperty, preprocessor: F.preprocessorProperty, analyzer: F.analyzerProperty, lsp: server && F.lspProperty(server) }[values.target];
+    const prop = { parser: F.parserProperty, preprocessor: F.preprocessorProperty, analyzer: F.analyzerProperty, incremental: F.incrementalProperty, lsp: server && F.lspProperty(server) }[values.target];
     const details = await fc.check(prop, { seed, numRuns, endOnFailure: true });
     if (server) {
       extra.requests = server.requests;

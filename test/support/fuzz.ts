@@ -2,15 +2,21 @@
 // preprocessor (macro bombs, include cycles, deep #if nesting), the parser (token soups), the
 // analyzer (random instruction mixes and control flow in an entry, random project files) and
 // the language server (random LSP request sequences with invalid positions and ranges, edits
-// while an analysis runs, documents closed mid-analysis). The properties are shared: the unit
+// while an analysis runs, documents closed mid-analysis), and the incremental re-parse (random
+// chains of edits of every fixture, each parse equal to one from the top). The properties are
+// shared: the unit
 // tests run them CI-sized with a fixed, printed seed (test/unit/fuzz/fuzz.test.ts), the long
 // run (scripts/fuzz.mjs) runs them for >= 100,000 inputs.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { analyze, defaultOptions, type Analysis } from '../../server/src/analysis';
 import { parseProgram, type FileReader, type Program } from '../../server/src/syntax';
+import { diskReader } from './files';
 import { StdioLspClient } from './lsp-client';
+import { fixture, repoRoot } from './paths';
 
 export const FUZZ_SEED = 0x11f022;
 
@@ -335,3 +341,96 @@ export async function bigDocument(server: FuzzServer, base: string): Promise<{ l
   assert.equal(after, null, 'a closed document has no hover');
   return { lines: lines.length, hoverMs, directiveHoverMs, symbolsMs };
 }
+
+// ---- the incremental re-parse ------------------------------------------------------------------
+
+const json = (p: Program): string => JSON.stringify(p, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Map || v instanceof Set ? [...v] : v));
+
+/** Parses `text` incrementally (from the file's last parse) and from the top; fails unless the two are the same, byte for byte. */
+export function sameParse(file: string, text: string, what: string): Program {
+  const a = parseProgram(file, text, {}, diskReader);
+  const b = parseProgram(file, text, { incremental: false }, diskReader);
+  const ja = json(a);
+  const jb = json(b);
+  if (ja !== jb) {
+    let i = 0;
+    while (i < ja.length && ja[i] === jb[i]) i++;
+    assert.fail(`${path.relative(repoRoot, file)}, ${what}: the incremental parse differs from a parse from the top at ${i}: …${ja.slice(Math.max(0, i - 120), i + 120)}…\n  vs …${jb.slice(Math.max(0, i - 120), i + 120)}…`);
+  }
+  return a;
+}
+
+/** The sample, the kernel tree's entry file and every kernel fixture, with their texts. */
+function editedFiles(): { file: string; text: string }[] {
+  const files = [path.join(repoRoot, 'samples', 'entry_64.S'), fixture('kernel-tree', 'arch', 'x86', 'entry', 'entry_64.S')];
+  for (const dir of [fixture('kernels'), fixture('kernels', 'bugs')]) {
+    for (const n of readdirSync(dir).sort()) if (n.endsWith('.S') && statSync(path.join(dir, n)).isFile()) files.push(path.join(dir, n));
+  }
+  return files.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+}
+
+// lines an edit writes: what a developer types in entry code, and what opens and closes state
+const SNIPPETS = [
+  '\tnop', '/* a comment */', '# a comment', '1:', '2:', '\tjmp 1f', '\tjnz 1b', '\tjmp 2f', '#define ER_X 3', '#undef ER_X', '#define ER_F(x) ((x) + 1)',
+  '\tmovq $ER_X, %rax', '#ifdef ER_X', '#else', '#endif', '#if 0', '.if 1', '.else', '.endif', '.macro ER_M a\n\tmovq \\a, %rax\n.endm', '\tER_M %rbx', '.endm',
+  '\t_ASM_EXTABLE(1b, 2f)', '\t.section .text, "ax"', '\t.pushsection .rodata\n\t.quad 1b\n\t.popsection', 'ALTERNATIVE "", "nop", X86_FEATURE_XENPV', '\tcmpq %rcx, %r11',
+  '\tsysretq', '\tswapgs', 'SYM_CODE_START(er_new)', 'SYM_CODE_END(er_new)', '\t.rept 3\n\tnop\n\t.endr', '.rept 2', '.endr', 'er_label:', '\tmovq %rsp, PER_CPU_VAR(cpu_tss_rw + TSS_sp2)',
+  '\t.set ER_Y, . - er_label', '\t.byte 1, 2, 3', '\tmovq RCX(%rsp), %rcx', '\\', '"', '/*', '*/', '\tlock', '',
+];
+const CHARS = [' ', 'x', '%', ',', '$', '1', 'f', 'b', ':', '#', '\\', '/', '*', '(', ')', '"', '\n', ';', '.'];
+const at = fc.double({ min: 0, max: 1, noNaN: true });
+const textEdit = fc.oneof(
+  fc.record({ kind: fc.constant('char' as const), at, col: fc.nat(60), ch: fc.constantFrom(...CHARS) }),
+  fc.record({ kind: fc.constant('cut' as const), at, col: fc.nat(60), n: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({ kind: fc.constantFrom('insert' as const, 'replace' as const), at, snippet: fc.constantFrom(...SNIPPETS) }),
+  fc.record({ kind: fc.constantFrom('delete' as const, 'duplicate' as const), at }),
+);
+type TextEdit = typeof textEdit extends fc.Arbitrary<infer T> ? T : never;
+
+function applyEdit(text: string, e: TextEdit): string {
+  const lines = text.split('\n');
+  const li = Math.min(lines.length - 1, Math.floor(e.at * lines.length));
+  const line = lines[li];
+  switch (e.kind) {
+    case 'char': {
+      const c = Math.min(e.col, line.length);
+      lines[li] = line.slice(0, c) + e.ch + line.slice(c);
+      break;
+    }
+    case 'cut': {
+      const c = Math.min(e.col, line.length);
+      lines[li] = line.slice(0, c) + line.slice(c + e.n);
+      break;
+    }
+    case 'insert':
+      lines.splice(li, 0, e.snippet);
+      break;
+    case 'replace':
+      lines[li] = e.snippet;
+      break;
+    case 'delete':
+      lines.splice(li, 1);
+      break;
+    case 'duplicate':
+      lines.splice(li, 0, line);
+      break;
+  }
+  return lines.join('\n');
+}
+
+let edited: { file: string; text: string }[] | undefined;
+/**
+ * A file of the fixtures parsed, then a chain of one to four edits (characters typed and cut,
+ * lines of #if, .if, .macro, .rept, ALTERNATIVE, numeric labels, #define written, lines deleted
+ * and duplicated): each text's incremental parse is the parse from the top.
+ */
+export const incrementalProperty = fc.property(fc.nat(1000), fc.array(textEdit, { minLength: 1, maxLength: 4 }), (pick, edits) => {
+  edited ??= editedFiles();
+  const { file, text: first } = edited[pick % edited.length];
+  let text = first;
+  parseProgram(file, text, {}, diskReader);
+  for (const [i, e] of edits.entries()) {
+    text = applyEdit(text, e);
+    sameParse(file, text, `edit ${i + 1} of ${edits.length} (${JSON.stringify(e)})`);
+  }
+});

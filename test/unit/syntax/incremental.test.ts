@@ -4,7 +4,7 @@
 // and it must never change a program it shares statements with.
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -15,30 +15,12 @@ import { ASM_FIELDS, changedLines, incrementalCounts, PP_FIELDS } from '../../..
 import { clearPreambleCache, parseProgram } from '../../../server/src/syntax/parse';
 import type { Program } from '../../../server/src/syntax';
 import { diskReader } from '../../support/files';
-import { FUZZ_SEED } from '../../support/fuzz';
+import { FUZZ_SEED, incrementalProperty, sameParse } from '../../support/fuzz';
 import { fixture, repoRoot } from '../../support/paths';
 
 const json = (p: Program): string => JSON.stringify(p, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Map || v instanceof Set ? [...v] : v));
 const SAMPLE = path.join(repoRoot, 'samples', 'entry_64.S');
-const TREE_ENTRY = fixture('kernel-tree', 'arch', 'x86', 'entry', 'entry_64.S');
-const full = (file: string, text: string): Program => parseProgram(file, text, { incremental: false }, diskReader);
 const inc = (file: string, text: string): Program => parseProgram(file, text, {}, diskReader);
-
-/** The first difference of two JSON texts, for a failure's message. */
-function firstDiff(a: string, b: string): string {
-  let i = 0;
-  while (i < a.length && a[i] === b[i]) i++;
-  return `at ${i}: …${a.slice(Math.max(0, i - 120), i + 120)}…\n  vs …${b.slice(Math.max(0, i - 120), i + 120)}…`;
-}
-
-function assertSame(file: string, text: string, what: string): Program {
-  const a = inc(file, text);
-  const b = full(file, text);
-  const ja = json(a);
-  const jb = json(b);
-  if (ja !== jb) assert.fail(`${path.relative(repoRoot, file)}, ${what}: the incremental parse differs from a parse from the top ${firstDiff(ja, jb)}`);
-  return a;
-}
 
 describe('incremental parse', () => {
   test('every field of the preprocessor and the assembler has a checkpoint policy', () => {
@@ -65,14 +47,14 @@ describe('incremental parse', () => {
     assert.notEqual(edited, text);
     inc(SAMPLE, text);
     const { resumed, converged } = incrementalCounts;
-    const p = assertSame(SAMPLE, edited, 'cmpq %rcx,%r10');
+    const p = sameParse(SAMPLE, edited, 'cmpq %rcx,%r10');
     assert.equal(incrementalCounts.resumed, resumed + 1);
     assert.equal(incrementalCounts.converged, converged + 1);
     const line = edited.split('\n').findIndex((l) => /cmpq\s+%rcx,\s*%r10/.test(l));
     const st = p.statements.find((s) => s.loc.range.start.line === line && s.kind === 'instruction');
     assert.match(st?.text ?? '', /^cmpq\s+%rcx,\s*%r10$/);
     // and back to the text as it was
-    assertSame(SAMPLE, text, 'the edit undone');
+    sameParse(SAMPLE, text, 'the edit undone');
     assert.equal(incrementalCounts.converged, converged + 2);
   });
 
@@ -86,7 +68,7 @@ describe('incremental parse', () => {
     let typed = '';
     for (const ch of 'rcx is the user RIP') {
       typed += ch;
-      assertSame(SAMPLE, `${text.slice(0, at)}\n/* ${typed} */${text.slice(at + 6)}`, `typed '${typed}'`);
+      sameParse(SAMPLE, `${text.slice(0, at)}\n/* ${typed} */${text.slice(at + 6)}`, `typed '${typed}'`);
     }
     assert.equal(incrementalCounts.converged, converged + 19);
   });
@@ -98,7 +80,7 @@ describe('incremental parse', () => {
     inc(SAMPLE, text);
     const { resumed, converged } = incrementalCounts;
     lines.splice(Math.floor(lines.length / 2), 0, '\tnop');
-    assertSame(SAMPLE, lines.join('\n'), 'a nop inserted');
+    sameParse(SAMPLE, lines.join('\n'), 'a nop inserted');
     assert.equal(incrementalCounts.resumed, resumed + 1);
     assert.equal(incrementalCounts.converged, converged);
   });
@@ -122,13 +104,13 @@ describe('incremental parse', () => {
     const jmp = (p: Program) => p.statements.find((s) => s.name === 'jmp')?.operands[0];
     assert.equal(JSON.stringify(jmp(before)).includes('"1#1"'), true);
     assert.equal(before.exceptionTable[0]?.to, '1#1');
-    const after = assertSame(file, body(false), 'the label removed');
+    const after = sameParse(file, body(false), 'the label removed');
     assert.ok(after.diagnostics.some((d) => d.message.startsWith("undefined local label '1f'")));
     assert.equal(JSON.stringify(jmp(after)).includes('"1f"'), true);
     assert.equal(after.exceptionTable[0]?.to, '1f');
     assert.equal(json(before), was, 'the earlier program is unchanged');
     // and the label put back
-    assert.equal(JSON.stringify(jmp(assertSame(file, body(true), 'the label put back'))).includes('"1#1"'), true);
+    assert.equal(JSON.stringify(jmp(sameParse(file, body(true), 'the label put back'))).includes('"1#1"'), true);
   });
 
   describe('a header changed between two parses: no resuming from what it gave', () => {
@@ -155,78 +137,13 @@ describe('incremental parse', () => {
     });
   });
 
-  describe(`random chains of edits, every fixture (fast-check, seed 0x${FUZZ_SEED.toString(16)})`, () => {
-    const files = [SAMPLE, TREE_ENTRY];
-    for (const dir of [fixture('kernels'), fixture('kernels', 'bugs')]) {
-      for (const n of readdirSync(dir).sort()) if (n.endsWith('.S') && statSync(path.join(dir, n)).isFile()) files.push(path.join(dir, n));
-    }
-    const texts = files.map((f) => readFileSync(f, 'utf8'));
-    // lines the edits write: what a developer types in entry code, and what opens and closes state
-    const SNIPPETS = [
-      '\tnop', '/* a comment */', '# a comment', '1:', '2:', '\tjmp 1f', '\tjnz 1b', '\tjmp 2f', '#define ER_X 3', '#undef ER_X', '#define ER_F(x) ((x) + 1)',
-      '\tmovq $ER_X, %rax', '#ifdef ER_X', '#else', '#endif', '#if 0', '.if 1', '.else', '.endif', '.macro ER_M a\n\tmovq \\a, %rax\n.endm', '\tER_M %rbx', '.endm',
-      '\t_ASM_EXTABLE(1b, 2f)', '\t.section .text, "ax"', '\t.pushsection .rodata\n\t.quad 1b\n\t.popsection', 'ALTERNATIVE "", "nop", X86_FEATURE_XENPV', '\tcmpq %rcx, %r11',
-      '\tsysretq', '\tswapgs', 'SYM_CODE_START(er_new)', 'SYM_CODE_END(er_new)', '\t.rept 3\n\tnop\n\t.endr', '.rept 2', '.endr', 'er_label:', '\tmovq %rsp, PER_CPU_VAR(cpu_tss_rw + TSS_sp2)',
-      '\t.set ER_Y, . - er_label', '\t.byte 1, 2, 3', '\tmovq RCX(%rsp), %rcx', '\\', '"', '/*', '*/', '\tlock', '',
-    ];
-    const CHARS = [' ', 'x', '%', ',', '$', '1', 'f', 'b', ':', '#', '\\', '/', '*', '(', ')', '"', '\n', ';', '.'];
-    const edit = fc.oneof(
-      fc.record({ kind: fc.constant('char' as const), at: fc.double({ min: 0, max: 1, noNaN: true }), col: fc.nat(60), ch: fc.constantFrom(...CHARS) }),
-      fc.record({ kind: fc.constant('cut' as const), at: fc.double({ min: 0, max: 1, noNaN: true }), col: fc.nat(60), n: fc.integer({ min: 1, max: 4 }) }),
-      fc.record({ kind: fc.constantFrom('insert' as const, 'replace' as const), at: fc.double({ min: 0, max: 1, noNaN: true }), snippet: fc.constantFrom(...SNIPPETS) }),
-      fc.record({ kind: fc.constantFrom('delete' as const, 'duplicate' as const), at: fc.double({ min: 0, max: 1, noNaN: true }) }),
-    );
-    type Edit = typeof edit extends fc.Arbitrary<infer T> ? T : never;
-    const apply = (text: string, e: Edit): string => {
-      const lines = text.split('\n');
-      const li = Math.min(lines.length - 1, Math.floor(e.at * lines.length));
-      const line = lines[li];
-      switch (e.kind) {
-        case 'char': {
-          const c = Math.min(e.col, line.length);
-          lines[li] = line.slice(0, c) + e.ch + line.slice(c);
-          break;
-        }
-        case 'cut': {
-          const c = Math.min(e.col, line.length);
-          lines[li] = line.slice(0, c) + line.slice(c + e.n);
-          break;
-        }
-        case 'insert':
-          lines.splice(li, 0, e.snippet);
-          break;
-        case 'replace':
-          lines[li] = e.snippet;
-          break;
-        case 'delete':
-          lines.splice(li, 1);
-          break;
-        case 'duplicate':
-          lines.splice(li, 0, line);
-          break;
-      }
-      return lines.join('\n');
-    };
-
-    test('each text of the chain: the incremental parse is the parse from the top', () => {
-      clearPreambleCache();
-      const before = { ...incrementalCounts };
-      fc.assert(
-        fc.property(fc.nat(files.length - 1), fc.array(edit, { minLength: 1, maxLength: 4 }), (fi, edits) => {
-          const file = files[fi];
-          let text = texts[fi];
-          inc(file, text);
-          for (const [i, e] of edits.entries()) {
-            text = apply(text, e);
-            assertSame(file, text, `edit ${i + 1} of ${edits.length} (${JSON.stringify(e)})`);
-          }
-        }),
-        { seed: FUZZ_SEED, numRuns: 60, endOnFailure: true },
-      );
-      // the property held over parses that did resume and did take the rest over (an edit that
-      // adds or removes a statement or a diagnostic runs to the end: the state never meets again)
-      assert.ok(incrementalCounts.resumed - before.resumed > 60, `${incrementalCounts.resumed - before.resumed} resumed`);
-      assert.ok(incrementalCounts.converged - before.converged >= 10, `${incrementalCounts.converged - before.converged} converged`);
-    });
+  test(`random chains of edits of every fixture: each text's incremental parse is the parse from the top (fast-check, seed 0x${FUZZ_SEED.toString(16)})`, () => {
+    clearPreambleCache();
+    const before = { ...incrementalCounts };
+    fc.assert(incrementalProperty, { seed: FUZZ_SEED, numRuns: 60, endOnFailure: true });
+    // the property held over parses that did resume and did take the rest over (an edit that
+    // adds or removes a statement or a diagnostic runs to the end: the state never meets again)
+    assert.ok(incrementalCounts.resumed - before.resumed > 60, `${incrementalCounts.resumed - before.resumed} resumed`);
+    assert.ok(incrementalCounts.converged - before.converged >= 10, `${incrementalCounts.converged - before.converged} converged`);
   });
 });
