@@ -230,20 +230,27 @@ export function changedLines(old: string, now: string): { first: number; lastOld
   return { first, lastOld: lineOf(old, old.length - b), delta: count(now) - count(old) };
 }
 
-/** A checkpoint every this many lines (at the first quiet line after). */
+/**
+ * A checkpoint every this many lines (at the first quiet line after), or more in a long file: at
+ * most about CHECKPOINTS of them, so that keeping them costs a parse time linear in the file (each
+ * holds copies of maps that grow with the file).
+ */
 const SPACING = 48;
+const CHECKPOINTS = 40;
 
-/** Counts for tests: parses that started from a checkpoint, and those that took the rest over. */
-export const incrementalCounts = { resumed: 0, converged: 0 };
+/** Counts for tests: parses that started from a checkpoint, those that took the rest over, and how many checkpoints the last parse kept. */
+export const incrementalCounts = { resumed: 0, converged: 0, checkpoints: 0 };
 
 /**
  * One parse's checkpoints: it is told each main-file line it reaches with nothing open
- * (`atLine`), takes a checkpoint every SPACING lines, and, when it resumed an earlier parse,
- * answers whether the rest of the run is the earlier one's (then it has spliced it in).
+ * (`atLine`), takes a checkpoint every SPACING lines (or every 1/CHECKPOINTS of the file), and,
+ * when it resumed an earlier parse, answers whether the rest of the run is the earlier one's
+ * (then it has spliced it in).
  */
 export class Recorder {
   readonly checkpoints: Checkpoint[] = [];
   private last = -Infinity;
+  private readonly spacing: number;
   /** Set when the run stopped at a checkpoint of the earlier parse and took the rest over from it. */
   convergedAt: Checkpoint | undefined;
 
@@ -255,6 +262,8 @@ export class Recorder {
     /** The earlier parse, the checkpoint this one started from, and the edit (for taking the rest over). */
     private readonly prior?: { kept: Kept; from: Checkpoint; edit: { first: number; lastOld: number; delta: number } },
   ) {
+    const n = lines.length ? lines[lines.length - 1].sl + 1 : 0;
+    this.spacing = Math.max(SPACING, Math.ceil(n / CHECKPOINTS));
     if (prior) {
       // the earlier checkpoints above the edit hold for this parse too
       for (const c of prior.kept.checkpoints) if (c.line <= prior.from.line) this.checkpoints.push(c);
@@ -275,7 +284,7 @@ export class Recorder {
       const then = p.kept.checkpoints.find((c) => c.index === index && c.line === line);
       if (then && then.line > p.from.line && this.converges(then)) return true;
     }
-    if (line - this.last >= SPACING) {
+    if (line - this.last >= this.spacing) {
       this.checkpoints.push(this.capture(index));
       this.last = line;
     }
@@ -299,6 +308,7 @@ export class Recorder {
 
   /** The main file's lines are all run (or taken over): the state to keep for the next parse. */
   end(): Checkpoint {
+    incrementalCounts.checkpoints = this.checkpoints.length;
     return this.convergedAt ? this.prior!.kept.end : this.capture(this.lines.length);
   }
 }

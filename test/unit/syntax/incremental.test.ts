@@ -73,6 +73,24 @@ describe('incremental parse', () => {
     assert.equal(incrementalCounts.converged, converged + 19);
   });
 
+  test('checkpoints: one every 48 lines, at most about 40 in a long file (their copies stay linear in it)', () => {
+    clearPreambleCache();
+    const text = readFileSync(SAMPLE, 'utf8');
+    inc(SAMPLE, text);
+    const lines = text.split('\n').length;
+    // (at lines where nothing is open: fewer than one per 48 lines)
+    assert.ok(incrementalCounts.checkpoints >= 15 && incrementalCounts.checkpoints <= Math.ceil(lines / 48), `${incrementalCounts.checkpoints} checkpoints`);
+    const body = Array.from({ length: 20000 }, (_, i) => (i % 10 === 0 ? `l${i}:` : `\tmovq $${i}, %rax`)).join('\n');
+    const file = path.join(repoRoot, 'test', 'long.S');
+    inc(file, `\t.text\n${body}\n`);
+    assert.ok(incrementalCounts.checkpoints >= 38 && incrementalCounts.checkpoints <= 41, `${incrementalCounts.checkpoints} checkpoints`);
+    // an edit near the end of it resumes from the last checkpoint
+    const { resumed, converged } = incrementalCounts;
+    sameParse(file, `\t.text\n${body.replace('movq $19990,', 'movq $19991,')}\n`, 'an operand near the end');
+    assert.equal(incrementalCounts.resumed, resumed + 1);
+    assert.equal(incrementalCounts.converged, converged);
+  });
+
   test('a line inserted: resumed above it, run to the end (the lines below moved), the same program', () => {
     clearPreambleCache();
     const text = readFileSync(SAMPLE, 'utf8');
