@@ -232,7 +232,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   /** What the syntax thread keeps of a finished analysis (for hovers). */
   function stateFor(c: CheckedView): CheckedState {
-    return { returns: c.returns, findings: c.findings, entries: c.entries, registers: c.registers, memory: c.memory, statements: c.statements };
+    return { returns: c.returns, findings: c.findings, entries: c.entries, machine: c.machine, statements: c.statements };
   }
 
   async function askSyntax<T>(st: DocState, ask: SyntaxAsk, token: CancellationToken): Promise<T> {

@@ -9,6 +9,7 @@ import type { OperandState } from './memstate';
 import { findProjectFile, projectCompanions, projectPreprocess, readProject, type Project } from './project';
 import type { AnalyzeOptions } from './options';
 import { newSolverStats, type SolverStats } from './decide';
+import { sameMap, type WalkCache } from './walkreuse';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -86,6 +87,8 @@ export interface Analysis {
   reusable?: { key: string; checkFindings: Finding[] };
   /** The checks were not run again: they are those of this earlier version (only columns moved). */
   reusedFrom?: number;
+  /** The walks, kept for the next version's analysis (AnalyzeControl.walks); not part of the result. */
+  walks?: WalkCache;
 }
 
 /**
@@ -119,6 +122,13 @@ export interface AnalyzeControl {
   previous?: Analysis;
   /** What else the checks read that the caller knows of and the program does not show (the other open editors' texts). */
   reuseKey?: string;
+  /**
+   * The previous version's walks (its analysis's `walks`): an entry none of whose instructions
+   * the edit changed takes its walk over (walkreuse.ts); the properties are decided again.
+   * Consumed: checkParsed clears it, and the checks let go of the walks they do not take over
+   * before they walk (the previous version's states and the new ones at once set the peak).
+   */
+  walks?: WalkCache;
 }
 
 /**
@@ -129,7 +139,7 @@ export interface AnalyzeControl {
 export async function analyze(doc: SourceDocument, options: AnalyzeOptions, files: FileReader, control: AnalyzeControl = {}): Promise<Analysis> {
   const parsed = parseDocument(doc, options, files);
   const reused = control.previous && reuseChecks(control.previous, parsed, options, control.reuseKey);
-  return reused || checkParsed(parsed, options, files, control);
+  return reused || checkParsed(parsed, options, files, { ...control, walks: control.walks ?? control.previous?.walks });
 }
 
 /** JSON of what the checks read beside the statements, positions cut to their lines. */
@@ -192,16 +202,6 @@ export function sameForChecks(a: Program, b: Program): boolean {
   return rest(a) === rest(b);
 }
 
-/** The same keys with the same (primitive) values, in the same order. */
-function sameMap<V>(a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>): boolean {
-  if (a.size !== b.size) return false;
-  const ib = b.entries();
-  for (const [k, v] of a) {
-    const n = ib.next();
-    if (n.done || n.value[0] !== k || n.value[1] !== v) return false;
-  }
-  return true;
-}
 
 /**
  * The previous analysis's checks for the new parse, when nothing they read changed but columns
@@ -260,7 +260,7 @@ export function reuseChecks(prev: Analysis, parsed: Parsed, options: AnalyzeOpti
   const returns = relocate(prev.returns);
   if (!placed) return undefined;
   const findings = [...parsed.findings, ...checkFindings].sort(compareFindings);
-  return {
+  const out: Analysis = {
     ...prev,
     file: parsed.doc.file,
     version: parsed.doc.version,
@@ -273,6 +273,9 @@ export function reuseChecks(prev: Analysis, parsed: Parsed, options: AnalyzeOpti
     reusable: { key, checkFindings },
     reusedFrom: prev.reusedFrom ?? prev.version,
   };
+  // (the walks stand for this version too: what they read is where it was)
+  if (prev.walks) Object.defineProperty(out, 'walks', { value: prev.walks, enumerable: false });
+  return out;
 }
 
 /** The first phase of analyze(): the project file and the front end (preprocessor, macros, parser). */
@@ -345,10 +348,13 @@ export async function checkParsed(parsed: Parsed, options: AnalyzeOptions, files
   let paths = 0;
   let solver = newSolverStats();
   let checkFindings: Finding[] | undefined;
+  let walks: WalkCache | undefined;
   try {
     // contract functions whose C source is in the tree (or named): run, not trusted
     const cs = await withCSources(program, options, files, project);
-    const c = await runChecks(program, options, cs.project, { shouldStop: control.shouldStop, maxStates: control.maxStates });
+    const reuse = control.walks;
+    control.walks = undefined;
+    const c = await runChecks(program, options, cs.project, { shouldStop: control.shouldStop, maxStates: control.maxStates, reuse });
     c.log.unshift(...cs.log);
     returns = c.returns;
     entries = c.entries.map((e) => e.name);
@@ -357,6 +363,7 @@ export async function checkParsed(parsed: Parsed, options: AnalyzeOptions, files
     log = c.log;
     paths = c.paths;
     solver = c.solver;
+    walks = c.walkCache;
     checkFindings = [...c.findings, ...c.notes.map((n): Finding => ({ code: 'unmodeled', severity: 'info', message: n, loc: topOfFile(doc.file) }))];
     findings.push(...checkFindings);
   } catch (e) {
@@ -378,7 +385,11 @@ export async function checkParsed(parsed: Parsed, options: AnalyzeOptions, files
   };
   if (control.shouldStop?.()) out.cancelled = true;
   // (an internal error is not kept: the next version runs the checks again)
-  else if (checkFindings) out.reusable = { key: checksKey(parsed, options, control.reuseKey), checkFindings };
+  else if (checkFindings) {
+    out.reusable = { key: checksKey(parsed, options, control.reuseKey), checkFindings };
+    // (not enumerable: what prints or sends an analysis leaves the walks' algebras out)
+    if (walks) Object.defineProperty(out, 'walks', { value: walks, enumerable: false });
+  }
   return out;
 }
 

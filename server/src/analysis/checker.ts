@@ -15,6 +15,7 @@ import { acceptFor, PROJECT_FILE, type Project } from './project';
 import { envFromPins, pinsFromModel, replayCommandArgs } from './witness';
 import { checkCContracts } from './contractcheck';
 import { contractFor } from './contracts';
+import { changedInstructions, entryKey, reusableWalk, type WalkCache } from './walkreuse';
 
 /** The codes of the fast return's own conditions (what a SYSRET promise covers). */
 const SYSRET_CODES = new Set(['sysret-noncanonical-rip', 'sysret-rcx-not-rip', 'sysret-r11-not-rflags', 'sysret-rf-tf', 'sysret-selectors']);
@@ -53,6 +54,8 @@ export interface CheckOutput {
   log: string[];
   /** How the properties' questions were answered. */
   solver: SolverStats;
+  /** The walks, for the next version's (absent when a walk was cut short by a stop). */
+  walkCache?: WalkCache;
 }
 
 /**
@@ -254,6 +257,8 @@ export interface CheckBudget {
   millis?: number;
   /** True once the result is no longer wanted (a newer version of the document): the checks stop. */
   shouldStop?: () => boolean;
+  /** The previous version's walks: the entries the edit did not touch take theirs over (walkreuse.ts). */
+  reuse?: WalkCache;
 }
 
 export async function runChecks(program: Program, options: AnalyzeOptions, project?: Project, budget: CheckBudget = {}): Promise<CheckOutput> {
@@ -268,10 +273,33 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
   const byReturn = new Map<number, { events: { entry: Entry; ev: ExitEvent; walk: WalkResult }[] }>();
   const walks: { entry: Entry; S: SymbolicAlgebra; w: WalkResult }[] = [];
   const reportedLeaves = new Set<number>();
+  // the previous version's walks of the entries the edit left alone
+  const settings = setting(cfg, project);
+  const reuseKey = JSON.stringify([options.vendor, budget.maxStates ?? WALK_STATE_BUDGET, settings.contracts, settings.work, settings.selectors, [...(settings.disabled ?? [])], settings.userCr3], (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
+  // (taken out of the budget: the rest of the previous version's walks, and its program, go now)
+  let reuse = budget.reuse;
+  budget.reuse = undefined;
+  const changed = reuse && reuse.key === reuseKey ? changedInstructions(reuse.program, program) : undefined;
+  const reusable = new Map<Entry, { S: SymbolicAlgebra; w: WalkResult }>();
   for (const entry of entries) {
-    if (budget.shouldStop?.()) break;
-    const S = new SymbolicAlgebra();
-    const w = walk(S, cfg, entry, { mode: 'merge', vendor: options.vendor, maxStates: budget.maxStates ?? WALK_STATE_BUDGET, deadline: started + (budget.millis ?? WALK_BACKSTOP_MS), shouldStop: budget.shouldStop, ...setting(cfg, project), keepStates: true });
+    const hit = reusableWalk(reuse, reuseKey, changed, entry, cfg.insns);
+    if (hit) reusable.set(entry, hit);
+  }
+  reuse = undefined;
+  const cache: WalkCache = { key: reuseKey, program, walks: new Map() };
+  let stopped = false;
+  for (const entry of entries) {
+    if (budget.shouldStop?.()) {
+      stopped = true;
+      break;
+    }
+    const prior = reusable.get(entry);
+    reusable.delete(entry);
+    const S = prior?.S ?? new SymbolicAlgebra();
+    const w = prior?.w ?? walk(S, cfg, entry, { mode: 'merge', vendor: options.vendor, maxStates: budget.maxStates ?? WALK_STATE_BUDGET, deadline: started + (budget.millis ?? WALK_BACKSTOP_MS), shouldStop: budget.shouldStop, ...settings, keepStates: true });
+    if (prior) out.log.push(`${entry.name}: the walk of the previous version taken over (the edit changed no instruction on its paths)`);
+    if (w.incomplete && budget.shouldStop?.()) stopped = true;
+    cache.walks.set(entryKey(entry), { S, w });
     // an IRET's fixup found on its own whose paths all leave the file (into a general_protection
     // defined elsewhere) has nothing to show but that: the note below, and no entry
     const dropped = entry.kind === 'iret-fault' && !options.entries.length && !w.exits.length && !w.incomplete;
@@ -454,6 +482,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
     r.verdict = r.conditions.some((c) => c.status === 'broken') ? 'finding' : r.conditions.some((c) => c.status === 'unknown') ? 'unknown' : 'ok';
   }
   out.returns.sort((a, b) => a.loc.range.start.line - b.loc.range.start.line);
+  if (!stopped && !budget.shouldStop?.()) out.walkCache = cache;
   return out;
 }
 

@@ -55,7 +55,13 @@ const RING0_ONLY = new Set(['swapgs', 'rdmsr', 'wrmsr', 'clac', 'stac', 'hlt']);
 /** Thrown inside a step for an instruction the model cannot run; turned into an 'unknown' outcome. */
 class Unmodeled extends Error {}
 
-let undefCounter = 0;
+/** Fresh names' numbers, per algebra: an analysis names its undefined values alike whatever ran before it in the process. */
+const undefCounters = new WeakMap<object, number>();
+function nextUndef(A: object): number {
+  const n = (undefCounters.get(A) ?? 0) + 1;
+  undefCounters.set(A, n);
+  return n;
+}
 
 type Handler = <V, B>(x: Exec<V, B>) => StepOutcome<V, B> | void;
 
@@ -231,7 +237,7 @@ class Exec<V, B> {
   }
   undef(f: Flag, v?: V): void {
     const A = this.A;
-    const val = A.kind === 'symbolic' ? A.fresh(`undef.${f}#${++undefCounter}`, 1) : (v ?? this.s.flags[f]);
+    const val = A.kind === 'symbolic' ? A.fresh(`undef.${f}#${nextUndef(A)}`, 1) : (v ?? this.s.flags[f]);
     this.s.setUndefined(f, val);
   }
   /**
@@ -248,7 +254,7 @@ class Exec<V, B> {
       return;
     }
     if (c === true) return this.undef(f, v);
-    this.s.setUndefined(f, A.ite(cond, A.fresh(`undef.${f}#${++undefCounter}`, 1), v));
+    this.s.setUndefined(f, A.ite(cond, A.fresh(`undef.${f}#${nextUndef(A)}`, 1), v));
   }
   flag(f: Flag): V {
     return this.s.flags[f];
@@ -844,7 +850,7 @@ const H: Record<string, Handler> = {
     const d = x.gprRef(x.ops[0]);
     if (!d || d.width < 32) return x.fail('rdssp needs a 32- or 64-bit register');
     if (x.A.kind !== 'symbolic') return x.fail('the shadow-stack pointer is not modelled');
-    x.s.writeRef(d, x.A.fresh(`ssp#${++undefCounter}`, d.width));
+    x.s.writeRef(d, x.A.fresh(`ssp#${nextUndef(x.A)}`, d.width));
   },
   incssp: (x) => {
     x.arity(1);
@@ -877,7 +883,7 @@ const H: Record<string, Handler> = {
     const d = x.gprRef(x.ops[1]);
     if (!d || d.width < 16) return x.fail('lsl destination must be a 16-, 32- or 64-bit register');
     if (x.A.kind !== 'symbolic') return x.fail('lsl reads the descriptor tables, which are not modelled');
-    x.s.writeRef(d, x.A.fresh(`lsl.limit#${++undefCounter}`, d.width));
+    x.s.writeRef(d, x.A.fresh(`lsl.limit#${nextUndef(x.A)}`, d.width));
     x.undef('ZF');
   },
   ud2: (x) => ({ kind: 'fault', fault: { vector: 6, name: '#UD', ring: ringOf(x), vendor: 'both', when: x.A.bool(true), reason: 'ud2', taken: 'before' } }),
@@ -1001,8 +1007,8 @@ function divide<V, B>(x: Exec<V, B>, signed: boolean): StepOutcome<V, B> | void 
     q = A.const(w, qq & mask(w));
     r = A.const(w, rr & mask(w));
   } else if (!signed && d !== undefined && h === 0n && A.kind === 'symbolic') {
-    q = A.fresh(`div.quotient#${++undefCounter}`, w);
-    r = A.fresh(`div.remainder#${++undefCounter}`, w);
+    q = A.fresh(`div.quotient#${nextUndef(A)}`, w);
+    r = A.fresh(`div.remainder#${nextUndef(A)}`, w);
   } else {
     return x.fail(`${x.insn.mnemonic}: the model cannot tell whether this division raises #DE`);
   }

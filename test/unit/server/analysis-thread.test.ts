@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { defaultOptions } from '../../../server/src/analysis';
-import { AnalysisThread, HARD_STOP_MS, reviveRegisters, type ThreadInput } from '../../../server/src/analysis-thread';
+import { serialize } from 'node:v8';
+import { AnalysisThread, HARD_STOP_MS, machineFrom, type ThreadInput } from '../../../server/src/analysis-thread';
 import { describeValue } from '../../../server/src/features/state';
 import { fixture, repoRoot } from '../../support/paths';
 
@@ -28,8 +29,11 @@ describe('analysis thread', () => {
     assert.ok(v.diagnostics.some((d) => d.code === 'sysret-rf-tf'), JSON.stringify(v.diagnostics.map((d) => d.code)));
     assert.ok(v.lenses.some((l) => /^SYSRET · /.test(l.command?.title ?? '')));
     assert.deepEqual(v.entryList.entries.map((e) => e.name), ['entry_SYSCALL_64']);
-    assert.ok(v.registers.size > 0 && v.statements > 0);
-    const [, first] = [...reviveRegisters(v.registers)][0];
+    // the machine state comes serialized, moved with the message (the server only passes it on)
+    assert.ok(v.machine instanceof ArrayBuffer && v.machine.byteLength > 0);
+    const { registers, memory } = machineFrom(v.machine);
+    assert.ok(registers.size > 0 && memory.size > 0 && v.statements > 0);
+    const [, first] = [...registers][0];
     assert.equal(String(first.regs.rcx), 'user.rip', 'an Expr again (its toString)');
     assert.match(describeValue(first.regs.rcx), /the user's value at entry/);
     assert.ok(v.log.some((l) => /^analysed in \d+ ms/.test(l)));
@@ -51,13 +55,13 @@ describe('analysis thread', () => {
     const v = o.value;
     const syntax = new AnalysisThread(() => undefined);
     try {
-      const state = { returns: v.returns, findings: v.findings, entries: v.entries, registers: v.registers, memory: v.memory, statements: v.statements };
+      const state = { returns: v.returns, findings: v.findings, entries: v.entries, machine: v.machine, statements: v.statements };
       const w = await syntax.syntax(input(file, text), { what: 'warm' }, state).promise;
       assert.deepEqual(w, { status: 'done', value: null });
       // the same version's state again, but with no registers: a thread that kept the warm's
       // copy is sent nothing and answers from it (%r11 at `pushq %r11`: the user's RFLAGS)
       const line = text.split('\n').findIndex((l) => l.startsWith('\tpushq\t%r11'));
-      const h = await syntax.syntax(input(file, text), { what: 'hover', pos: { line, character: text.split('\n')[line].indexOf('%r11') + 1 } }, { ...state, registers: new Map() }).promise;
+      const h = await syntax.syntax(input(file, text), { what: 'hover', pos: { line, character: text.split('\n')[line].indexOf('%r11') + 1 } }, { ...state, machine: new Uint8Array(serialize({ registers: new Map(), memory: new Map() })).slice().buffer }).promise;
       assert.equal(h.status, 'done');
       const value = h.status === 'done' ? JSON.stringify(h.value) : '';
       assert.match(value, /user\.rflags/, value);
