@@ -352,7 +352,8 @@ export async function checkParsed(parsed: Parsed, options: AnalyzeOptions, files
   try {
     // contract functions whose C source is in the tree (or named): run, not trusted
     const cs = await withCSources(program, options, files, project);
-    const reuse = control.walks;
+    // (walks made with other options, another project or other open editors are not taken over)
+    const reuse = control.walks?.checks === checksKey(parsed, options, control.reuseKey) ? control.walks : undefined;
     control.walks = undefined;
     const c = await runChecks(program, options, cs.project, { shouldStop: control.shouldStop, maxStates: control.maxStates, reuse });
     c.log.unshift(...cs.log);
@@ -386,9 +387,10 @@ export async function checkParsed(parsed: Parsed, options: AnalyzeOptions, files
   if (control.shouldStop?.()) out.cancelled = true;
   // (an internal error is not kept: the next version runs the checks again)
   else if (checkFindings) {
-    out.reusable = { key: checksKey(parsed, options, control.reuseKey), checkFindings };
+    const key = checksKey(parsed, options, control.reuseKey);
+    out.reusable = { key, checkFindings };
     // (not enumerable: what prints or sends an analysis leaves the walks' algebras out)
-    if (walks) Object.defineProperty(out, 'walks', { value: walks, enumerable: false });
+    if (walks) Object.defineProperty(out, 'walks', { value: { ...walks, checks: key }, enumerable: false });
   }
   return out;
 }

@@ -16,6 +16,8 @@ import type { Entry, WalkResult } from './walk';
 export interface WalkCache {
   /** Everything but the program the walks read (options, budget, project's settings). */
   key: string;
+  /** The analysis's checksKey (options, project, the other open editors): walks are taken over only under the same. */
+  checks?: string;
   program: Program;
   /** By entry (its name, position, kind and frame). */
   walks: Map<string, { S: SymbolicAlgebra; w: WalkResult }>;

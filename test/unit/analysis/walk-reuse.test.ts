@@ -27,7 +27,7 @@ function assertSeen(a: Analysis, b: Analysis, what: string): void {
 }
 /** What the user sees of an analysis: findings with their witnesses, returns and their conditions, entries, the machine state shown in hovers. */
 const seen = (a: Analysis): string => json({ findings: a.findings, returns: a.returns, entries: a.entries, registers: a.registers, memory: a.memory });
-const run = (file: string, text: string, version: number, previous?: Analysis): Promise<Analysis> => analyze({ file, text, version }, defaultOptions, diskReader, { previous });
+const run = (file: string, text: string, version: number, previous?: Analysis, options = defaultOptions): Promise<Analysis> => analyze({ file, text, version }, options, diskReader, { previous });
 const takenOver = (a: Analysis): string[] => a.log.filter((l) => l.endsWith('taken over (the edit changed no instruction on its paths)')).map((l) => l.slice(0, l.indexOf(':')));
 
 describe('re-analysis after an instruction edit: the walks of the entries it does not touch are taken over', () => {
@@ -62,13 +62,19 @@ describe('re-analysis after an instruction edit: the walks of the entries it doe
     assertSeen(v2, await run(SAMPLE, edited, 2), 'the IRET-path edit');
   });
 
-  test('a directive or a label changed: no walk is taken over', async () => {
+  test('a directive or a label changed, or the options: no walk is taken over', async () => {
     const text = readFileSync(SAMPLE, 'utf8');
     const v1 = await run(SAMPLE, text, 1);
     const labelled = text.replace('\nbad_iret:', '\nbad_iret:\nbad_iret_too:');
     const v2 = await run(SAMPLE, labelled, 2, v1);
     assert.deepEqual(takenOver(v2), []);
     assertSeen(v2, await run(SAMPLE, labelled, 2), 'a label added');
+    // nor under other options (the walks model one vendor)
+    const edited = text.replace(/cmpq(\s+)%rcx,(\s*)%r11/, 'cmpq$1%rcx,$2%r10');
+    const amd = { ...defaultOptions, vendor: 'amd' as const };
+    const v3 = await run(SAMPLE, edited, 3, v1, amd);
+    assert.deepEqual(takenOver(v3), []);
+    assertSeen(v3, await run(SAMPLE, edited, 3, undefined, amd), 'another vendor');
   });
 
   test(`random instruction edits of every kernel fixture: the result is a fresh analysis's (fast-check, seed 0x${FUZZ_SEED.toString(16)})`, async () => {
