@@ -95,6 +95,9 @@ export type SyntaxAsk = { what: 'symbols' } | { what: 'definition'; pos: Pos } |
 /** What a hover needs of a finished analysis beside the program (the thread merges it into its own parse). */
 export type CheckedState = Pick<CheckedView, 'returns' | 'findings' | 'entries' | 'machine' | 'statements'>;
 
+/** A CheckedState with its machine state read back (the syntax thread's). */
+type RevivedState = CheckedState & Pick<Analysis, 'registers' | 'memory'>;
+
 /** An analysis's registers and memory as the syntax thread gets them (CheckedView.machine). */
 function machineOf(a: Analysis): ArrayBuffer {
   const b = serialize({ registers: a.registers, memory: a.memory });
@@ -388,7 +391,7 @@ function serve(): void {
   /** The last parse of each document (the syntax-level requests of that version reuse it). */
   const parses = new Map<string, Parsed>();
   /** The machine state of each document's last checked version, as the server sent it (revived). */
-  const states = new Map<string, { version: number; state: CheckedState & Pick<Analysis, 'registers' | 'memory'> }>();
+  const states = new Map<string, { version: number; state: RevivedState }>();
   const queue: Extract<ToThread, { job: Job }>[] = [];
   let busy = false;
 
@@ -455,7 +458,7 @@ function serve(): void {
     // machine states; nothing parsed again, nothing sent)
     const done = last.get(input.uri);
     if (done && done.version === input.version) return answer(done, ask, input.text);
-    let state: (CheckedState & Pick<Analysis, 'registers' | 'memory'>) | undefined;
+    let state: RevivedState | undefined;
     if (job.state === 'kept') {
       const k = states.get(input.uri);
       state = k?.version === input.version ? k.state : undefined;

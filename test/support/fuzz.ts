@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { analyze, defaultOptions, type Analysis } from '../../server/src/analysis';
 import { parseProgram, type FileReader, type Program } from '../../server/src/syntax';
-import { diskReader } from './files';
+import { diskReader, programJson as json } from './files';
 import { StdioLspClient } from './lsp-client';
 import { fixture, repoRoot } from './paths';
 
@@ -343,8 +343,6 @@ export async function bigDocument(server: FuzzServer, base: string): Promise<{ l
 }
 
 // ---- the incremental re-parse ------------------------------------------------------------------
-
-const json = (p: Program): string => JSON.stringify(p, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Map || v instanceof Set ? [...v] : v));
 
 /** Parses `text` incrementally (from the file's last parse) and from the top; fails unless the two are the same, byte for byte. */
 export function sameParse(file: string, text: string, what: string): Program {

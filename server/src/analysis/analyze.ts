@@ -1,7 +1,7 @@
 // The one entry point of the analysis: text in, Analysis out. No I/O of its own: every file it
 // needs beyond the document comes through the `files` reader, so every layer is testable with
 // plain strings, and the language server and the command line share exactly this code.
-import { parseProgram, type FileReader, type Location, type Operand, type Origin, type Program, type Statement } from '../syntax';
+import { parseProgram, type FileReader, type Location, type Origin, type Program, type Statement } from '../syntax';
 import { isModelled, type Expr } from '../x86';
 import { runChecks, type ReturnResult } from './checker';
 import { withCSources } from './csource';
@@ -9,7 +9,8 @@ import type { OperandState } from './memstate';
 import { findProjectFile, projectCompanions, projectPreprocess, readProject, type Project } from './project';
 import type { AnalyzeOptions } from './options';
 import { newSolverStats, type SolverStats } from './decide';
-import { sameMap, type WalkCache } from './walkreuse';
+import { sameContent, sameLines, sameLoc, samePlace, sameProgramFacts } from './compare';
+import type { WalkCache } from './walkreuse';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -170,36 +171,11 @@ export function checksKey(parsed: Parsed, options: AnalyzeOptions, extra = ''): 
  */
 export function sameForChecks(a: Program, b: Program): boolean {
   if (a.statements.length !== b.statements.length || a.file !== b.file) return false;
-  const sameLines = (x: Location, y: Location): boolean => x.file === y.file && x.range.start.line === y.range.start.line && x.range.end.line === y.range.end.line;
   const pairs = new Map<Origin, Origin>();
-  const sameOrigin = (x: Origin | undefined, y: Origin | undefined): boolean => {
-    for (; x && y; x = x.parent, y = y.parent) {
-      if (pairs.get(x) === y) return true;
-      if (x.kind !== y.kind || x.name !== y.name || !sameLines(x.loc, y.loc)) return false;
-      pairs.set(x, y);
-    }
-    return x === undefined && y === undefined;
-  };
-  const sameOperand = (x: Operand, y: Operand): boolean => {
-    if (x.kind !== y.kind || x.text !== y.text || x.indirect !== y.indirect) return false;
-    type Fields = Partial<Record<'reg' | 'value' | 'seg' | 'dispValue' | 'base' | 'index' | 'scale' | 'string', unknown>>;
-    const p = x as Fields;
-    const q = y as Fields;
-    return p.reg === q.reg && p.value === q.value && p.seg === q.seg && p.dispValue === q.dispValue && p.base === q.base && p.index === q.index && p.scale === q.scale && p.string === q.string;
-  };
   for (let i = 0; i < a.statements.length; i++) {
-    const x = a.statements[i];
-    const y = b.statements[i];
-    if (x.kind !== y.kind || x.name !== y.name || x.written !== y.written || x.section !== y.section || x.text !== y.text) return false;
-    if ((x.prefixes?.join(',') ?? '') !== (y.prefixes?.join(',') ?? '')) return false;
-    if (x.alternative?.group !== y.alternative?.group || x.alternative?.arm !== y.alternative?.arm || x.alternative?.feature !== y.alternative?.feature) return false;
-    if (!sameLines(x.loc, y.loc) || !sameOrigin(x.origin, y.origin)) return false;
-    if (x.operands.length !== y.operands.length || x.operands.some((o, k) => !sameOperand(o, y.operands[k]))) return false;
+    if (!samePlace(a.statements[i], b.statements[i], sameLines, pairs) || !sameContent(a.statements[i], b.statements[i])) return false;
   }
-  // labels and constants (thousands, from the headers) entry by entry; the rest as JSON
-  if (!sameMap(a.labels, b.labels) || !sameMap(a.constants, b.constants)) return false;
-  const rest = (p: Program): string => linesJson([p.alternatives, p.exceptionTable, p.includes, p.kernelTree, p.configuration]);
-  return rest(a) === rest(b);
+  return sameProgramFacts(a, b, linesJson);
 }
 
 
@@ -216,8 +192,6 @@ export function reuseChecks(prev: Analysis, parsed: Parsed, options: AnalyzeOpti
   const oldS = prev.program.statements;
   const newS = parsed.program.statements;
   const locKey = (l: Location): string => `${l.file}:${l.range.start.line}:${l.range.start.character}:${l.range.end.line}:${l.range.end.character}`;
-  const sameLoc = (x: Location, y: Location): boolean =>
-    x.file === y.file && x.range.start.line === y.range.start.line && x.range.start.character === y.range.start.character && x.range.end.line === y.range.end.line && x.range.end.character === y.range.end.character;
   // only what moved is mapped: a location found nowhere in it stands where it stood, unless its
   // line is one that moved (then it cannot be placed)
   const moved = new Map<string, Location>();
@@ -349,11 +323,12 @@ export async function checkParsed(parsed: Parsed, options: AnalyzeOptions, files
   let solver = newSolverStats();
   let checkFindings: Finding[] | undefined;
   let walks: WalkCache | undefined;
+  const key = checksKey(parsed, options, control.reuseKey);
   try {
     // contract functions whose C source is in the tree (or named): run, not trusted
     const cs = await withCSources(program, options, files, project);
     // (walks made with other options, another project or other open editors are not taken over)
-    const reuse = control.walks?.checks === checksKey(parsed, options, control.reuseKey) ? control.walks : undefined;
+    const reuse = control.walks?.checks === key ? control.walks : undefined;
     control.walks = undefined;
     const c = await runChecks(program, options, cs.project, { shouldStop: control.shouldStop, maxStates: control.maxStates, reuse });
     c.log.unshift(...cs.log);
@@ -387,7 +362,6 @@ export async function checkParsed(parsed: Parsed, options: AnalyzeOptions, files
   if (control.shouldStop?.()) out.cancelled = true;
   // (an internal error is not kept: the next version runs the checks again)
   else if (checkFindings) {
-    const key = checksKey(parsed, options, control.reuseKey);
     out.reusable = { key, checkFindings };
     // (not enumerable: what prints or sends an analysis leaves the walks' algebras out)
     if (walks) Object.defineProperty(out, 'walks', { value: { ...walks, checks: key }, enumerable: false });

@@ -15,7 +15,7 @@ import { acceptFor, PROJECT_FILE, type Project } from './project';
 import { envFromPins, pinsFromModel, replayCommandArgs } from './witness';
 import { checkCContracts } from './contractcheck';
 import { contractFor } from './contracts';
-import { changedInstructions, entryKey, reusableWalk, type WalkCache } from './walkreuse';
+import { changedInstructions, entryKey, reusableWalk, walkKey, type WalkCache } from './walkreuse';
 
 /** The codes of the fast return's own conditions (what a SYSRET promise covers). */
 const SYSRET_CODES = new Set(['sysret-noncanonical-rip', 'sysret-rcx-not-rip', 'sysret-r11-not-rflags', 'sysret-rf-tf', 'sysret-selectors']);
@@ -275,7 +275,7 @@ export async function runChecks(program: Program, options: AnalyzeOptions, proje
   const reportedLeaves = new Set<number>();
   // the previous version's walks of the entries the edit left alone
   const settings = setting(cfg, project);
-  const reuseKey = JSON.stringify([options.vendor, budget.maxStates ?? WALK_STATE_BUDGET, settings.contracts, settings.work, settings.selectors, [...(settings.disabled ?? [])], settings.userCr3], (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
+  const reuseKey = walkKey([options.vendor, budget.maxStates ?? WALK_STATE_BUDGET, settings]);
   // (taken out of the budget: the rest of the previous version's walks, and its program, go now)
   let reuse = budget.reuse;
   budget.reuse = undefined;

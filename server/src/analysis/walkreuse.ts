@@ -8,7 +8,8 @@
 // and computes the same states. What the walk read besides instructions (data, symbols, the
 // settings) is compared whole. The property phase (the solver, the witnesses' replays) runs again
 // on the new program: only the walk is taken over.
-import type { Location, Origin, Program, Statement } from '../syntax';
+import type { Program } from '../syntax';
+import { sameContent, sameLoc, samePlace, sameProgramFacts } from './compare';
 import type { SymbolicAlgebra } from '../x86/symbolic';
 import type { Entry, WalkResult } from './walk';
 
@@ -23,58 +24,18 @@ export interface WalkCache {
   walks: Map<string, { S: SymbolicAlgebra; w: WalkResult }>;
 }
 
-export function entryKey(e: Entry): string {
-  return dataJson([e.name, e.pos, e.kind, e.layout, e.spec, e.ist, e.faultOf]);
+/** The key of what a walk reads beside the program (the vendor, the budget, the project's settings). */
+export function walkKey(what: unknown): string {
+  return dataJson(what);
 }
 
-/** The same keys with the same (primitive) values, in the same order. */
-export function sameMap<V>(a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>): boolean {
-  if (a.size !== b.size) return false;
-  const ib = b.entries();
-  for (const [k, v] of a) {
-    const n = ib.next();
-    if (n.done || n.value[0] !== k || n.value[1] !== v) return false;
-  }
-  return true;
+export function entryKey(e: Entry): string {
+  return dataJson([e.name, e.pos, e.kind, e.layout, e.spec, e.ist, e.faultOf]);
 }
 
 /** JSON with bigints, Maps and Sets (exact: positions to the column). */
 function dataJson(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x instanceof Map ? [...x] : x instanceof Set ? [...x] : x));
-}
-
-/** The program-wide facts the checks read besides the statements: labels, constants, ALTERNATIVE sites, exception table, headers, configuration. */
-export function sameProgramFacts(a: Program, b: Program): boolean {
-  if (a.file !== b.file || !sameMap(a.labels, b.labels) || !sameMap(a.constants, b.constants)) return false;
-  const rest = (p: Program): string => dataJson([p.alternatives, p.exceptionTable, p.includes, p.kernelTree, p.configuration]);
-  return rest(a) === rest(b);
-}
-
-function sameLoc(x: Location, y: Location): boolean {
-  return x.file === y.file && x.range.start.line === y.range.start.line && x.range.start.character === y.range.start.character && x.range.end.line === y.range.end.line && x.range.end.character === y.range.end.character;
-}
-
-function sameOrigin(x: Origin | undefined, y: Origin | undefined): boolean {
-  for (; x && y; x = x.parent, y = y.parent) {
-    if (x === y) return true;
-    if (x.kind !== y.kind || x.name !== y.name || !sameLoc(x.loc, y.loc)) return false;
-  }
-  return x === undefined && y === undefined;
-}
-
-/** Where a statement is, what it is, and what it belongs to: all but what an instruction says. */
-function samePlace(x: Statement, y: Statement): boolean {
-  return (
-    x.kind === y.kind && x.section === y.section && x.alternative?.group === y.alternative?.group && x.alternative?.arm === y.alternative?.arm &&
-    x.alternative?.feature === y.alternative?.feature && sameLoc(x.loc, y.loc) && sameOrigin(x.origin, y.origin)
-  );
-}
-
-/** What an instruction says: its mnemonic, prefixes and operands as written and as valued. */
-function sameContent(x: Statement, y: Statement): boolean {
-  if (x === y) return true;
-  if (x.name !== y.name || x.written !== y.written || x.text !== y.text || (x.prefixes?.join(',') ?? '') !== (y.prefixes?.join(',') ?? '')) return false;
-  return x.operands.length === y.operands.length && x.operands.every((o, k) => dataJson(o) === dataJson(y.operands[k]));
 }
 
 /**
@@ -86,11 +47,11 @@ function sameContent(x: Statement, y: Statement): boolean {
 export function changedInstructions(old: Program, now: Program): Set<number> | undefined {
   const a = old.statements;
   const b = now.statements;
-  if (a.length !== b.length || !sameProgramFacts(old, now)) return undefined;
+  if (a.length !== b.length || !sameProgramFacts(old, now, dataJson)) return undefined;
   const changed = new Set<number>();
   for (let i = 0; i < a.length; i++) {
     if (a[i] === b[i]) continue;
-    if (!samePlace(a[i], b[i])) return undefined;
+    if (!samePlace(a[i], b[i], sameLoc)) return undefined;
     if (sameContent(a[i], b[i])) continue;
     if (a[i].kind !== 'instruction') return undefined;
     changed.add(i);

@@ -326,6 +326,9 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
   const preludeSnap = snap;
 
   let preamble: PreambleSnapshot | undefined;
+  // an incremental parse keeps what the next parse of this file may start from (incremental.ts)
+  const incremental = options.incremental !== false;
+  let keep: Kept | undefined;
   if (options.preprocess ?? !/\.s$/.test(file)) {
     const lines = tokenizeFile(text);
     // The preamble (the forced includes, then the file's leading directives: its #includes) is run
@@ -339,7 +342,8 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
     // An earlier parse of this file with the same settings and headers: start from its last
     // checkpoint above the edit (incremental.ts); what the preamble read is read again there
     const incKey = `${key}\u0002${JSON.stringify([searchDirs, tree, links, options.preprocess, options.undefines, asm.usesKernelStackVar])}`;
-    const prior = options.incremental === false ? undefined : resumePoint(keptParses.get(file), incKey, text, lines, read);
+    // (resumePoint reads again, through `read`, every file the earlier parse read)
+    const prior = incremental ? resumePoint(keptParses.get(file), incKey, text, lines, read) : undefined;
     let startAt = pre;
     if (prior) {
       restoreCheckpoint(pp, asm, missingIncludes, prior.kept, prior.from);
@@ -379,25 +383,21 @@ function parseUnsafe(file: string, text: string, options: ParseOptions, files: F
       reads = undefined;
     }
     const rec = new Recorder(pp, asm, missingIncludes, lines, prior);
-    if (options.incremental !== false) pp.onMainLine = (i) => asm.idle && rec.atLine(i);
+    if (incremental) pp.onMainLine = (i) => asm.idle && rec.atLine(i);
     pp.runSource(file, lines, lines.slice(startAt), startAt);
     pp.onMainLine = undefined;
-    const end = rec.end();
     // the logs as the lines left them (the finish adds to them, and resolves labels in copies)
-    const logs = logsOf(pp, asm, missingIncludes);
-    asm.finish();
-    asm.resolveExtable();
-    if (options.incremental !== false) {
-      if (prior) for (const [f, t] of prior.kept.reads) if (!allReads.has(f)) allReads.set(f, t);
-      if (keptParses.size >= 8 && !keptParses.has(file)) keptParses.delete(keptParses.keys().next().value as string);
-      keptParses.set(file, { key: incKey, text, checkpoints: rec.checkpoints, end, logs, reads: allReads });
-    }
+    if (incremental) keep = { key: incKey, text, checkpoints: rec.checkpoints, end: rec.end(), logs: logsOf(pp, asm, missingIncludes), reads: allReads };
   } else {
     // A .s file goes straight to the assembler, as `gcc -c x.s` does: no #include, no cpp macros;
     // a line starting with '#' is a comment.
     for (const line of plainLines(file, text, 'source', undefined)) asm.feed(line);
-    asm.finish();
-    asm.resolveExtable();
+  }
+  asm.finish();
+  asm.resolveExtable();
+  if (keep) {
+    if (keptParses.size >= 8 && !keptParses.has(file)) keptParses.delete(keptParses.keys().next().value as string);
+    keptParses.set(file, keep);
   }
 
   // Symbols and constants: the assembler's, then the preprocessor's object-like macros.

@@ -4,21 +4,19 @@
 // and it must never change a program it shares statements with.
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Assembler } from '../../../server/src/syntax/gas';
 import { Preprocessor } from '../../../server/src/syntax/cpp';
 import { plainLines } from '../../../server/src/syntax/lines';
 import { ASM_FIELDS, changedLines, incrementalCounts, PP_FIELDS } from '../../../server/src/syntax/incremental';
 import { clearPreambleCache, parseProgram } from '../../../server/src/syntax/parse';
 import type { Program } from '../../../server/src/syntax';
-import { diskReader } from '../../support/files';
+import { diskReader, programJson, scratchKernelTree } from '../../support/files';
 import { FUZZ_SEED, incrementalProperty, sameParse } from '../../support/fuzz';
-import { fixture, repoRoot } from '../../support/paths';
+import { repoRoot } from '../../support/paths';
 
-const json = (p: Program): string => JSON.stringify(p, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Map || v instanceof Set ? [...v] : v));
 const SAMPLE = path.join(repoRoot, 'samples', 'entry_64.S');
 const inc = (file: string, text: string): Program => parseProgram(file, text, {}, diskReader);
 
@@ -118,7 +116,7 @@ describe('incremental parse', () => {
       '',
     ].join('\n');
     const before = inc(file, body(true));
-    const was = json(before);
+    const was = programJson(before);
     const jmp = (p: Program) => p.statements.find((s) => s.name === 'jmp')?.operands[0];
     assert.equal(JSON.stringify(jmp(before)).includes('"1#1"'), true);
     assert.equal(before.exceptionTable[0]?.to, '1#1');
@@ -126,17 +124,13 @@ describe('incremental parse', () => {
     assert.ok(after.diagnostics.some((d) => d.message.startsWith("undefined local label '1f'")));
     assert.equal(JSON.stringify(jmp(after)).includes('"1f"'), true);
     assert.equal(after.exceptionTable[0]?.to, '1f');
-    assert.equal(json(before), was, 'the earlier program is unchanged');
+    assert.equal(programJson(before), was, 'the earlier program is unchanged');
     // and the label put back
     assert.equal(JSON.stringify(jmp(sameParse(file, body(true), 'the label put back'))).includes('"1#1"'), true);
   });
 
   describe('a header changed between two parses: no resuming from what it gave', () => {
-    const tmp = mkdtempSync(path.join(tmpdir(), 'er-incremental-'));
-    after(() => rmSync(tmp, { recursive: true, force: true }));
-    cpSync(fixture('kernel-tree'), tmp, { recursive: true });
-    const entry = path.join(tmp, 'arch', 'x86', 'entry', 'entry_64.S');
-    const header = path.join(tmp, 'arch', 'x86', 'include', 'asm', 'segment.h');
+    const { entry, header } = scratchKernelTree('er-incremental-');
     const text = readFileSync(entry, 'utf8');
 
     test('a selector redefined in segment.h: the new value', () => {

@@ -2,16 +2,14 @@
 // the same starts from the state the last parse reached after them. What it gives must be what a
 // parse from nothing gives, byte for byte, and a changed header or preamble must be read again.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { clearPreambleCache, parseProgram, preambleCacheStats } from '../../../server/src/syntax/parse';
 import type { Program } from '../../../server/src/syntax';
-import { diskReader } from '../../support/files';
+import { diskReader, programJson, scratchKernelTree } from '../../support/files';
 import { fixture, repoRoot } from '../../support/paths';
 
-const json = (p: Program): string => JSON.stringify(p, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Map || v instanceof Set ? [...v] : v));
 const TREE_ENTRY = fixture('kernel-tree', 'arch', 'x86', 'entry', 'entry_64.S');
 
 /**
@@ -43,7 +41,7 @@ describe('preamble cache', () => {
       const edited = `${text}\n/* a comment typed at the end */\n\tnop\n`;
       const { warm, cold, hit } = warmAndCold(f, text, edited);
       if (hit) hits++;
-      assert.equal(json(warm), json(cold), path.relative(repoRoot, f));
+      assert.equal(programJson(warm), programJson(cold), path.relative(repoRoot, f));
     }
     // the tree's entry file, the sample and most fixtures start with their #includes
     assert.ok(hits >= files.length - 3, `${hits} of ${files.length} started from a kept preamble`);
@@ -73,18 +71,14 @@ describe('preamble cache', () => {
     assert.equal(hit, true);
     assert.equal(warm.constants.get('__USER_CS'), 7n * 8n + 3n);
     assert.equal(warm.constants.get('__USER_DS'), 0x2bn);
-    assert.equal(json(warm), json(cold));
+    assert.equal(programJson(warm), programJson(cold));
     // and back: the kept values were not overwritten by that parse
     const back = parseProgram(TREE_ENTRY, `${text}\n`, {}, diskReader);
     assert.equal(back.constants.get('__USER_CS'), 0x33n);
   });
 
   describe('a header changed between two parses is read again', () => {
-    const tmp = mkdtempSync(path.join(tmpdir(), 'er-preamble-'));
-    after(() => rmSync(tmp, { recursive: true, force: true }));
-    cpSync(fixture('kernel-tree'), tmp, { recursive: true });
-    const entry = path.join(tmp, 'arch', 'x86', 'entry', 'entry_64.S');
-    const header = path.join(tmp, 'arch', 'x86', 'include', 'asm', 'segment.h');
+    const { dir: tmp, entry, header } = scratchKernelTree('er-preamble-');
     const text = readFileSync(entry, 'utf8');
 
     test('a selector redefined in segment.h: the new value, not the kept one', () => {
